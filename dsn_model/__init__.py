@@ -1,0 +1,40 @@
+"""dsn: data-dependent sparse networks (Baykal et al., NeurIPS 2022), simulated and checked."""
+
+from .dsm import DSM, FlopCount, SparseLayer, SparseNetwork
+from .features import ConstantFeatures, FeatureMap, IdentityFeatures, RandomFeatures
+from .graph import active_subgraph, draw_graph, evaluate_graph, graph_flops, to_graph
+from .routers import (
+    BlockRouter,
+    KNNRouter,
+    Router,
+    SwitchRouter,
+    TopKRouter,
+    UniformHashRouter,
+)
+from .routing import Routing
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DSM",
+    "BlockRouter",
+    "ConstantFeatures",
+    "FeatureMap",
+    "FlopCount",
+    "IdentityFeatures",
+    "KNNRouter",
+    "RandomFeatures",
+    "Router",
+    "Routing",
+    "SparseLayer",
+    "SparseNetwork",
+    "SwitchRouter",
+    "TopKRouter",
+    "UniformHashRouter",
+    "__version__",
+    "active_subgraph",
+    "draw_graph",
+    "evaluate_graph",
+    "graph_flops",
+    "to_graph",
+]

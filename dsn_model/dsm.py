@@ -1,0 +1,356 @@
+"""The Data-Dependent Sparse Model DSM(d, s, t) and its compositions.
+
+PAPER.md §2 / MATH.md §1. A DSM is ``g(x) = A (mask(x) o phi(x))`` with a fixed
+top layer ``A in R^t``, a feature map ``phi: R^d -> R^t`` from a declared family
+(:mod:`dsn_model.features`) and an ``s``-sparse ``mask(x)`` given by a router
+(:mod:`dsn_model.routers`). A router may also weight its active units (the
+Switch gate probability, say); then ``g(x) = sum_j w_j(x) A_j phi_j(x)`` over
+the active units ``j``.
+
+Several sparse layers compose (:class:`SparseNetwork`):
+``g(x) = A (mask_L o phi_L( ... mask_1(x) o phi_1(x)))``, each router reading the
+hidden state below it.
+
+The forward pass computes only the active units' features whenever the router
+does not need them all (everything but :class:`~dsn_model.routers.TopKRouter`).
+
+FLOPs are counted two ways (:class:`FlopCount`): ``paper`` counts the active
+sub-network only (feature edges of active units and their top-layer edges,
+2 FLOPs per multiply-add); ``routing`` counts the extra work needed to decide
+the mask (gate scores, or the inactive features Top-K must compute anyway);
+``total = paper + routing``. :func:`dsn_model.graph.graph_flops` gives the same
+numbers from the edges of the active sub-DAG.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._validation import as_rng, check_batch, check_positive_int
+from .features import ConstantFeatures, FeatureMap, RandomFeatures
+from .routers import (
+    BlockRouter,
+    KNNRouter,
+    Router,
+    SwitchRouter,
+    TopKRouter,
+    UniformHashRouter,
+)
+from .routing import Routing
+
+__all__ = ["DSM", "ROUTER_KINDS", "FlopCount", "SparseLayer", "SparseNetwork"]
+
+#: Router kinds understood by :meth:`DSM.random`.
+ROUTER_KINDS = ("topk", "switch", "block", "hash", "knn")
+
+
+@dataclass(frozen=True)
+class FlopCount:
+    """FLOPs of a forward pass, one entry per input (2 FLOPs per multiply-add).
+
+    Attributes
+    ----------
+    paper : ndarray of int64, shape (n,)
+        The active sub-network only: the paper's accounting (Table 1 counts
+        ``2 (d + 1)`` per active unit of a biased random-feature layer).
+    routing : ndarray of int64, shape (n,)
+        Work spent deciding the mask beyond the active sub-network.
+    """
+
+    paper: np.ndarray
+    routing: np.ndarray
+
+    @property
+    def total(self) -> np.ndarray:
+        """``paper + routing``: the full cost of the forward pass."""
+        return self.paper + self.routing
+
+
+@dataclass(frozen=True)
+class SparseLayer:
+    """One sparse layer: a feature map and the router that masks it.
+
+    The router reads the layer's input (or its features, for Top-K); its
+    ``n_units`` must equal the feature map's.
+    """
+
+    features: FeatureMap
+    router: Router
+
+    def __post_init__(self):
+        if not isinstance(self.features, FeatureMap):
+            raise ValueError(
+                f"`features` must be a FeatureMap. Got {type(self.features).__name__}."
+            )
+        if not isinstance(self.router, Router):
+            raise ValueError(f"`router` must be a Router. Got {type(self.router).__name__}.")
+        if self.router.n_units != self.features.n_units:
+            raise ValueError(
+                f"`router` routes over {self.router.n_units} units but `features` has "
+                f"{self.features.n_units}."
+            )
+        if self.router.input_dim not in (None, self.features.input_dim):
+            raise ValueError(
+                f"`router` reads inputs of dimension {self.router.input_dim} but "
+                f"`features` reads {self.features.input_dim}."
+            )
+
+    def forward(self, H: np.ndarray) -> tuple[Routing, np.ndarray]:
+        """Route ``H`` and evaluate the active units: ``(routing, values)``.
+
+        ``values[i, j]`` is ``w_ij * phi_{units[i, j]}(H_i)`` (0 in empty slots).
+        """
+        if self.router.uses_features:
+            F = self.features._transform(H)
+            routing = self.router._route(H, F)
+            values = np.take_along_axis(F, np.maximum(routing.units, 0), axis=1)
+            values = np.where(routing.active, values, 0.0)
+        else:
+            routing = self.router._route(H, None)
+            values = self.features._transform_units(H, routing.units)
+        return routing, values * routing.weights
+
+
+class SparseNetwork:
+    """A stack of sparse layers with a fixed top layer ``A``.
+
+    ``g(x) = A (mask_L o phi_L( ... (mask_1(x) o phi_1(x)) ... ))`` (MATH.md §1.2).
+    Layer ``l``'s features and router read the sparse hidden vector of layer
+    ``l - 1`` (a dense array with zeros off the active units).
+
+    Parameters
+    ----------
+    layers : sequence of SparseLayer
+        Bottom to top; layer ``l + 1``'s ``input_dim`` is layer ``l``'s width.
+    top_weights : array_like, shape (t_L,)
+        ``A``, one weight per unit of the top sparse layer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dsn_model.features import RandomFeatures
+    >>> from dsn_model.routers import TopKRouter, UniformHashRouter
+    >>> l1 = SparseLayer(RandomFeatures.random(3, 8, random_state=0),
+    ...                  UniformHashRouter(3, 8, 2, seed=0))
+    >>> l2 = SparseLayer(RandomFeatures.random(8, 4, random_state=1), TopKRouter(4, 1))
+    >>> net = SparseNetwork([l1, l2], top_weights=np.ones(4))
+    >>> net.predict(np.zeros((2, 3))).shape
+    (2,)
+    >>> [r.n_active().tolist() for r in net.route_all(np.zeros((1, 3)))]
+    [[2], [1]]
+    """
+
+    def __init__(self, layers, top_weights: ArrayLike):
+        layers = list(layers)
+        if not layers:
+            raise ValueError("`layers` must hold at least one SparseLayer.")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, SparseLayer):
+                raise ValueError(
+                    f"`layers[{i}]` must be a SparseLayer. Got {type(layer).__name__}."
+                )
+            if i and layer.features.input_dim != layers[i - 1].features.n_units:
+                raise ValueError(
+                    f"`layers[{i}]` reads {layer.features.input_dim} inputs but layer "
+                    f"{i - 1} has {layers[i - 1].features.n_units} units."
+                )
+        self.layers = layers
+        A = np.asarray(top_weights, dtype=np.float64)
+        t = layers[-1].features.n_units
+        if A.shape != (t,):
+            raise ValueError(f"`top_weights` must have shape ({t},). Got {A.shape}.")
+        if not np.all(np.isfinite(A)):
+            raise ValueError("`top_weights` must be finite.")
+        self.top_weights = A
+
+    @property
+    def input_dim(self) -> int:
+        """``d``, the input dimension."""
+        return self.layers[0].features.input_dim
+
+    @property
+    def n_units(self) -> int:
+        """``t``, the width of the top sparse layer."""
+        return self.layers[-1].features.n_units
+
+    @property
+    def sparsity(self) -> int:
+        """``s``, the most active units of the top sparse layer per input."""
+        return self.layers[-1].router.sparsity
+
+    def _forward(self, X: np.ndarray):
+        routings, values = [], []
+        H = X
+        for depth, layer in enumerate(self.layers):
+            routing, vals = layer.forward(H)
+            routings.append(routing)
+            values.append(vals)
+            if depth + 1 < len(self.layers):
+                H = np.zeros((len(X), layer.features.n_units))
+                rows, cols = np.nonzero(routing.active)
+                H[rows, routing.units[rows, cols]] = vals[rows, cols]
+        return routings, values
+
+    def route_all(self, X: ArrayLike) -> list[Routing]:
+        """The routing of every layer, bottom to top."""
+        return self._forward(check_batch(X, self.input_dim))[0]
+
+    def route(self, X: ArrayLike) -> Routing:
+        """The routing of the top sparse layer (the one ``A`` multiplies)."""
+        return self.route_all(X)[-1]
+
+    def mask(self, X: ArrayLike) -> np.ndarray:
+        """The paper's ``mask(x)`` of the top sparse layer: bool ``(n, t)``."""
+        return self.route(X).mask()
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """``g(x)`` for every row, computing only active units where possible."""
+        routings, values = self._forward(check_batch(X, self.input_dim))
+        top = routings[-1]
+        A = self.top_weights[np.maximum(top.units, 0)]
+        return np.einsum("ns,ns->n", A, values[-1])
+
+    def flops(self, X: ArrayLike) -> FlopCount:
+        """FLOPs of each input's forward pass, in both accountings.
+
+        Feature edges count only active inputs of the layer below (zeros in a
+        sparse hidden state cost nothing); Top-K routing costs the inactive
+        units' features; linear routing stages cost their matrix entries, the
+        first stage reading only the active inputs.
+        """
+        routings = self.route_all(X)
+        n = len(routings[0].units)
+        paper = np.zeros(n, dtype=np.int64)
+        routing_cost = np.zeros(n, dtype=np.int64)
+        n_inputs = np.full(n, self.input_dim, dtype=np.int64)
+        for layer, r in zip(self.layers, routings, strict=True):
+            active = r.n_active()
+            per_unit = _edges_per_unit(layer.features, n_inputs)
+            paper += active * per_unit
+            if layer.router.uses_features:
+                routing_cost += (layer.features.n_units - active) * per_unit
+            else:
+                stages = layer.router.routing_stages()
+                if stages:
+                    routing_cost += stages[0].shape[0] * n_inputs
+                    routing_cost += sum(M.size for M in stages[1:])
+            n_inputs = active
+        paper += routings[-1].n_active()  # top-layer edges
+        return FlopCount(paper=2 * paper, routing=2 * routing_cost)
+
+
+def _edges_per_unit(features: FeatureMap, n_inputs: np.ndarray) -> np.ndarray:
+    """In-edges of one active unit when ``n_inputs`` inputs are active."""
+    if isinstance(features, RandomFeatures):
+        return n_inputs + (features.bias is not None)
+    return np.full_like(n_inputs, features.edges_per_unit())
+
+
+class DSM(SparseNetwork):
+    """DSM(d, s, t): ``g(x) = A (mask(x) o phi(x))`` with an s-sparse mask.
+
+    Parameters
+    ----------
+    features : FeatureMap
+        ``phi: R^d -> R^t``.
+    router : Router
+        Produces ``mask(x)`` with at most ``s = router.sparsity`` ones.
+    top_weights : array_like, shape (t,)
+        ``A``.
+
+    See Also
+    --------
+    DSM.random : a random network of a named router kind in one line.
+    dsn_model.graph.active_subgraph : the sub-DAG one input activates.
+
+    Notes
+    -----
+    Containments (MATH.md §1.3): ``DSM(d,s,t)`` is in ``DSM(d,s',t')`` for
+    ``s <= s'``, ``t <= t'``, and a dense width-t layer is ``DSM(d,t,t)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> net = DSM.random(4, 12, 3, router="switch", random_state=0)
+    >>> (net.input_dim, net.sparsity, net.n_units)
+    (4, 3, 12)
+    >>> X = np.random.default_rng(0).uniform(-1, 1, size=(5, 4))
+    >>> net.mask(X).sum(axis=1).tolist()
+    [3, 3, 3, 3, 3]
+    >>> net.flops(X).paper[0], net.flops(X).routing[0]   # 3 units x (4+1) + 3 top; gate 4 x 4
+    (np.int64(36), np.int64(32))
+    """
+
+    def __init__(self, features: FeatureMap, router: Router, top_weights: ArrayLike):
+        super().__init__([SparseLayer(features, router)], top_weights)
+
+    @property
+    def features(self) -> FeatureMap:
+        """The feature map ``phi``."""
+        return self.layers[0].features
+
+    @property
+    def router(self) -> Router:
+        """The router that produces ``mask(x)``."""
+        return self.layers[0].router
+
+    @classmethod
+    def random(
+        cls,
+        input_dim: int,
+        n_units: int,
+        sparsity: int,
+        router: str = "switch",
+        *,
+        activation: str = "relu",
+        random_state=None,
+    ) -> DSM:
+        """A random DSM(d, s, t) with a named router kind.
+
+        Parameters
+        ----------
+        input_dim, n_units, sparsity : int
+            ``d``, ``t`` and ``s``.
+        router : {"topk", "switch", "block", "hash", "knn"}
+            ``"switch"`` uses ``t / s`` experts of ``s`` units; ``"block"``
+            uses ``s`` blocks of ``t / s`` (both need ``s | t``); ``"knn"`` uses
+            ``t`` random unit centres and constant features.
+        activation : str, default="relu"
+            ``sigma`` of the random features ``sigma(B x + c)``.
+        random_state : None, int or numpy Generator
+            Seeds everything; the same seed gives the same network bit for bit.
+
+        Examples
+        --------
+        >>> DSM.random(8, 64, 4, router="hash", random_state=0).sparsity
+        4
+        """
+        d = check_positive_int(input_dim, "input_dim")
+        t = check_positive_int(n_units, "n_units")
+        s = check_positive_int(sparsity, "sparsity")
+        if s > t:
+            raise ValueError(f"`sparsity` (s={s}) must be <= n_units (t={t}).")
+        rng = as_rng(random_state)
+        kind = str(router).lower()
+        if kind in ("switch", "block") and t % s:
+            raise ValueError(
+                f"router={kind!r} needs `sparsity` to divide `n_units`; got t={t}, s={s}."
+            )
+        if kind == "topk":
+            r = TopKRouter(t, s)
+        elif kind == "switch":
+            r = SwitchRouter.random(d, t // s, s, random_state=rng)
+        elif kind == "block":
+            r = BlockRouter.random(d, t, s, random_state=rng)
+        elif kind == "hash":
+            r = UniformHashRouter.random(d, t, s, random_state=rng)
+        elif kind == "knn":
+            r = KNNRouter.random(d, t, s, random_state=rng)
+            return cls(ConstantFeatures(d, t), r, rng.standard_normal(t) / s)
+        else:
+            raise ValueError(f"`router` must be one of {list(ROUTER_KINDS)}. Got {router!r}.")
+        phi = RandomFeatures.random(d, t, activation=activation, random_state=rng)
+        return cls(phi, r, rng.standard_normal(t) / np.sqrt(s))

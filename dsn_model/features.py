@@ -1,0 +1,247 @@
+"""Feature maps ``phi: R^d -> R^t``: everything below a sparse layer.
+
+The paper's DSM (Section 2.1) is ``g(x) = A (mask(x) o phi(x))``. Which
+functions ``phi`` may be is a modelling choice (with arbitrary ``phi`` the class
+contains every function, MATH.md E15), so ``phi`` is always one of a declared
+family:
+
+* :class:`IdentityFeatures` -- ``phi(x) = x`` (``t = d``);
+* :class:`RandomFeatures` -- ``phi(x) = sigma(B x + c)`` with a fixed matrix
+  ``B`` (random or given), optional bias ``c`` and elementwise ``sigma``;
+* :class:`ConstantFeatures` -- ``phi(x) = 1`` (pure routing: bucket models,
+  k-NN, the LSH model with Delta = 0).
+
+Every map evaluates either all ``t`` units (:meth:`FeatureMap.transform`) or
+only the units a routing selects (:meth:`FeatureMap.transform_units`), which is
+what makes the sparse forward pass cost ``O(s)`` units instead of ``O(t)``.
+
+Cost is counted in edges of the formal DAG: one edge is one multiply-add,
+i.e. 2 FLOPs (a bias is an edge from a constant input).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._validation import as_rng, check_batch, check_positive_int
+
+__all__ = [
+    "ACTIVATIONS",
+    "ConstantFeatures",
+    "FeatureMap",
+    "IdentityFeatures",
+    "RandomFeatures",
+]
+
+#: Elementwise activations by name. ``sign`` maps 0 to +1 (MATH.md §0.1).
+ACTIVATIONS = {
+    "identity": lambda z: z,
+    "relu": lambda z: np.maximum(z, 0.0),
+    "sign": lambda z: np.where(z >= 0.0, 1.0, -1.0),
+    "tanh": np.tanh,
+}
+
+# Rows of a gathered (n, s, d) block per chunk: bounds the temporary to ~32 MiB.
+_GATHER_ELEMENTS = 1 << 22
+
+
+def _check_activation(activation: str) -> str:
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"`activation` must be one of {sorted(ACTIVATIONS)}. Got {activation!r}.")
+    return activation
+
+
+class FeatureMap:
+    """Base class of feature maps; subclasses set ``input_dim`` and ``n_units``.
+
+    Subclasses implement ``_transform`` (all units) and ``_transform_units``
+    (selected units), and describe the DAG through ``unit_in_edges``.
+    """
+
+    input_dim: int
+    n_units: int
+    activation: str = "identity"
+
+    def transform(self, X: ArrayLike) -> np.ndarray:
+        """Evaluate all ``t`` features: an array ``(n, t)``."""
+        return self._transform(check_batch(X, self.input_dim))
+
+    def transform_units(self, X: ArrayLike, units: ArrayLike) -> np.ndarray:
+        """Evaluate only the features ``units`` (``(n, s)``, ``-1`` = empty).
+
+        Returns an array ``(n, s)``; empty slots hold 0.
+        """
+        X = check_batch(X, self.input_dim)
+        units = np.asarray(units, dtype=np.int64)
+        if units.ndim != 2 or units.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"`units` must have shape (n, s) with n = {X.shape[0]}. Got {units.shape}."
+            )
+        if units.size and units.max() >= self.n_units:
+            raise ValueError(f"`units` holds index {units.max()}, beyond n_units={self.n_units}.")
+        return self._transform_units(X, units)
+
+    def edges_per_unit(self) -> int:
+        """Multiply-adds (edges of the DAG) needed to compute one unit."""
+        raise NotImplementedError
+
+    def unit_in_edges(self, unit: int) -> list[tuple[object, float]]:
+        """In-edges of hidden unit ``unit``: ``(source, weight)`` pairs.
+
+        A source is an input index ``i`` (for ``x_i``) or the string ``"bias"``.
+        """
+        raise NotImplementedError
+
+
+class IdentityFeatures(FeatureMap):
+    """``phi(x) = x``: the sparse layer selects input coordinates (``t = d``).
+
+    Examples
+    --------
+    >>> IdentityFeatures(3).transform([[1.0, 2.0, 3.0]])
+    array([[1., 2., 3.]])
+    """
+
+    def __init__(self, input_dim: int):
+        self.input_dim = check_positive_int(input_dim, "input_dim")
+        self.n_units = self.input_dim
+
+    def _transform(self, X):
+        return X.copy()
+
+    def _transform_units(self, X, units):
+        rows = np.arange(X.shape[0])[:, None]
+        return np.where(units >= 0, X[rows, np.maximum(units, 0)], 0.0)
+
+    def edges_per_unit(self) -> int:
+        return 1
+
+    def unit_in_edges(self, unit):
+        return [(int(unit), 1.0)]
+
+
+class ConstantFeatures(FeatureMap):
+    """``phi(x) = 1`` for every unit: the value of an active unit is its weight.
+
+    Used for bucket models (the LSH model with Delta = 0, MATH.md §2.5) and for
+    k-NN regression as a DSM (Section 3).
+
+    Examples
+    --------
+    >>> ConstantFeatures(2, 4).transform([[0.5, -1.0]])
+    array([[1., 1., 1., 1.]])
+    """
+
+    def __init__(self, input_dim: int, n_units: int):
+        self.input_dim = check_positive_int(input_dim, "input_dim")
+        self.n_units = check_positive_int(n_units, "n_units")
+
+    def _transform(self, X):
+        return np.ones((X.shape[0], self.n_units))
+
+    def _transform_units(self, X, units):
+        return (units >= 0).astype(np.float64)
+
+    def edges_per_unit(self) -> int:
+        return 1
+
+    def unit_in_edges(self, unit):
+        return [("bias", 1.0)]
+
+
+class RandomFeatures(FeatureMap):
+    """``phi(x) = sigma(B x + c)``: one hidden layer with fixed weights.
+
+    Parameters
+    ----------
+    weights : array_like, shape (t, d)
+        The matrix ``B``; row ``b_j`` feeds unit ``j``.
+    bias : array_like of shape (t,), optional
+        The offsets ``c``; ``None`` for none.
+    activation : {"relu", "identity", "sign", "tanh"}
+        The elementwise ``sigma``.
+
+    See Also
+    --------
+    RandomFeatures.random : draw ``B`` and ``c`` at random.
+
+    Examples
+    --------
+    >>> phi = RandomFeatures([[1.0, -1.0], [2.0, 0.0]], bias=[0.5, -3.0])
+    >>> phi.transform([[1.0, 1.0]])
+    array([[0.5, 0. ]])
+    >>> phi.transform_units([[1.0, 1.0]], [[1, -1]])
+    array([[0., 0.]])
+    """
+
+    def __init__(self, weights: ArrayLike, bias: ArrayLike | None = None, activation: str = "relu"):
+        B = check_batch(weights, name="weights")
+        self.weights = B
+        self.n_units, self.input_dim = B.shape
+        if bias is not None:
+            bias = np.asarray(bias, dtype=np.float64)
+            if bias.shape != (self.n_units,) or not np.all(np.isfinite(bias)):
+                raise ValueError(
+                    f"`bias` must be a finite array of shape ({self.n_units},). "
+                    f"Got shape {bias.shape}."
+                )
+        self.bias = bias
+        self.activation = _check_activation(activation)
+
+    @classmethod
+    def random(
+        cls,
+        input_dim: int,
+        n_units: int,
+        *,
+        activation: str = "relu",
+        bias: bool = True,
+        random_state=None,
+    ) -> RandomFeatures:
+        """Gaussian ``B`` with ``N(0, 1/d)`` entries and bias ``c ~ U[-1, 1]``.
+
+        On ``[-1, 1]^d`` the pre-activations then have unit order of magnitude,
+        so the ReLU kinks cut through the cube.
+
+        Examples
+        --------
+        >>> phi = RandomFeatures.random(8, 16, random_state=0)
+        >>> phi.transform(np.zeros((1, 8))).shape
+        (1, 16)
+        """
+        d = check_positive_int(input_dim, "input_dim")
+        t = check_positive_int(n_units, "n_units")
+        rng = as_rng(random_state)
+        B = rng.standard_normal((t, d)) / np.sqrt(d)
+        c = rng.uniform(-1.0, 1.0, size=t) if bias else None
+        return cls(B, c, activation=activation)
+
+    def _transform(self, X):
+        Z = X @ self.weights.T
+        if self.bias is not None:
+            Z += self.bias
+        return ACTIVATIONS[self.activation](Z)
+
+    def _transform_units(self, X, units):
+        n, s = units.shape
+        out = np.empty((n, s))
+        safe = np.maximum(units, 0)
+        step = max(1, _GATHER_ELEMENTS // max(1, s * self.input_dim))
+        for start in range(0, n, step):  # chunks of rows, not a loop per sample
+            stop = min(n, start + step)
+            rows = safe[start:stop]
+            Z = np.einsum("nsd,nd->ns", self.weights[rows], X[start:stop])
+            if self.bias is not None:
+                Z += self.bias[rows]
+            out[start:stop] = ACTIVATIONS[self.activation](Z)
+        return np.where(units >= 0, out, 0.0)
+
+    def edges_per_unit(self) -> int:
+        return self.input_dim + (self.bias is not None)
+
+    def unit_in_edges(self, unit):
+        edges = [(i, float(w)) for i, w in enumerate(self.weights[unit])]
+        if self.bias is not None:
+            edges.append(("bias", float(self.bias[unit])))
+        return edges

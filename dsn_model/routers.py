@@ -1,0 +1,414 @@
+"""Routers: the data-dependent ``mask(x)`` of a sparse layer (PAPER.md §3).
+
+Every router maps a batch ``X (n, d)`` (or, for :class:`TopKRouter`, the
+features ``phi(X)``) to a :class:`~dsn_model.routing.Routing` with at most
+``sparsity`` distinct active units out of ``n_units`` per row.
+
+=====================  ====================================  ===================
+router                 rule                                  routing cost / row
+=====================  ====================================  ===================
+``TopKRouter``         the k largest features (DSM layer)    all t features
+``SwitchRouter``       argmax of a gate over L experts,       2 d L FLOPs
+                       one block of s units per expert
+``BlockRouter``        Scaling Transformer: s blocks of       2 (d r + r t)
+                       t/s units, one unit per block          FLOPs (rank r)
+``UniformHashRouter``  a seeded uniform hash of the bits      0 FLOPs,
+                       of x picks s distinct units            O(d + s^2) int ops
+``KNNRouter``          the k nearest of n unit vectors        2 d n FLOPs
+                       (largest inner products)
+=====================  ====================================  ===================
+
+A new router is one small class: subclass :class:`Router`, set ``n_units``,
+``sparsity`` and ``input_dim`` in ``__init__``, implement ``_route`` and, if it
+computes linear scores of the input, ``routing_stages``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._validation import as_rng, check_batch, check_positive_int
+from .hashing import hash_rows, sample_distinct
+from .routing import Routing
+
+__all__ = [
+    "BlockRouter",
+    "KNNRouter",
+    "Router",
+    "SwitchRouter",
+    "TopKRouter",
+    "UniformHashRouter",
+    "top_k_indices",
+]
+
+
+def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` largest entries of each row, ties to the lower index.
+
+    Two ``O(t)`` selection passes per row (no full sort). The indices of a row
+    come in increasing order of index.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> top_k_indices(np.array([[0.1, 0.9, 0.5, 0.9]]), 2).tolist()
+    [[1, 3]]
+    >>> top_k_indices(np.array([[1.0, 1.0, 1.0]]), 2).tolist()
+    [[0, 1]]
+    """
+    n, t = scores.shape
+    if k == t:
+        return np.broadcast_to(np.arange(t), (n, t)).copy()
+    kth = np.partition(scores, t - k, axis=1)[:, t - k][:, None]
+    index = np.broadcast_to(np.arange(t), (n, t))
+    key = np.where(scores > kth, -1, np.where(scores == kth, index, t))
+    chosen = np.argpartition(key, k - 1, axis=1)[:, :k]
+    return np.sort(chosen, axis=1)
+
+
+def _check_matrix(M: ArrayLike, name: str, *, cols: int | None = None) -> np.ndarray:
+    M = check_batch(M, cols, name=name)
+    return M
+
+
+class Router:
+    """Base class of routers.
+
+    Attributes
+    ----------
+    n_units : int
+        ``t``, the width of the sparse layer routed over.
+    sparsity : int
+        ``s``, the most active units per input.
+    input_dim : int or None
+        ``d`` for routers that read the input; ``None`` for routers that read
+        the features (``uses_features = True``).
+    """
+
+    n_units: int
+    sparsity: int
+    input_dim: int | None
+    uses_features: bool = False
+
+    def route(self, X: ArrayLike, features: np.ndarray | None = None) -> Routing:
+        """Route a batch.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, d)
+            The inputs.
+        features : ndarray, shape (n, t), optional
+            ``phi(X)``; required by routers with ``uses_features = True``.
+
+        Returns
+        -------
+        Routing
+        """
+        X = check_batch(X, self.input_dim)
+        if self.uses_features:
+            if features is None:
+                raise ValueError(
+                    f"{type(self).__name__} routes on the features phi(X): pass "
+                    "`features` of shape (n, t)."
+                )
+            features = check_batch(features, self.n_units, name="features")
+            if features.shape[0] != X.shape[0]:
+                raise ValueError("`features` and `X` must have the same rows.")
+        return self._route(X, features)
+
+    def _route(self, X: np.ndarray, features: np.ndarray | None) -> Routing:
+        raise NotImplementedError
+
+    def routing_stages(self) -> list[np.ndarray]:
+        """The linear maps the router applies to decide, in order.
+
+        Stage 0 reads the input ``x``; stage ``j`` reads the output of stage
+        ``j - 1``. Each matrix row is one routing node of the DAG; its entries
+        are that node's in-edges. Routers that compute no linear scores return
+        ``[]``.
+        """
+        return []
+
+    def routing_edges(self) -> int:
+        """Multiply-adds per input spent on routing stages (2 FLOPs each)."""
+        return int(sum(M.size for M in self.routing_stages()))
+
+
+class TopKRouter(Router):
+    """Keep the ``k`` largest features: the paper's DSM layer (Section 5).
+
+    Routes on the features ``phi(x)``, so all ``t`` of them must be computed:
+    sparsity in the top layer without a compute saving below it.
+
+    Parameters
+    ----------
+    n_units : int
+        ``t``, the number of features.
+    k : int
+        Active units per input, ``1 <= k <= t``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = TopKRouter(4, 2).route(np.zeros((1, 3)), features=np.array([[3., 1, 4, 1]]))
+    >>> r.units.tolist()
+    [[0, 2]]
+    """
+
+    uses_features = True
+
+    def __init__(self, n_units: int, k: int):
+        self.n_units = check_positive_int(n_units, "n_units")
+        self.sparsity = check_positive_int(k, "k")
+        if self.sparsity > self.n_units:
+            raise ValueError(f"`k` must be <= n_units={self.n_units}. Got {k}.")
+        self.input_dim = None
+
+    def _route(self, X, features):
+        units = top_k_indices(features, self.sparsity)
+        return Routing(units, np.ones(units.shape), self.n_units)
+
+
+class KNNRouter(Router):
+    """The ``k`` centres with the largest inner product ``<b_i, x>``.
+
+    With unit-norm centres ``b_i`` these are the ``k`` nearest neighbours of
+    ``x`` for **every** x, since ``||x - b_i||^2 = ||x||^2 + 1 - 2 <x, b_i>``
+    (PAPER.md §3, MATH.md §2.2). Ties go to the lower index. Routing costs
+    ``2 d n`` FLOPs: sparsity without a compute saving.
+
+    Parameters
+    ----------
+    centers : array_like, shape (n_centers, d)
+        The points ``b_i``; one unit each.
+    k : int
+        Neighbours per input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> router = KNNRouter([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]], k=2)
+    >>> router.route([[0.9, 0.2]]).units.tolist()
+    [[0, 1]]
+    """
+
+    def __init__(self, centers: ArrayLike, k: int):
+        self.centers = _check_matrix(centers, "centers")
+        self.n_units, self.input_dim = self.centers.shape
+        self.sparsity = check_positive_int(k, "k")
+        if self.sparsity > self.n_units:
+            raise ValueError(f"`k` must be <= the number of centers ({self.n_units}). Got {k}.")
+
+    @classmethod
+    def random(cls, input_dim: int, n_units: int, k: int, *, random_state=None):
+        """``n_units`` random unit vectors as centres."""
+        rng = as_rng(random_state)
+        B = rng.standard_normal(
+            (check_positive_int(n_units, "n_units"), check_positive_int(input_dim, "input_dim"))
+        )
+        return cls(B / np.linalg.norm(B, axis=1, keepdims=True), k)
+
+    def _route(self, X, features):
+        units = top_k_indices(X @ self.centers.T, self.sparsity)
+        return Routing(units, np.ones(units.shape), self.n_units)
+
+    def routing_stages(self):
+        return [self.centers]
+
+
+class SwitchRouter(Router):
+    """Switch Transformer routing: a gate picks experts, each a block of units.
+
+    ``L`` experts of ``expert_size`` units each, ``t = L * expert_size``; the
+    gate logits are ``W x`` with ``W (L, d)``. The ``top_k`` experts with the
+    largest logits are active (Switch: ``top_k = 1``), so ``s = top_k *
+    expert_size`` and the mask is non-zero exactly on the chosen blocks
+    (PAPER.md §3, MATH.md §2.3). The gate costs ``2 d L`` FLOPs per input:
+    routing cost grows linearly in the number of experts.
+
+    Parameters
+    ----------
+    gate : array_like, shape (L, d)
+        Gate weights.
+    expert_size : int
+        Units per expert.
+    top_k : int, default=1
+        Experts per input.
+    weighted : bool, default=False
+        If True, a unit's weight is its expert's softmax gate probability
+        (over all L experts), as in the Switch Transformer; if False the mask
+        is the paper's 0/1 mask.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> router = SwitchRouter([[1.0, 0.0], [0.0, 1.0]], expert_size=3)
+    >>> router.route([[0.2, 0.7]]).units.tolist()
+    [[3, 4, 5]]
+    """
+
+    def __init__(self, gate: ArrayLike, expert_size: int, top_k: int = 1, weighted: bool = False):
+        self.gate = _check_matrix(gate, "gate")
+        self.n_experts, self.input_dim = self.gate.shape
+        self.expert_size = check_positive_int(expert_size, "expert_size")
+        self.top_k = check_positive_int(top_k, "top_k")
+        if self.top_k > self.n_experts:
+            raise ValueError(
+                f"`top_k` must be <= the number of experts ({self.n_experts}). Got {top_k}."
+            )
+        self.weighted = bool(weighted)
+        self.n_units = self.n_experts * self.expert_size
+        self.sparsity = self.top_k * self.expert_size
+
+    @classmethod
+    def random(
+        cls, input_dim: int, n_experts: int, expert_size: int, *, top_k: int = 1, random_state=None
+    ):
+        """Gaussian gate with ``N(0, 1/d)`` entries."""
+        rng = as_rng(random_state)
+        d = check_positive_int(input_dim, "input_dim")
+        W = rng.standard_normal((check_positive_int(n_experts, "n_experts"), d)) / np.sqrt(d)
+        return cls(W, expert_size, top_k=top_k)
+
+    def expert_of(self, X: ArrayLike) -> np.ndarray:
+        """The chosen experts ``(n, top_k)`` of each input."""
+        X = check_batch(X, self.input_dim)
+        return top_k_indices(X @ self.gate.T, self.top_k)
+
+    def _route(self, X, features):
+        logits = X @ self.gate.T
+        experts = top_k_indices(logits, self.top_k)
+        offsets = np.arange(self.expert_size)
+        units = (experts[:, :, None] * self.expert_size + offsets).reshape(len(X), -1)
+        if self.weighted:
+            z = np.exp(logits - logits.max(axis=1, keepdims=True))
+            probs = np.take_along_axis(z / z.sum(axis=1, keepdims=True), experts, axis=1)
+            weights = np.repeat(probs, self.expert_size, axis=1)
+        else:
+            weights = np.ones(units.shape)
+        return Routing(units, weights, self.n_units)
+
+    def routing_stages(self):
+        return [self.gate]
+
+
+class BlockRouter(Router):
+    """Scaling Transformer block sparsity: one active unit in each of s blocks.
+
+    The ``t`` units form ``n_blocks = s`` consecutive blocks of ``t / s``. A
+    controller scores every unit, ``(x @ down.T) @ up.T`` (low rank ``r``) or
+    ``x @ down.T`` (full), and each block keeps its best-scoring unit (ties to
+    the lower index). The mask is block one-hot (MATH.md §2.4).
+
+    Parameters
+    ----------
+    n_blocks : int
+        ``s``; must divide the number of units.
+    down : array_like, shape (r, d) or (t, d)
+        First controller matrix.
+    up : array_like of shape (t, r), optional
+        Second controller matrix; omit for a full-rank controller.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> router = BlockRouter(2, down=np.array([[1.0], [-1.0], [2.0], [0.5]]))
+    >>> router.route([[1.0]]).units.tolist()
+    [[0, 2]]
+    """
+
+    def __init__(self, n_blocks: int, down: ArrayLike, up: ArrayLike | None = None):
+        self.down = _check_matrix(down, "down")
+        self.input_dim = self.down.shape[1]
+        if up is None:
+            self.up = None
+            self.n_units = self.down.shape[0]
+        else:
+            self.up = _check_matrix(up, "up", cols=self.down.shape[0])
+            self.n_units = self.up.shape[0]
+        self.sparsity = check_positive_int(n_blocks, "n_blocks")
+        if self.n_units % self.sparsity:
+            raise ValueError(
+                f"`n_blocks` must divide the number of units ({self.n_units}). Got {n_blocks}."
+            )
+        self.block_size = self.n_units // self.sparsity
+
+    @classmethod
+    def random(
+        cls,
+        input_dim: int,
+        n_units: int,
+        n_blocks: int,
+        *,
+        rank: int | None = None,
+        random_state=None,
+    ):
+        """Gaussian controller; low rank ``rank`` if given (default ``ceil(sqrt(t))``)."""
+        rng = as_rng(random_state)
+        d = check_positive_int(input_dim, "input_dim")
+        t = check_positive_int(n_units, "n_units")
+        r = check_positive_int(rank, "rank") if rank is not None else int(np.ceil(np.sqrt(t)))
+        down = rng.standard_normal((r, d)) / np.sqrt(d)
+        up = rng.standard_normal((t, r)) / np.sqrt(r)
+        return cls(n_blocks, down, up)
+
+    def _route(self, X, features):
+        scores = X @ self.down.T
+        if self.up is not None:
+            scores = scores @ self.up.T
+        blocks = scores.reshape(len(X), self.sparsity, self.block_size)
+        units = blocks.argmax(axis=2) + np.arange(self.sparsity) * self.block_size
+        return Routing(units, np.ones(units.shape), self.n_units)
+
+    def routing_stages(self):
+        return [self.down] if self.up is None else [self.down, self.up]
+
+
+class UniformHashRouter(Router):
+    """A seeded uniform hash of the input's bits picks ``s`` distinct units.
+
+    As in hash layers (Roller et al. 2021): the binary64 bit pattern of ``x``
+    is hashed (SplitMix64, :func:`~dsn_model.hashing.hash_rows`) and Floyd's
+    algorithm draws ``s`` distinct units uniformly from that hash
+    (:func:`~dsn_model.hashing.sample_distinct`). Equal inputs always share
+    their units; inputs that differ in any bit land on unrelated units --
+    routing without locality, the paper's counter-example. Cost per input:
+    ``O(d + s^2)`` integer operations, no FLOPs, independent of ``t``.
+
+    Parameters
+    ----------
+    input_dim : int
+        ``d``.
+    n_units : int
+        ``t``.
+    sparsity : int
+        ``s``, ``1 <= s <= t``.
+    seed : int, default=0
+        Key of the hash; the same seed gives the same routing bit for bit.
+
+    Examples
+    --------
+    >>> router = UniformHashRouter(2, n_units=1000, sparsity=3, seed=1)
+    >>> a = router.route([[0.5, 0.5], [0.5, 0.5]]).units
+    >>> bool((a[0] == a[1]).all()), len(set(a[0].tolist()))
+    (True, 3)
+    """
+
+    def __init__(self, input_dim: int, n_units: int, sparsity: int, seed: int = 0):
+        self.input_dim = check_positive_int(input_dim, "input_dim")
+        self.n_units = check_positive_int(n_units, "n_units")
+        self.sparsity = check_positive_int(sparsity, "sparsity")
+        if self.sparsity > self.n_units:
+            raise ValueError(f"`sparsity` must be <= n_units={self.n_units}. Got {sparsity}.")
+        self.seed = check_positive_int(seed, "seed", minimum=0)
+
+    @classmethod
+    def random(cls, input_dim: int, n_units: int, sparsity: int, *, random_state=None):
+        """A router whose hash key is drawn from ``random_state``."""
+        seed = int(as_rng(random_state).integers(0, 2**63 - 1))
+        return cls(input_dim, n_units, sparsity, seed=seed)
+
+    def _route(self, X, features):
+        units = sample_distinct(hash_rows(X, self.seed), self.n_units, self.sparsity)
+        return Routing(units, np.ones(units.shape), self.n_units)

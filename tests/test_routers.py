@@ -1,0 +1,188 @@
+"""Routers: the sparsity contract, determinism, oracles and bad input."""
+
+import numpy as np
+import pytest
+from builders import ROUTER_KINDS, cube, random_dsm
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import stats
+from sklearn.neighbors import NearestNeighbors
+
+from dsn_model import (
+    BlockRouter,
+    KNNRouter,
+    Routing,
+    SwitchRouter,
+    TopKRouter,
+    UniformHashRouter,
+)
+from dsn_model.routers import top_k_indices
+
+shapes = st.tuples(
+    st.sampled_from(ROUTER_KINDS),
+    st.integers(1, 6),  # d
+    st.integers(1, 4),  # s
+    st.integers(1, 6),  # experts: t = s * experts
+    st.integers(0, 2**32 - 1),  # seed
+)
+
+
+@given(shapes, st.integers(1, 30))
+def test_every_router_activates_at_most_s_distinct_units(shape, n):
+    kind, d, s, experts, seed = shape
+    net = random_dsm(kind, d, s, experts, seed)
+    X = cube(n, d, seed)
+    r = net.route(X)
+    assert r.units.shape == (n, net.sparsity)
+    assert ((r.units >= -1) & (r.units < net.n_units)).all()
+    for row in r.units:  # distinctness, row by row as the independent oracle
+        active = row[row >= 0]
+        assert len(set(active.tolist())) == len(active) <= s
+    mask = r.mask()
+    assert (mask.sum(axis=1) == r.n_active()).all()
+    rows, cols = np.nonzero(r.active)
+    assert mask[rows, r.units[rows, cols]].all()
+
+
+@given(shapes)
+def test_same_seed_same_routing_bit_for_bit(shape):
+    kind, d, s, experts, seed = shape
+    X = cube(20, d, seed + 1)
+    a = random_dsm(kind, d, s, experts, seed)
+    b = random_dsm(kind, d, s, experts, seed)
+    ra, rb = a.route(X), b.route(X)
+    assert np.array_equal(ra.units, rb.units)
+    assert np.array_equal(ra.weights, rb.weights)
+    assert np.array_equal(a.predict(X), b.predict(X))
+
+
+@given(st.integers(1, 40), st.integers(0, 1000), st.data())
+def test_top_k_indices_equals_stable_sort(t, seed, data):
+    k = data.draw(st.integers(1, t))
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(0, 4, size=(8, t)).astype(float)  # many ties
+    expected = np.sort(np.argsort(-scores, axis=1, kind="stable")[:, :k], axis=1)
+    assert np.array_equal(top_k_indices(scores, k), expected)
+
+
+def test_knn_router_equals_sklearn_neighbours():
+    rng = np.random.default_rng(3)
+    centres = rng.standard_normal((200, 5))
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    X = rng.standard_normal((300, 5)) * 2.0  # not unit: the identity holds for all x
+    k = 7
+    units = KNNRouter(centres, k).route(X).units
+    dist, nn = NearestNeighbors(n_neighbors=k + 1).fit(centres).kneighbors(X)
+    gap = (dist[:, k] ** 2 - dist[:, k - 1] ** 2) / 2  # inner-product gap
+    clear = gap > 1e-9 * np.maximum(1.0, (X**2).sum(axis=1))
+    assert clear.sum() > 290
+    assert np.array_equal(units[clear], np.sort(nn[clear, :k], axis=1))
+
+
+def test_switch_support_is_the_chosen_experts_blocks():
+    router = SwitchRouter.random(4, n_experts=6, expert_size=3, top_k=2, random_state=0)
+    X = cube(100, 4, 1)
+    units = router.route(X).units
+    experts = router.expert_of(X)
+    logits = X @ router.gate.T
+    best_two = np.sort(np.argsort(-logits, axis=1)[:, :2], axis=1)
+    assert np.array_equal(experts, best_two)
+    expected = (experts[:, :, None] * 3 + np.arange(3)).reshape(100, 6)
+    assert np.array_equal(units, expected)
+
+
+def test_switch_weighted_gates_are_softmax_probabilities():
+    router = SwitchRouter([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]], expert_size=2, weighted=True)
+    r = router.route([[2.0, 0.5]])
+    p = np.exp([2.0, 0.5, -2.0]) / np.exp([2.0, 0.5, -2.0]).sum()
+    assert r.units.tolist() == [[0, 1]]
+    np.testing.assert_allclose(r.weights, [[p[0], p[0]]], rtol=1e-15)
+
+
+def test_block_router_one_unit_per_block_at_the_block_argmax():
+    router = BlockRouter.random(5, n_units=24, n_blocks=4, rank=3, random_state=0)
+    X = cube(50, 5, 2)
+    units = router.route(X).units
+    scores = (X @ router.down.T) @ router.up.T
+    for b in range(4):
+        block = units[:, b]
+        assert ((block >= 6 * b) & (block < 6 * (b + 1))).all()
+        assert np.array_equal(block - 6 * b, scores[:, 6 * b : 6 * (b + 1)].argmax(axis=1))
+
+
+def test_uniform_hash_is_uniform_over_units():
+    """Chi-square test of unit loads; 30,000 slots over 60 units, seed 0.
+
+    Under uniform routing the statistic is chi2(59); the test rejects at
+    p < 1e-3, so a false alarm has probability 0.1% (fixed seed: deterministic).
+    A router biased by 10% towards a sixth of the units fails it.
+    """
+    router = UniformHashRouter(3, n_units=60, sparsity=3, seed=11)
+    X = cube(10_000, 3, 0)
+    counts = np.bincount(router.route(X).units.ravel(), minlength=60)
+    assert stats.chisquare(counts).pvalue > 1e-3
+
+
+def test_uniform_hash_scatters_nearby_inputs():
+    """Inputs 1e-12 apart share a unit about as often as unrelated inputs: s^2/t."""
+    router = UniformHashRouter(4, n_units=256, sparsity=2, seed=5)
+    X = cube(5000, 4, 1)
+    a = router.route(X).units
+    b = router.route(X + 1e-12).units
+    shared = (a[:, :, None] == b[:, None, :]).any(axis=(1, 2)).mean()
+    assert shared < 0.05  # expected ~ 1 - (254/256)(253/255) = 1.6%
+
+
+def test_uniform_hash_cost_does_not_depend_on_width():
+    small = UniformHashRouter(2, 2**8, 4, seed=0).route(cube(5, 2, 0))
+    big = UniformHashRouter(2, 2**40, 4, seed=0).route(cube(5, 2, 0))
+    assert big.units.max() < 2**40 and small.units.max() < 2**8
+
+
+@pytest.mark.parametrize(
+    ("build", "param"),
+    [
+        (lambda: TopKRouter(4, 0), "k"),
+        (lambda: TopKRouter(4, 5), "k"),
+        (lambda: KNNRouter(np.eye(3), 4), "k"),
+        (lambda: KNNRouter([[np.nan, 1.0]], 1), "centers"),
+        (lambda: SwitchRouter(np.eye(2), 0), "expert_size"),
+        (lambda: SwitchRouter(np.eye(2), 1, top_k=3), "top_k"),
+        (lambda: BlockRouter(5, np.ones((12, 2))), "n_blocks"),
+        (lambda: UniformHashRouter(2, 4, 5), "sparsity"),
+        (lambda: UniformHashRouter(0, 4, 1), "input_dim"),
+        (lambda: UniformHashRouter(2, 4, 1.5), "sparsity"),
+    ],
+)
+def test_impossible_parameters_name_the_parameter(build, param):
+    with pytest.raises(ValueError, match=param):
+        build()
+
+
+@pytest.mark.parametrize(
+    "X",
+    [
+        np.zeros(3),
+        np.zeros((2, 4)),
+        np.full((2, 3), np.nan),
+        np.full((1, 3), np.inf),
+        np.zeros((0, 3)),
+    ],
+    ids=["1d", "wrong-d", "nan", "inf", "empty"],
+)
+def test_bad_batches_are_rejected(X):
+    router = UniformHashRouter(3, 10, 2)
+    with pytest.raises(ValueError, match="X"):
+        router.route(X)
+
+
+def test_topk_requires_features():
+    with pytest.raises(ValueError, match="features"):
+        TopKRouter(3, 1).route(np.zeros((1, 2)))
+
+
+def test_routing_validates_shapes_and_dense_mask_limit():
+    with pytest.raises(ValueError, match="same shape"):
+        Routing(np.zeros((2, 2)), np.zeros((2, 3)), 4)
+    with pytest.raises(ValueError, match="too large"):
+        Routing(np.zeros((10, 1)), np.ones((10, 1)), 10**8).mask()
