@@ -6,6 +6,7 @@ from .graph import active_subgraph, draw_graph, evaluate_graph, graph_flops, to_
 from .routers import (
     BlockRouter,
     KNNRouter,
+    LSHRouter,
     Router,
     SwitchRouter,
     TopKRouter,
@@ -23,6 +24,7 @@ __all__ = [
     "FlopCount",
     "IdentityFeatures",
     "KNNRouter",
+    "LSHRouter",
     "RandomFeatures",
     "Router",
     "Routing",

@@ -34,6 +34,7 @@ from .features import ConstantFeatures, FeatureMap, RandomFeatures
 from .routers import (
     BlockRouter,
     KNNRouter,
+    LSHRouter,
     Router,
     SwitchRouter,
     TopKRouter,
@@ -44,7 +45,7 @@ from .routing import Routing
 __all__ = ["DSM", "ROUTER_KINDS", "FlopCount", "SparseLayer", "SparseNetwork"]
 
 #: Router kinds understood by :meth:`DSM.random`.
-ROUTER_KINDS = ("topk", "switch", "block", "hash", "knn")
+ROUTER_KINDS = ("topk", "switch", "block", "hash", "knn", "lsh")
 
 
 @dataclass(frozen=True)
@@ -87,9 +88,9 @@ class SparseLayer:
             )
         if not isinstance(self.router, Router):
             raise ValueError(f"`router` must be a Router. Got {type(self.router).__name__}.")
-        if self.router.n_units != self.features.n_units:
+        if self.router.n_unit_ids != self.features.n_units:
             raise ValueError(
-                f"`router` routes over {self.router.n_units} units but `features` has "
+                f"`router` routes over {self.router.n_unit_ids} units but `features` has "
                 f"{self.features.n_units}."
             )
         if self.router.input_dim not in (None, self.features.input_dim):
@@ -159,7 +160,7 @@ class SparseNetwork:
                 )
         self.layers = layers
         A = np.asarray(top_weights, dtype=np.float64)
-        t = layers[-1].features.n_units
+        t = layers[-1].router.n_unit_ids
         if A.shape != (t,):
             raise ValueError(f"`top_weights` must have shape ({t},). Got {A.shape}.")
         if not np.all(np.isfinite(A)):
@@ -173,8 +174,13 @@ class SparseNetwork:
 
     @property
     def n_units(self) -> int:
-        """``t``, the width of the top sparse layer."""
-        return self.layers[-1].features.n_units
+        """``t``, the width of the top sparse layer.
+
+        Exact even when units are implicit (an LSH model with ``2^64`` buckets
+        per table stores only its populated buckets; ``top_weights`` then has
+        one entry per stored unit).
+        """
+        return self.layers[-1].router.n_units
 
     @property
     def sparsity(self) -> int:
@@ -314,10 +320,12 @@ class DSM(SparseNetwork):
         ----------
         input_dim, n_units, sparsity : int
             ``d``, ``t`` and ``s``.
-        router : {"topk", "switch", "block", "hash", "knn"}
+        router : {"topk", "switch", "block", "hash", "knn", "lsh"}
             ``"switch"`` uses ``t / s`` experts of ``s`` units; ``"block"``
             uses ``s`` blocks of ``t / s`` (both need ``s | t``); ``"knn"`` uses
-            ``t`` random unit centres and constant features.
+            ``t`` random unit centres and constant features; ``"lsh"`` uses
+            ``s`` hyperplane tables of ``t / s`` buckets (a power of 2) and
+            constant features: the LSH model as DSM(d, s, s 2^m).
         activation : str, default="relu"
             ``sigma`` of the random features ``sigma(B x + c)``.
         random_state : None, int or numpy Generator
@@ -349,6 +357,9 @@ class DSM(SparseNetwork):
             r = UniformHashRouter.random(d, t, s, random_state=rng)
         elif kind == "knn":
             r = KNNRouter.random(d, t, s, random_state=rng)
+            return cls(ConstantFeatures(d, t), r, rng.standard_normal(t) / s)
+        elif kind == "lsh":
+            r = LSHRouter.random(d, t, s, random_state=rng)
             return cls(ConstantFeatures(d, t), r, rng.standard_normal(t) / s)
         else:
             raise ValueError(f"`router` must be one of {list(ROUTER_KINDS)}. Got {router!r}.")

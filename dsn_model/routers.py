@@ -16,6 +16,8 @@ router                 rule                                  routing cost / row
                        of x picks s distinct units            O(d + s^2) int ops
 ``KNNRouter``          the k nearest of n unit vectors        2 d n FLOPs
                        (largest inner products)
+``LSHRouter``          the bucket of x in each of s hash      2 s m d FLOPs
+                       tables (the LSH model)                 (hyperplane)
 =====================  ====================================  ===================
 
 A new router is one small class: subclass :class:`Router`, set ``n_units``,
@@ -35,6 +37,7 @@ from .routing import Routing
 __all__ = [
     "BlockRouter",
     "KNNRouter",
+    "LSHRouter",
     "Router",
     "SwitchRouter",
     "TopKRouter",
@@ -90,6 +93,11 @@ class Router:
     sparsity: int
     input_dim: int | None
     uses_features: bool = False
+
+    @property
+    def n_unit_ids(self) -> int:
+        """Range of the unit ids the router emits: ``t`` unless units are implicit."""
+        return getattr(self, "_n_unit_ids", self.n_units)
 
     def route(self, X: ArrayLike, features: np.ndarray | None = None) -> Routing:
         """Route a batch.
@@ -412,3 +420,80 @@ class UniformHashRouter(Router):
     def _route(self, X, features):
         units = sample_distinct(hash_rows(X, self.seed), self.n_units, self.sparsity)
         return Routing(units, np.ones(units.shape), self.n_units)
+
+
+class LSHRouter(Router):
+    """The LSH model's routing: one active unit per hash table (PAPER.md §3.2).
+
+    With ``s`` tables of ``2^m`` buckets the LSH model is DSM(d, s, s 2^m): the
+    ``s`` active units are the buckets ``x`` falls into, one per table.
+
+    Without ``units_of``, unit ``i * universe + z`` is bucket ``z`` of table
+    ``i`` (needs a bounded family with ``n_tables * universe < 2^63``). A fitted
+    model passes ``units_of``, a function from a batch to ``(n, s)`` unit ids
+    among ``n_unit_ids`` materialised units (its populated buckets and
+    fallback units), while ``n_units`` still reports the exact ``t``.
+
+    Parameters
+    ----------
+    family : LSHFamily
+    units_of : callable, optional
+    n_unit_ids : int, optional
+        Required with ``units_of``.
+
+    Examples
+    --------
+    >>> from dsn_model.lsh import HyperplaneLSH
+    >>> router = LSHRouter(HyperplaneLSH(2, n_hashes=4, n_tables=3, random_state=0))
+    >>> router.n_units, router.sparsity
+    (48, 3)
+    >>> units = router.route([[0.2, 0.1]]).units[0]
+    >>> [int(u) // 16 for u in units]   # one unit in each table's block
+    [0, 1, 2]
+    """
+
+    def __init__(self, family, units_of=None, n_unit_ids: int | None = None):
+        self.family = family
+        self.input_dim = family.input_dim
+        self.sparsity = family.n_tables
+        if units_of is None:
+            if family.universe is None or family.key_width != 1:
+                raise ValueError("`family` has unbounded keys: pass `units_of` and `n_unit_ids`.")
+            self.n_units = family.n_tables * family.universe
+            if self.n_units >= 2**63:
+                raise ValueError(
+                    f"n_tables * 2^m = {self.n_units} units do not fit int64 ids: pass "
+                    "`units_of` (a fitted model's populated buckets)."
+                )
+        else:
+            self._n_unit_ids = check_positive_int(n_unit_ids, "n_unit_ids")
+            if family.universe is None:
+                self.n_units = self._n_unit_ids
+            else:
+                self.n_units = family.n_tables * family.universe
+        self._units_of = units_of
+
+    @classmethod
+    def random(cls, input_dim: int, n_units: int, sparsity: int, *, random_state=None):
+        """Hyperplane LSH with ``sparsity`` tables of ``n_units / sparsity = 2^m`` buckets."""
+        from .lsh import HyperplaneLSH
+
+        per_table = n_units // sparsity
+        m = per_table.bit_length() - 1
+        if per_table * sparsity != n_units or 2**m != per_table:
+            raise ValueError(
+                f"router='lsh' needs n_units / sparsity to be a power of 2; got t={n_units}, "
+                f"s={sparsity}."
+            )
+        return cls(HyperplaneLSH(input_dim, m, sparsity, random_state=random_state))
+
+    def _route(self, X, features):
+        if self._units_of is not None:
+            units = self._units_of(X)
+        else:
+            keys = self.family.keys(X)[:, :, 0]
+            units = keys + np.arange(self.sparsity, dtype=np.int64) * self.family.universe
+        return Routing(units, np.ones(units.shape), self.n_unit_ids)
+
+    def routing_stages(self):
+        return [self.family.projection_matrix()]

@@ -4,12 +4,13 @@ import numpy as np
 
 from dsn_model import DSM
 
-ROUTER_KINDS = ("topk", "switch", "block", "hash", "knn")
+ROUTER_KINDS = ("topk", "switch", "block", "hash", "knn", "lsh")
 
 
 def random_dsm(kind: str, d: int, s: int, experts: int, seed: int) -> DSM:
-    """A random DSM of ``kind`` with ``t = s * experts`` units."""
-    return DSM.random(d, s * experts, s, router=kind, random_state=seed)
+    """A random DSM of ``kind`` with ``t = s * experts`` units (``s * 2^experts`` for LSH)."""
+    per_block = 2**experts if kind == "lsh" else experts
+    return DSM.random(d, s * per_block, s, router=kind, random_state=seed)
 
 
 def cube(n: int, d: int, seed: int) -> np.ndarray:

@@ -1,0 +1,428 @@
+"""Locality-sensitive hash families, vectorised over a batch and seeded.
+
+Each family hashes ``X (n, d)`` with ``n_tables`` independent tables at once
+and returns integer **key vectors** ``(n, n_tables, key_width)``: two inputs
+share a bucket of table ``i`` exactly when their key vectors of table ``i``
+are equal. Bounded families also pack a key into one integer below
+``universe`` (the number of buckets per table).
+
+* :class:`HyperplaneLSH` -- sign patterns of ``m`` hyperplanes (Charikar 2002,
+  PAPER.md §4), ``2^m`` buckets per table, ``m <= 64``, packed bit ``j`` = hash
+  ``j`` (MATH.md §2.5's ``idx(z)``).
+* :class:`EuclideanLSH` -- ``floor((<a, x> + b) / width)`` (Datar et al. 2004);
+  keys are the integer vectors themselves, so two different cells never
+  share a bucket (no fingerprinting here; see :mod:`dsn_model.buckets`).
+* :class:`CrossPolytopeLSH` -- random rotation, signed index of the largest
+  coordinate (Andoni et al. 2015), ``(2d)^m`` buckets per table.
+
+Every family exposes its cell geometry: :meth:`LSHFamily.halfspaces` returns
+``(G, h)`` with the cell of a key equal to ``{x : G x <= h}`` (up to which side
+of a boundary the floor/sign/argmax assigns), which is what a certificate of
+cell diameters needs. :meth:`LSHFamily.probes` lists the neighbouring keys of a
+batch, nearest first, for multi-probe look-ups.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._validation import as_rng, check_batch, check_positive_float, check_positive_int
+
+__all__ = [
+    "FAMILIES",
+    "CrossPolytopeLSH",
+    "EuclideanLSH",
+    "HyperplaneLSH",
+    "LSHFamily",
+    "family_from_state",
+]
+
+# Rows per hashing chunk: keeps the projection buffer near L2 size.
+_CHUNK = 8192
+
+
+class LSHFamily:
+    """Base class: ``n_tables`` independent tables over ``R^input_dim``.
+
+    Attributes
+    ----------
+    input_dim : int
+    n_tables : int
+        ``s``.
+    key_width : int
+        Integers per key vector.
+    universe : int or None
+        Buckets per table when keys are packed into one integer in
+        ``[0, universe)``; ``None`` for unbounded keys.
+    """
+
+    input_dim: int
+    n_tables: int
+    key_width: int
+    universe: int | None
+
+    def keys(self, X: ArrayLike) -> np.ndarray:
+        """Key vectors of a batch: int64 array ``(n, n_tables, key_width)``."""
+        X = check_batch(X, self.input_dim)
+        out = np.empty((len(X), self.n_tables, self.key_width), dtype=np.int64)
+        for start in range(0, len(X), _CHUNK):
+            out[start : start + _CHUNK] = self._keys(X[start : start + _CHUNK])
+        return out
+
+    def probes(self, X: ArrayLike, n_probes: int) -> np.ndarray:
+        """The ``n_probes`` nearest other keys, ``(n, n_tables, n_probes, key_width)``.
+
+        Ordered by the distance from ``x`` to the boundary that separates the
+        two cells (the least confident hash flips first).
+        """
+        X = check_batch(X, self.input_dim)
+        n_probes = check_positive_int(n_probes, "n_probes")
+        return self._probes(X, n_probes)
+
+    def halfspaces(self, table: int, key: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """The cell of ``key`` in ``table`` as ``{x : G x <= h}``: returns ``(G, h)``."""
+        table = check_positive_int(table, "table", minimum=0)
+        if table >= self.n_tables:
+            raise ValueError(f"`table` must be < n_tables={self.n_tables}. Got {table}.")
+        key = np.asarray(key, dtype=np.int64).reshape(-1)
+        if key.shape != (self.key_width,):
+            raise ValueError(f"`key` must hold {self.key_width} integers. Got {key.shape}.")
+        return self._halfspaces(table, key)
+
+    def projection_matrix(self) -> np.ndarray:
+        """The matrix whose product with ``x`` every hash needs (routing cost)."""
+        raise NotImplementedError
+
+    #: Attributes that define a drawn family (saved and restored exactly).
+    _state: tuple[str, ...] = ()
+
+    def get_state(self) -> dict:
+        """The family as a dict of numbers and arrays (see :func:`family_from_state`)."""
+        state = {name: getattr(self, name) for name in self._state}
+        state["name"] = type(self).__name__
+        return state
+
+
+class HyperplaneLSH(LSHFamily):
+    """Sign patterns of ``m`` random hyperplanes per table, ``2^m`` buckets.
+
+    ``h_j(x) = [<a_j, x> + b_j >= 0]`` with ``a_j ~ N(0, I_d)`` and
+    ``b_j ~ U[-offset, offset]``. Bit ``j`` of the packed key is ``h_j``.
+
+    Which one approximates: with ``offset=0`` (Charikar) every hyperplane
+    passes through the origin, so every bucket is a cone containing 0 and no
+    number of hyperplanes makes buckets small -- a constant per bucket then
+    errs by at least ``sup f - f(0)`` over half a bucket (MATH.md §3.2, E14).
+    Offsets move the hyperplanes off the origin so that cells shrink as ``m``
+    grows; choose ``offset`` on the scale of ``||x||`` of the data (the
+    default 1 suits ``[-1, 1]^d`` at small d).
+
+    Parameters
+    ----------
+    input_dim : int
+    n_hashes : int
+        ``m``, hyperplanes per table, ``1 <= m <= 64``.
+    n_tables : int, default=1
+    offset : float, default=1.0
+        Half-width of the offsets' range; 0 gives Charikar's family.
+    random_state : None, int or Generator
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lsh = HyperplaneLSH(2, n_hashes=3, n_tables=2, random_state=0)
+    >>> lsh.keys([[0.5, -0.25]]).shape, lsh.universe
+    ((1, 2, 1), 8)
+    >>> G, h = lsh.halfspaces(0, lsh.keys([[0.5, -0.25]])[0, 0])
+    >>> bool(np.all(G @ [0.5, -0.25] <= h))
+    True
+    """
+
+    _state = ("input_dim", "n_hashes", "n_tables", "offset", "directions", "offsets")
+
+    def __init__(
+        self,
+        input_dim: int,
+        n_hashes: int,
+        n_tables: int = 1,
+        offset: float = 1.0,
+        random_state=None,
+    ):
+        self.input_dim = check_positive_int(input_dim, "input_dim")
+        self.n_hashes = check_positive_int(n_hashes, "n_hashes")
+        if self.n_hashes > 64:
+            raise ValueError(
+                f"`n_hashes` must be <= 64 (the key width in bits) for hyperplane LSH. "
+                f"Got {n_hashes}."
+            )
+        self.n_tables = check_positive_int(n_tables, "n_tables")
+        if offset != 0:
+            offset = check_positive_float(offset, "offset")
+        self.offset = float(offset)
+        rng = as_rng(random_state)
+        rows = self.n_tables * self.n_hashes
+        self.directions = rng.standard_normal((rows, self.input_dim))
+        self.offsets = rng.uniform(-self.offset, self.offset, size=rows)
+        self.key_width = 1
+        self.universe = 2**self.n_hashes
+        self._bytes = (self.n_hashes + 7) // 8
+
+    def projections(self, X: np.ndarray) -> np.ndarray:
+        """``<a_j, x> + b_j`` for every table and hash: ``(n, n_tables, m)``."""
+        P = X @ self.directions.T
+        P += self.offsets
+        return P.reshape(len(X), self.n_tables, self.n_hashes)
+
+    def _pack(self, bits: np.ndarray) -> np.ndarray:
+        n = bits.shape[0]
+        padded = np.zeros((n * self.n_tables, 64), dtype=bool)
+        padded[:, : self.n_hashes] = bits.reshape(n * self.n_tables, self.n_hashes)
+        packed = np.packbits(padded, axis=1, bitorder="little")  # (n*s, 8) bytes
+        return packed.view("<u8").view(np.int64).reshape(n, self.n_tables, 1)
+
+    def _keys(self, X):
+        return self._pack(self.projections(X) >= 0.0)
+
+    def _probes(self, X, n_probes):
+        P = self.projections(X)
+        n_probes = min(n_probes, self.n_hashes)
+        order = np.argsort(np.abs(P), axis=2, kind="stable")[:, :, :n_probes]
+        base = self._pack(P >= 0.0)[..., 0].view(np.uint64)
+        flips = np.left_shift(np.uint64(1), order.astype(np.uint64))
+        return (base[:, :, None] ^ flips).view(np.int64)[..., None]
+
+    def _halfspaces(self, table, key):
+        rows = slice(table * self.n_hashes, (table + 1) * self.n_hashes)
+        A, b = self.directions[rows], self.offsets[rows]
+        packed = int(key[0]) & ((1 << 64) - 1)
+        bits = np.array([(packed >> j) & 1 for j in range(self.n_hashes)])
+        sign = np.where(bits == 1, -1.0, 1.0)  # bit 1: a.x + b >= 0  <=>  -a.x <= b
+        return sign[:, None] * A, -sign * b
+
+    def projection_matrix(self):
+        return self.directions
+
+
+class EuclideanLSH(LSHFamily):
+    """p-stable LSH (Datar et al. 2004): ``h_i(x) = floor((<a_i, x> + b_i) / width)``.
+
+    ``a_i ~ N(0, I_d)``, ``b_i ~ U[0, width)``. A key is the vector of the
+    ``n_hashes`` integers of a table; each cell is an intersection of slabs
+    ``n_i width <= <a_i, x> + b_i < (n_i + 1) width`` (PAPER.md §4, MATH.md §3.2).
+    Keys are exact integer vectors: distinct cells never share a bucket.
+
+    Parameters
+    ----------
+    input_dim : int
+    n_hashes : int
+        ``D``, directions per table (Lemma 4.2 uses ``C k``).
+    width : float
+        The slab width (the paper's epsilon inside ``h_i``; ``w`` in MATH.md).
+    n_tables : int, default=1
+    random_state : None, int or Generator
+
+    Examples
+    --------
+    >>> lsh = EuclideanLSH(3, n_hashes=4, width=0.5, random_state=0)
+    >>> lsh.keys([[0.1, 0.2, 0.3]]).shape
+    (1, 1, 4)
+    """
+
+    _state = ("input_dim", "n_hashes", "n_tables", "width", "directions", "offsets")
+
+    universe = None
+
+    def __init__(
+        self, input_dim: int, n_hashes: int, width: float, n_tables: int = 1, random_state=None
+    ):
+        self.input_dim = check_positive_int(input_dim, "input_dim")
+        self.n_hashes = check_positive_int(n_hashes, "n_hashes")
+        self.width = check_positive_float(width, "width")
+        self.n_tables = check_positive_int(n_tables, "n_tables")
+        rng = as_rng(random_state)
+        rows = self.n_tables * self.n_hashes
+        self.directions = rng.standard_normal((rows, self.input_dim))
+        self.offsets = rng.uniform(0.0, self.width, size=rows)
+        self.key_width = self.n_hashes
+
+    def scaled(self, X: np.ndarray) -> np.ndarray:
+        """``u = (<a_i, x> + b_i) / width``, computed once: ``(n, n_tables, D)``."""
+        U = X @ self.directions.T
+        U += self.offsets
+        U /= self.width
+        return U.reshape(len(X), self.n_tables, self.n_hashes)
+
+    def _keys(self, X):
+        U = np.floor(self.scaled(X))
+        if np.abs(U).max(initial=0.0) >= 2.0**62:
+            raise ValueError(
+                f"`width`={self.width} is too small for inputs of this size: bucket "
+                "indices overflow 62 bits."
+            )
+        return U.astype(np.int64)
+
+    def _probes(self, X, n_probes):
+        U = self.scaled(X)
+        base = np.floor(U).astype(np.int64)
+        frac = U - base
+        dist = np.concatenate([frac, 1.0 - frac], axis=2)  # lower faces, then upper
+        n_probes = min(n_probes, 2 * self.n_hashes)
+        order = np.argsort(dist, axis=2, kind="stable")[:, :, :n_probes]
+        coord = order % self.n_hashes
+        step = np.where(order < self.n_hashes, -1, 1)
+        out = np.repeat(base[:, :, None, :], n_probes, axis=2)
+        np.put_along_axis(
+            out,
+            coord[..., None],
+            np.take_along_axis(base, coord, axis=2)[..., None] + step[..., None],
+            axis=3,
+        )
+        return out
+
+    def _halfspaces(self, table, key):
+        rows = slice(table * self.n_hashes, (table + 1) * self.n_hashes)
+        A, b, w = self.directions[rows], self.offsets[rows], self.width
+        G = np.vstack([A, -A])
+        h = np.concatenate([(key + 1) * w - b, b - key * w])
+        return G, h
+
+    def projection_matrix(self):
+        return self.directions
+
+
+class CrossPolytopeLSH(LSHFamily):
+    """Cross-polytope LSH (Andoni et al. 2015): signed argmax of a rotation.
+
+    Each of ``m`` hashes per table applies a random rotation ``R`` (Haar,
+    from a QR factorisation) and returns ``i`` if ``(R x)_i`` is the largest
+    coordinate in absolute value and positive, ``i + d`` if it is negative:
+    ``2d`` buckets per hash, ``(2d)^m`` per table. Cells are cones (they
+    contain 0), so like Charikar's family this partitions directions, not
+    space: good for angular similarity, not for uniform approximation.
+
+    Parameters
+    ----------
+    input_dim : int
+    n_hashes : int
+        ``m``, rotations per table.
+    n_tables : int, default=1
+    random_state : None, int or Generator
+
+    Examples
+    --------
+    >>> lsh = CrossPolytopeLSH(2, n_hashes=1, random_state=0)
+    >>> lsh.universe
+    4
+    """
+
+    _state = ("input_dim", "n_hashes", "n_tables", "rotations")
+
+    def __init__(self, input_dim: int, n_hashes: int, n_tables: int = 1, random_state=None):
+        self.input_dim = d = check_positive_int(input_dim, "input_dim")
+        self.n_hashes = check_positive_int(n_hashes, "n_hashes")
+        self.n_tables = check_positive_int(n_tables, "n_tables")
+        rng = as_rng(random_state)
+        G = rng.standard_normal((self.n_tables * self.n_hashes, d, d))
+        Q, R = np.linalg.qr(G)
+        self.rotations = Q * np.sign(np.diagonal(R, axis1=1, axis2=2))[:, None, :]
+        self.universe = (2 * d) ** self.n_hashes
+        self._packed = self.universe < 2**63
+        self.key_width = 1 if self._packed else self.n_hashes
+
+    def _codes(self, X):
+        Y = (X @ self.rotations.reshape(-1, self.input_dim).T).reshape(
+            len(X), self.n_tables, self.n_hashes, self.input_dim
+        )
+        A = np.abs(Y)
+        top = A.argmax(axis=3)
+        val = np.take_along_axis(Y, top[..., None], axis=3)[..., 0]
+        return top + self.input_dim * (val < 0), Y
+
+    def _pack(self, codes):
+        if not self._packed:
+            return codes
+        radix = (2 * self.input_dim) ** np.arange(self.n_hashes, dtype=np.int64)
+        return (codes * radix).sum(axis=-1, keepdims=True)
+
+    def _keys(self, X):
+        return self._pack(self._codes(X)[0])
+
+    def _probes(self, X, n_probes):
+        codes, Y = self._codes(X)
+        A = np.sort(np.abs(Y), axis=3)
+        margin = A[..., -1] - A[..., -2]
+        runner = np.argsort(-np.abs(Y), axis=3, kind="stable")[..., 1]
+        rval = np.take_along_axis(Y, runner[..., None], axis=3)[..., 0]
+        alt = runner + self.input_dim * (rval < 0)
+        n_probes = min(n_probes, self.n_hashes)
+        order = np.argsort(margin, axis=2, kind="stable")[:, :, :n_probes]
+        out = np.repeat(codes[:, :, None, :], n_probes, axis=2)
+        np.put_along_axis(
+            out, order[..., None], np.take_along_axis(alt, order, axis=2)[..., None], axis=3
+        )
+        return self._pack(out)
+
+    def _halfspaces(self, table, key):
+        d = self.input_dim
+        if self._packed:
+            codes = (int(key[0]) // (2 * d) ** np.arange(self.n_hashes)) % (2 * d)
+        else:
+            codes = key
+        rows = []
+        for j, code in enumerate(codes):
+            R = self.rotations[table * self.n_hashes + j]
+            i, sign = int(code) % d, (-1.0 if code >= d else 1.0)
+            for k in range(d):
+                if k != i:  # sign * r_i x >= |r_k x|
+                    rows.append(-sign * R[i] + R[k])
+                    rows.append(-sign * R[i] - R[k])
+        G = np.array(rows).reshape(-1, d)
+        return G, np.zeros(len(G))
+
+    def projection_matrix(self):
+        return self.rotations.reshape(-1, self.input_dim)
+
+
+#: Family names accepted by the estimators.
+FAMILIES = {
+    "hyperplane": HyperplaneLSH,
+    "euclidean": EuclideanLSH,
+    "cross-polytope": CrossPolytopeLSH,
+}
+
+
+def family_from_state(state: dict) -> LSHFamily:
+    """Rebuild a family from :meth:`LSHFamily.get_state` without drawing anything.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = EuclideanLSH(3, 4, width=0.5, random_state=0)
+    >>> b = family_from_state(a.get_state())
+    >>> X = np.random.default_rng(1).normal(size=(5, 3))
+    >>> bool((a.keys(X) == b.keys(X)).all())
+    True
+    """
+    classes = {cls.__name__: cls for cls in FAMILIES.values()}
+    name = str(state.get("name"))
+    if name not in classes:
+        raise ValueError(f"Unknown LSH family {name!r}; expected one of {sorted(classes)}.")
+    cls = classes[name]
+    scalars = {k: int(state[k]) for k in ("input_dim", "n_hashes", "n_tables")}
+    if cls is EuclideanLSH:
+        family = cls(**scalars, width=float(state["width"]))
+    elif cls is HyperplaneLSH:
+        family = cls(**scalars, offset=float(state["offset"]))
+    else:
+        family = cls(**scalars)
+    for key in cls._state:
+        value = np.asarray(state[key])
+        current = getattr(family, key)
+        if isinstance(current, np.ndarray):
+            if value.shape != current.shape or not np.all(np.isfinite(value)):
+                raise ValueError(
+                    f"LSH family state `{key}` has shape {value.shape}, expected {current.shape}."
+                )
+            setattr(family, key, value.astype(np.float64))
+    return family

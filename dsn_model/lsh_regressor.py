@@ -1,0 +1,476 @@
+"""The LSH model LSH(d, s, m, Delta) as a scikit-learn regressor (PAPER.md §4).
+
+``s`` independent hash tables; each bucket ``z`` of table ``i`` holds a
+polynomial ``g^i_z`` of degree ``Delta`` fitted to the training points that fall
+in it, and
+
+    g(x) = sum_i alpha_i g^i_{z^i(x)}(x).
+
+Fitting keeps per-bucket sufficient statistics (counts and sums; for
+``degree=1`` also ``sum z z^T`` and ``sum z y`` with ``z = (1, x)``), so
+:meth:`LSHRegressor.partial_fit` merges chunks exactly and ten million samples
+stream through in bounded memory.
+
+Units. Every prediction reads one *unit* per table; the units are
+
+* ``[0, n_slots)`` -- the stored buckets (``n_slots = s 2^m`` by direct
+  addressing for small tables, else only the populated buckets);
+* ``[n_slots, n_slots + s)`` -- one "global" fallback unit per table;
+* with ``fallback="nearest"``, one unit per (table, training point).
+
+A unit holds coefficients ``(c_0, c_1..c_d)`` and contributes
+``alpha_i (c_0 + c . x)``. This is also exactly how :meth:`LSHRegressor.to_dsm`
+writes the model as a DSM: constant features (``degree=0``, MATH.md §2.5) or
+per-unit affine features (``degree=1``, representation (b)).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.neighbors import KDTree
+from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
+
+from ._validation import as_rng, check_positive_float, check_positive_int
+from .buckets import BucketIndex
+from .dsm import DSM
+from .features import ConstantFeatures, RandomFeatures
+from .lsh import FAMILIES, family_from_state
+from .routers import LSHRouter
+
+__all__ = ["LSHRegressor"]
+
+_FALLBACKS = ("global", "probe", "nearest")
+_FORMAT = "dsn.LSHRegressor/1"
+_CHUNK = 65536
+
+
+class LSHRegressor(RegressorMixin, BaseEstimator):
+    """Piecewise-polynomial regression on LSH buckets: the paper's LSH model.
+
+    Parameters
+    ----------
+    family : {"hyperplane", "euclidean", "cross-polytope"}, default="hyperplane"
+        The hash family (:mod:`dsn_model.lsh`).
+    n_tables : int, default=4
+        ``s``, independent tables; one active unit each.
+    n_hashes : int, default=8
+        ``m`` hyperplanes / rotations per table (``2^m`` or ``(2d)^m``
+        buckets), or the number ``D`` of directions for ``"euclidean"``.
+    width : float, default=0.5
+        Slab width of ``"euclidean"`` buckets.
+    offset : float, default=1.0
+        Offsets ``b ~ U[-offset, offset]`` of ``"hyperplane"``; 0 gives
+        Charikar's family, whose buckets are cones that never shrink.
+    degree : {0, 1}, default=0
+        ``Delta``: 0 fits the mean per bucket; 1 fits an affine function by
+        least squares in buckets with at least ``min_bucket_size`` points and
+        the mean in the others.
+    min_bucket_size : int, optional
+        Points a bucket needs for an affine fit; default ``2 (d + 1)``.
+    table_weights : array_like of shape (n_tables,), optional
+        ``alpha_i``; default ``1 / n_tables`` each.
+    fallback : {"global", "probe", "nearest"}, default="global"
+        Value of a table whose bucket holds no training point: the training
+        mean; the first populated bucket among ``n_probes`` multi-probe
+        neighbours (the training mean if none); or the label of the nearest
+        training point -- the fallback under which Theorem 4.1's uniform error
+        holds (MATH.md §5.2). ``"nearest"`` stores the training points.
+    n_probes : int, default=8
+        Neighbouring buckets tried by ``fallback="probe"``.
+    random_state : None, int or numpy Generator
+        Seeds the hash functions; the same seed gives the same model bit for bit.
+
+    Attributes
+    ----------
+    family_ : LSHFamily
+    n_features_in_ : int
+    n_buckets_ : ndarray of shape (n_tables,)
+        Non-empty buckets per table.
+    bucket_counts_ : ndarray
+        Training points per stored bucket slot.
+    n_samples_seen_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-1, 1, size=(2000, 2))
+    >>> y = np.sin(3 * X[:, 0]) * X[:, 1]
+    >>> model = LSHRegressor(n_tables=16, n_hashes=10, random_state=0).fit(X, y)
+    >>> bool(model.score(X, y) > 0.8)
+    True
+    >>> dsm = model.to_dsm()
+    >>> bool(np.allclose(dsm.predict(X[:5]), model.predict(X[:5]), rtol=1e-12, atol=1e-12))
+    True
+    """
+
+    def __init__(
+        self,
+        family="hyperplane",
+        n_tables=4,
+        n_hashes=8,
+        width=0.5,
+        offset=1.0,
+        degree=0,
+        min_bucket_size=None,
+        table_weights=None,
+        fallback="global",
+        n_probes=8,
+        random_state=None,
+    ):
+        self.family = family
+        self.n_tables = n_tables
+        self.n_hashes = n_hashes
+        self.width = width
+        self.offset = offset
+        self.degree = degree
+        self.min_bucket_size = min_bucket_size
+        self.table_weights = table_weights
+        self.fallback = fallback
+        self.n_probes = n_probes
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ set-up
+    def _check_params(self, d):
+        if self.family not in FAMILIES:
+            raise ValueError(f"`family` must be one of {sorted(FAMILIES)}. Got {self.family!r}.")
+        s = check_positive_int(self.n_tables, "n_tables")
+        check_positive_int(self.n_hashes, "n_hashes")
+        if self.degree not in (0, 1) or isinstance(self.degree, bool):
+            raise ValueError(f"`degree` must be 0 or 1 (Delta). Got {self.degree!r}.")
+        if self.fallback not in _FALLBACKS:
+            raise ValueError(f"`fallback` must be one of {_FALLBACKS}. Got {self.fallback!r}.")
+        check_positive_int(self.n_probes, "n_probes")
+        if self.min_bucket_size is not None:
+            check_positive_int(self.min_bucket_size, "min_bucket_size")
+        if self.table_weights is None:
+            alpha = np.full(s, 1.0 / s)
+        else:
+            alpha = np.asarray(self.table_weights, dtype=np.float64)
+            if alpha.shape != (s,) or not np.all(np.isfinite(alpha)):
+                raise ValueError(
+                    f"`table_weights` must be {s} finite numbers (one per table). "
+                    f"Got {self.table_weights!r}."
+                )
+        return alpha
+
+    def _make_family(self, d):
+        rng = as_rng(self.random_state)
+        kwargs = {"n_tables": self.n_tables, "random_state": rng}
+        if self.family == "euclidean":
+            kwargs["width"] = check_positive_float(self.width, "width")
+        if self.family == "hyperplane":
+            kwargs["offset"] = (
+                self.offset if self.offset == 0 else check_positive_float(self.offset, "offset")
+            )
+        return FAMILIES[self.family](d, self.n_hashes, **kwargs)
+
+    def _reset(self, d):
+        self.table_weights_ = self._check_params(d)
+        self.family_ = self._make_family(d)
+        f = self.family_
+        self.index_ = BucketIndex(f.n_tables, f.key_width, f.universe)
+        n = self.index_.n_slots
+        p = d + 1 if self.degree == 1 else 1
+        self.bucket_counts_ = np.zeros(n)
+        self.bucket_sums_ = np.zeros(n)
+        self.bucket_gram_ = np.zeros((n, p * (p + 1) // 2)) if self.degree == 1 else None
+        self.bucket_xty_ = np.zeros((n, p)) if self.degree == 1 else None
+        self.n_samples_seen_ = 0
+        self.y_sum_ = 0.0
+        self.X_seen_ = np.empty((0, d)) if self.fallback == "nearest" else None
+        self.y_seen_ = np.empty(0) if self.fallback == "nearest" else None
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X: ArrayLike, y: ArrayLike) -> LSHRegressor:
+        """Fit from scratch (forgets earlier calls)."""
+        X, y = validate_data(self, X, y, reset=True, dtype=np.float64, y_numeric=True)
+        self._reset(X.shape[1])
+        self._accumulate(X, y)
+        self._finalize()
+        return self
+
+    def partial_fit(self, X: ArrayLike, y: ArrayLike) -> LSHRegressor:
+        """Add a chunk of samples; statistics merge exactly with earlier chunks."""
+        first = not hasattr(self, "family_")
+        X, y = validate_data(self, X, y, reset=first, dtype=np.float64, y_numeric=True)
+        if first:
+            self._reset(X.shape[1])
+        self._accumulate(X, y)
+        self._finalize()
+        return self
+
+    def _grow(self, n_slots):
+        extra = n_slots - len(self.bucket_counts_)
+        if extra <= 0:
+            return
+        self.bucket_counts_ = np.concatenate([self.bucket_counts_, np.zeros(extra)])
+        self.bucket_sums_ = np.concatenate([self.bucket_sums_, np.zeros(extra)])
+        if self.degree == 1:
+            self.bucket_gram_ = np.vstack(
+                [self.bucket_gram_, np.zeros((extra, self.bucket_gram_.shape[1]))]
+            )
+            self.bucket_xty_ = np.vstack(
+                [self.bucket_xty_, np.zeros((extra, self.bucket_xty_.shape[1]))]
+            )
+
+    def _accumulate(self, X, y):
+        s = self.family_.n_tables
+        with threadpool_limits(1, "blas"):
+            for start in range(0, len(X), _CHUNK):
+                Xc, yc = X[start : start + _CHUNK], y[start : start + _CHUNK]
+                slots = self.index_.insert(self.family_.keys(Xc)).ravel()
+                self._grow(self.index_.n_slots)
+                n = self.index_.n_slots
+                self.bucket_counts_ += np.bincount(slots, minlength=n)
+                self.bucket_sums_ += np.bincount(slots, weights=np.repeat(yc, s), minlength=n)
+                if self.degree == 1:
+                    Z = np.repeat(np.hstack([np.ones((len(Xc), 1)), Xc]), s, axis=0)
+                    rows, cols = np.triu_indices(Z.shape[1])
+                    for k, (i, j) in enumerate(zip(rows, cols, strict=True)):
+                        self.bucket_gram_[:, k] += np.bincount(slots, Z[:, i] * Z[:, j], n)
+                    yz = Z * np.repeat(yc, s)[:, None]
+                    for i in range(Z.shape[1]):
+                        self.bucket_xty_[:, i] += np.bincount(slots, yz[:, i], n)
+        self.n_samples_seen_ += len(X)
+        self.y_sum_ += float(y.sum())
+        if self.fallback == "nearest":
+            self.X_seen_ = np.vstack([self.X_seen_, X])
+            self.y_seen_ = np.concatenate([self.y_seen_, y])
+
+    def _finalize(self):
+        """Turn statistics into per-unit coefficients (buckets, then fallback units)."""
+        d = self.n_features_in_
+        s = self.family_.n_tables
+        counts = self.bucket_counts_
+        self.populated_ = counts > 0
+        self.n_buckets_ = np.bincount(self.index_.slot_tables()[self.populated_], minlength=s)
+        global_mean = self.y_sum_ / self.n_samples_seen_
+        means = np.where(self.populated_, self.bucket_sums_ / np.maximum(counts, 1), global_mean)
+        p = d + 1 if self.degree == 1 else 1
+        coef = np.zeros((len(counts), p))
+        coef[:, 0] = means
+        if self.degree == 1:
+            coef[:] = self._affine_coefficients(coef, counts)
+        units = [coef, np.zeros((s, p))]
+        units[1][:, 0] = global_mean
+        if self.fallback == "nearest":
+            nearest = np.zeros((s * len(self.y_seen_), p))
+            nearest[:, 0] = np.tile(self.y_seen_, s)
+            units.append(nearest)
+            self.tree_ = KDTree(self.X_seen_)
+        self.unit_coef_ = np.vstack(units)
+
+    def _affine_coefficients(self, coef, counts):
+        d = self.n_features_in_
+        need = self.min_bucket_size if self.min_bucket_size is not None else 2 * (d + 1)
+        fit = np.flatnonzero(counts >= need)
+        if fit.size == 0:
+            return coef
+        p = d + 1
+        rows, cols = np.triu_indices(p)
+        gram = np.zeros((fit.size, p, p))
+        gram[:, rows, cols] = self.bucket_gram_[fit]
+        gram[:, cols, rows] = self.bucket_gram_[fit]
+        ridge = 1e-10 * np.trace(gram, axis1=1, axis2=2) / p
+        gram += ridge[:, None, None] * np.eye(p)
+        coef[fit] = np.linalg.solve(gram, self.bucket_xty_[fit][..., None])[..., 0]
+        return coef
+
+    # --------------------------------------------------------------- prediction
+    def _units(self, X: np.ndarray) -> np.ndarray:
+        """Unit id of each (row, table): ``(n, n_tables)``."""
+        s = self.family_.n_tables
+        n_slots = self.index_.n_slots
+        out = np.empty((len(X), s), dtype=np.int64)
+        with threadpool_limits(1, "blas"):
+            for start in range(0, len(X), _CHUNK):
+                Xc = X[start : start + _CHUNK]
+                slots = self.index_.lookup(self.family_.keys(Xc))
+                seen = slots >= 0
+                seen[seen] = self.populated_[slots[seen]]
+                units = np.where(seen, slots, n_slots + np.arange(s))
+                rows = np.flatnonzero(~seen.all(axis=1))
+                if rows.size and self.fallback == "probe":
+                    units[rows] = self._probe_units(Xc[rows], units[rows], seen[rows])
+                elif rows.size and self.fallback == "nearest":
+                    j = self.tree_.query(Xc[rows], k=1, return_distance=False)[:, 0]
+                    nearest = n_slots + s + np.arange(s) * len(self.y_seen_) + j[:, None]
+                    units[rows] = np.where(seen[rows], units[rows], nearest)
+                out[start : start + _CHUNK] = units
+        return out
+
+    def _probe_units(self, X, units, seen):
+        probes = self.family_.probes(X, self.n_probes)  # (r, s, P, D)
+        r, s, P, D = probes.shape
+        slots = self.index_.lookup(probes.transpose(0, 2, 1, 3).reshape(r * P, s, D))
+        slots = slots.reshape(r, P, s)
+        ok = slots >= 0
+        ok[ok] = self.populated_[slots[ok]]
+        first = ok.argmax(axis=1)  # first populated probe per (row, table)
+        found = ok.any(axis=1) & ~seen
+        probed = np.take_along_axis(slots, first[:, None, :], axis=1)[:, 0, :]
+        return np.where(found, probed, units)
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """``g(x) = sum_i alpha_i g^i_{z^i(x)}(x)`` for every row."""
+        check_is_fitted(self, "unit_coef_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        coef = self.unit_coef_[self._units(X)]  # (n, s, p)
+        values = coef[:, :, 0]
+        if self.degree == 1:
+            values = values + np.einsum("nsd,nd->ns", coef[:, :, 1:], X)
+        return values @ self.table_weights_
+
+    # ------------------------------------------------------------- the DSM view
+    def flops_per_sample(self) -> dict:
+        """FLOPs of one prediction, as in :meth:`~dsn_model.dsm.SparseNetwork.flops`.
+
+        ``paper``: the active units (a bias edge and a top edge each for
+        ``degree=0``; ``d + 1`` feature edges and a top edge for ``degree=1``);
+        ``routing``: the hash projections (``2 s m d`` for hyperplanes, without
+        the additions of offsets, comparisons or look-ups).
+        """
+        check_is_fitted(self, "unit_coef_")
+        s, d = self.family_.n_tables, self.n_features_in_
+        per_unit = (d + 1 if self.degree == 1 else 1) + 1
+        routing = 2 * self.family_.projection_matrix().size
+        return {"paper": 2 * s * per_unit, "routing": routing, "total": 2 * s * per_unit + routing}
+
+    def to_dsm(self) -> DSM:
+        """The fitted model as the DSM(d, s, t) it is (PAPER.md §3.2).
+
+        ``t = s 2^m`` (exact, reported by ``n_units``) for bounded families;
+        the DSM materialises one unit per stored bucket and fallback unit.
+        Predictions equal :meth:`predict` up to rounding (1e-12).
+        """
+        check_is_fitted(self, "unit_coef_")
+        n_ids = len(self.unit_coef_)
+        router = LSHRouter(self.family_, units_of=self._units, n_unit_ids=n_ids)
+        alpha = self.table_weights_[self._unit_tables()]
+        d = self.n_features_in_
+        if self.degree == 0:
+            return DSM(ConstantFeatures(d, n_ids), router, alpha * self.unit_coef_[:, 0])
+        phi = RandomFeatures(self.unit_coef_[:, 1:], self.unit_coef_[:, 0], activation="identity")
+        return DSM(phi, router, alpha)
+
+    def _unit_tables(self) -> np.ndarray:
+        s = self.family_.n_tables
+        parts = [self.index_.slot_tables(), np.arange(s)]
+        if self.fallback == "nearest":
+            parts.append(np.repeat(np.arange(s), len(self.y_seen_)))
+        return np.concatenate(parts)
+
+    # -------------------------------------------------------------- persistence
+    def save(self, path) -> None:
+        """Save the fitted model to an ``.npz`` file (no pickle).
+
+        The file holds the parameters (JSON), the hash family's arrays, the
+        bucket statistics and a SHA-256 checksum of all of them.
+        """
+        check_is_fitted(self, "unit_coef_")
+        arrays = {
+            "family." + k: np.asarray(v) for k, v in self.family_.get_state().items() if k != "name"
+        }
+        arrays.update({"index." + k: v for k, v in self.index_.to_arrays().items()})
+        for name in (
+            "bucket_counts_",
+            "bucket_sums_",
+            "bucket_gram_",
+            "bucket_xty_",
+            "X_seen_",
+            "y_seen_",
+        ):
+            if getattr(self, name) is not None:
+                arrays["state." + name] = getattr(self, name)
+        meta = {
+            "format": _FORMAT,
+            "params": self._json_params(),
+            "family": type(self.family_).__name__,
+            "n_features_in": self.n_features_in_,
+            "n_samples_seen": self.n_samples_seen_,
+            "y_sum": self.y_sum_,
+        }
+        arrays["meta"] = np.array(json.dumps(meta))
+        arrays["checksum"] = np.array(_checksum(arrays))
+        with open(path, "wb") as fh:
+            np.savez(fh, **arrays)
+
+    def _json_params(self):
+        params = self.get_params()
+        if params["table_weights"] is not None:
+            params["table_weights"] = np.asarray(params["table_weights"], dtype=float).tolist()
+        rs = params["random_state"]
+        if rs is not None and not isinstance(rs, int | np.integer):
+            params["random_state"] = None  # a Generator cannot be stored; the arrays are
+        elif rs is not None:
+            params["random_state"] = int(rs)
+        return params
+
+    @classmethod
+    def load(cls, path) -> LSHRegressor:
+        """Load a model saved by :meth:`save`; raises ``ValueError`` on a bad file."""
+        try:
+            with np.load(Path(path), allow_pickle=False) as data:
+                arrays = {k: data[k] for k in data.files}
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+            raise ValueError(f"`path` {str(path)!r} is not a readable .npz file: {exc}") from exc
+        try:
+            checksum = str(arrays.pop("checksum"))
+            meta = json.loads(str(arrays["meta"]))
+        except (KeyError, json.JSONDecodeError) as exc:
+            raise ValueError(f"`path` {str(path)!r} is not a saved LSHRegressor.") from exc
+        if meta.get("format") != _FORMAT:
+            raise ValueError(f"`path` holds format {meta.get('format')!r}, expected {_FORMAT!r}.")
+        if _checksum(arrays) != checksum:
+            raise ValueError(f"`path` {str(path)!r} is corrupted: its checksum does not match.")
+        model = cls(**meta["params"])
+        d = int(meta["n_features_in"])
+        model.n_features_in_ = d
+        model.table_weights_ = model._check_params(d)
+        state = {k[len("family.") :]: v for k, v in arrays.items() if k.startswith("family.")}
+        state["name"] = meta["family"]
+        model.family_ = family_from_state(state)
+        f = model.family_
+        index_arrays = {k[len("index.") :]: v for k, v in arrays.items() if k.startswith("index.")}
+        model.index_ = BucketIndex.from_arrays(f.n_tables, f.key_width, f.universe, index_arrays)
+        for name in (
+            "bucket_counts_",
+            "bucket_sums_",
+            "bucket_gram_",
+            "bucket_xty_",
+            "X_seen_",
+            "y_seen_",
+        ):
+            setattr(model, name, arrays.get("state." + name))
+        model.n_samples_seen_ = int(meta["n_samples_seen"])
+        model.y_sum_ = float(meta["y_sum"])
+        if len(model.bucket_counts_) != model.index_.n_slots:
+            raise ValueError("`path` is inconsistent: bucket statistics do not match the index.")
+        model._finalize()
+        return model
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def _checksum(arrays: dict) -> str:
+    digest = hashlib.sha256()
+    for key in sorted(arrays):
+        value = np.ascontiguousarray(arrays[key])
+        digest.update(key.encode())
+        digest.update(str(value.dtype).encode() + str(value.shape).encode())
+        buffer = io.BytesIO(value.tobytes()) if value.dtype != object else io.BytesIO()
+        digest.update(buffer.getvalue())
+    return digest.hexdigest()

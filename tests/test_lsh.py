@@ -1,0 +1,169 @@
+"""Hash families and the exact bucket index."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import dsn_model.buckets as buckets
+from dsn_model.buckets import BucketIndex
+from dsn_model.lsh import CrossPolytopeLSH, EuclideanLSH, HyperplaneLSH, family_from_state
+
+seeds = st.integers(0, 2**31)
+
+
+@given(st.integers(1, 6), st.integers(1, 64), st.integers(1, 3), seeds)
+def test_hyperplane_keys_equal_the_brute_force_sign_loop(d, m, s, seed):
+    lsh = HyperplaneLSH(d, m, s, random_state=seed)
+    X = np.random.default_rng(seed).uniform(-1, 1, (50, d))
+    keys = lsh.keys(X)[:, :, 0]
+    for table in range(s):
+        for row, x in enumerate(X):
+            expected, clear = 0, True
+            for j in range(m):
+                a = lsh.directions[table * m + j]
+                value = (
+                    sum(float(a[i]) * float(x[i]) for i in range(d)) + lsh.offsets[table * m + j]
+                )
+                clear &= abs(value) > 1e-9
+                expected |= int(value >= 0) << j
+            if clear:  # gemm and a scalar loop may round differently at a boundary
+                assert int(keys[row, table]) & ((1 << 64) - 1) == expected
+
+
+@given(st.integers(1, 5), st.integers(1, 6), st.floats(0.05, 2.0), seeds)
+def test_euclidean_key_is_the_thermometer_decoding(d, D, width, seed):
+    """MATH.md §3.2: floor(u) == lo + sum_j [u >= j], u computed once."""
+    lsh = EuclideanLSH(d, D, width, random_state=seed)
+    X = np.random.default_rng(seed).normal(size=(40, d))
+    U = lsh.scaled(X)
+    lo = np.floor(U.min()) - 1
+    thresholds = np.arange(lo + 1, np.ceil(U.max()) + 2)
+    thermo = lo + (U[..., None] >= thresholds).sum(axis=-1)
+    assert np.array_equal(lsh.keys(X), thermo.astype(np.int64))
+
+
+def test_euclidean_keys_never_collide_on_near_boundary_points():
+    """Points a few ulps either side of slab boundaries get distinct cells and slots."""
+    rng = np.random.default_rng(0)
+    lsh = EuclideanLSH(3, 4, 0.25, n_tables=2, random_state=1)
+    base = rng.uniform(-1, 1, size=(300, 3))
+    a, b, w = lsh.directions[0], lsh.offsets[0], lsh.width
+    # move each point onto a boundary of hash 0, then nudge by +-1e-13 along a
+    n = np.round((base @ a + b) / w)
+    on = base + ((n * w - b - base @ a) / (a @ a))[:, None] * a
+    X = np.vstack([on + 1e-13 * a / np.linalg.norm(a), on - 1e-13 * a / np.linalg.norm(a), on])
+    keys = lsh.keys(X)
+    index = BucketIndex(2, 4, None)
+    slots = index.insert(keys)
+    for table in range(2):
+        _, inverse = np.unique(keys[:, table], axis=0, return_inverse=True)
+        same_key = inverse[:, None] == inverse[None, :]
+        same_slot = slots[:, table][:, None] == slots[:, table][None, :]
+        assert np.array_equal(same_key, same_slot)
+    upper, lower = keys[:300, 0, 0], keys[300:600, 0, 0]
+    assert (upper - lower == 1).mean() > 0.95  # the nudges straddle the boundary
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: HyperplaneLSH(3, 7, 2, random_state=0),
+        lambda: EuclideanLSH(3, 5, 0.3, n_tables=2, random_state=0),
+        lambda: CrossPolytopeLSH(3, 2, n_tables=2, random_state=0),
+        lambda: CrossPolytopeLSH(3, 30, n_tables=1, random_state=0),  # unpacked keys
+    ],
+)
+def test_every_point_satisfies_its_cells_halfspaces(make):
+    lsh = make()
+    X = np.random.default_rng(1).uniform(-1, 1, (100, 3))
+    keys = lsh.keys(X)
+    for row in range(0, 100, 7):
+        for table in range(lsh.n_tables):
+            G, h = lsh.halfspaces(table, keys[row, table])
+            assert (G @ X[row] <= h + 1e-9).all()
+    same = family_from_state(lsh.get_state())
+    assert np.array_equal(same.keys(X), keys)
+
+
+def test_cross_polytope_keys_equal_brute_force_argmax():
+    lsh = CrossPolytopeLSH(4, 3, n_tables=2, random_state=3)
+    X = np.random.default_rng(2).normal(size=(60, 4))
+    keys = lsh.keys(X)[:, :, 0]
+    for row, x in enumerate(X):
+        for table in range(2):
+            key = 0
+            for j in range(3):
+                y = lsh.rotations[table * 3 + j] @ x
+                i = int(np.argmax(np.abs(y)))
+                key += (i + 4 * (y[i] < 0)) * 8**j
+            assert keys[row, table] == key
+
+
+def test_probes_flip_the_least_confident_hash_first():
+    hp = HyperplaneLSH(3, 6, 1, random_state=0)
+    X = np.random.default_rng(0).uniform(-1, 1, (20, 3))
+    probes = hp.probes(X, 3)[:, 0, :, 0]
+    P = hp.projections(X)[:, 0, :]
+    key = hp.keys(X)[:, 0, 0]
+    assert np.array_equal(probes[:, 0] ^ key, 1 << np.argmin(np.abs(P), axis=1))
+    eu = EuclideanLSH(3, 4, 0.5, random_state=0)
+    p = eu.probes(X, 5)
+    diff = p - eu.keys(X)[:, :, None, :]
+    assert (np.abs(diff).sum(axis=-1) == 1).all()  # one neighbouring slab each
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 2), st.integers(-3, 3), st.integers(-3, 3)),
+        min_size=1,
+        max_size=200,
+    ),
+    st.booleans(),
+)
+def test_bucket_index_is_an_exact_map_even_when_fingerprints_collide(items, weak):
+    keys = np.array(items).reshape(-1, 1, 3)  # (n, one table, key width 3)
+    original = buckets._fingerprint
+    if weak:  # every key gets the same fingerprint: exactness must come from the stored keys
+        buckets._fingerprint = lambda rows: np.zeros(len(rows), dtype=np.uint64)
+    try:
+        index = BucketIndex(1, 3, None)
+        half = len(keys) // 2
+        slots = np.concatenate([index.insert(keys[:half]), index.insert(keys[half:])])
+        oracle: dict = {}
+        for key, slot in zip(map(tuple, keys[:, 0]), slots[:, 0], strict=True):
+            assert oracle.setdefault(key, slot) == slot
+        assert len(set(oracle.values())) == len(oracle) == index.n_slots
+        assert np.array_equal(index.lookup(keys), slots)
+        assert (index.lookup(keys + 100) == -1).all()
+        again = BucketIndex.from_arrays(1, 3, None, index.to_arrays())
+        assert np.array_equal(again.lookup(keys), slots)
+    finally:
+        buckets._fingerprint = original
+
+
+def test_direct_index_for_small_tables():
+    index = BucketIndex(3, 1, universe=16)
+    assert index.direct and index.n_slots == 48
+    keys = np.array([[[5], [0], [15]]])
+    assert index.insert(keys).tolist() == [[5, 16, 47]]
+
+
+@pytest.mark.parametrize(
+    ("call", "param"),
+    [
+        (lambda: HyperplaneLSH(3, 65), "n_hashes"),
+        (lambda: HyperplaneLSH(3, 4, 0), "n_tables"),
+        (lambda: HyperplaneLSH(3, 4, offset=-1.0), "offset"),
+        (lambda: EuclideanLSH(3, 4, 0.0), "width"),
+        (lambda: EuclideanLSH(3, 4, -1.0), "width"),
+        (lambda: EuclideanLSH(3, 4, float("nan")), "width"),
+        (lambda: HyperplaneLSH(2, 3).keys(np.zeros((2, 3))), "X"),
+        (lambda: HyperplaneLSH(2, 3).halfspaces(1, [0]), "table"),
+        (lambda: EuclideanLSH(2, 3, 1.0).halfspaces(0, [0]), "key"),
+        (lambda: EuclideanLSH(2, 3, 1e-300).keys(np.ones((1, 2))), "width"),
+    ],
+)
+def test_bad_parameters_name_the_parameter(call, param):
+    with pytest.raises(ValueError, match=param):
+        call()

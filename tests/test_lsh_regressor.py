@@ -1,0 +1,200 @@
+"""LSHRegressor: oracles, the DSM view, streaming, persistence, scikit-learn conformance."""
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from dsn_model import active_subgraph, evaluate_graph
+from dsn_model.lsh_regressor import LSHRegressor
+
+FAMILY_KW = {
+    "hyperplane": {"n_hashes": 6},
+    "euclidean": {"n_hashes": 3, "width": 0.5},
+    "cross-polytope": {"n_hashes": 2},
+}
+
+
+def data(n=3000, d=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, size=(n, d))
+    return X, np.sin(2 * X[:, 0]) + X[:, 1] * X[:, -1]
+
+
+@parametrize_with_checks(
+    [
+        LSHRegressor(random_state=0),
+        LSHRegressor(family="euclidean", degree=1, random_state=0),
+        LSHRegressor(fallback="nearest", n_tables=2, random_state=0),
+    ]
+)
+def test_scikit_learn_estimator_checks(estimator, check):
+    # No check is skipped by us; scikit-learn itself skips its array-API and
+    # pandas checks when those optional packages are not installed.
+    check(estimator)
+
+
+def test_degree_0_is_the_bucket_mean():
+    X, y = data(500)
+    model = LSHRegressor(n_tables=1, n_hashes=5, random_state=0).fit(X, y)
+    keys = model.family_.keys(X)[:, 0, 0]
+    for key in np.unique(keys)[:20]:
+        members = keys == key
+        assert np.allclose(model.predict(X[members]), y[members].mean(), rtol=1e-12)
+
+
+def test_degree_1_reproduces_an_affine_target():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-1, 1, size=(4000, 3))
+    y = 0.5 + X @ np.array([1.0, -2.0, 0.25])
+    model = LSHRegressor(n_tables=3, n_hashes=3, degree=1, random_state=0).fit(X, y)
+    np.testing.assert_allclose(model.predict(X), y, atol=1e-7)
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_KW))
+@pytest.mark.parametrize("fallback", ["global", "probe", "nearest"])
+@pytest.mark.parametrize("degree", [0, 1])
+def test_to_dsm_agrees_and_activates_exactly_s_units(family, fallback, degree):
+    X, y = data(2000, seed=2)
+    model = LSHRegressor(
+        family=family,
+        n_tables=3,
+        degree=degree,
+        fallback=fallback,
+        random_state=0,
+        **FAMILY_KW[family],
+    ).fit(X[:1000], y[:1000])
+    dsm = model.to_dsm()
+    test = np.vstack([X[1000:], 3 * X[:50]])  # the scaled points fall in unseen buckets
+    np.testing.assert_allclose(dsm.predict(test), model.predict(test), rtol=1e-12, atol=1e-12)
+    assert dsm.sparsity == 3
+    if model.family_.universe is not None:
+        assert dsm.n_units == 3 * model.family_.universe
+    for x in test[::250]:
+        G = active_subgraph(dsm, x)
+        assert nx.is_directed_acyclic_graph(G)
+        assert sum(1 for _, r in G.nodes(data="role") if r == "hidden") == 3
+        np.testing.assert_allclose(
+            evaluate_graph(G, x), model.predict(x[None])[0], rtol=1e-12, atol=1e-12
+        )
+    assert (dsm.flops(test[:1]).total[0]) == model.flops_per_sample()["total"]
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_KW))
+@pytest.mark.parametrize("degree", [0, 1])
+def test_partial_fit_over_chunks_equals_fit(family, degree):
+    X, y = data(5000, seed=3)
+    kw = dict(family=family, degree=degree, random_state=7, **FAMILY_KW[family])
+    whole = LSHRegressor(**kw).fit(X, y)
+    streamed = LSHRegressor(**kw)
+    for chunk in np.array_split(np.arange(5000), 7):
+        streamed.partial_fit(X[chunk], y[chunk])
+    Xt, _ = data(1000, seed=4)
+    np.testing.assert_allclose(streamed.predict(Xt), whole.predict(Xt), rtol=1e-12, atol=1e-12)
+    assert np.array_equal(streamed.n_buckets_, whole.n_buckets_)
+
+
+@given(st.sampled_from(sorted(FAMILY_KW)), st.integers(0, 2**31))
+def test_same_seed_same_model_bit_for_bit(family, seed):
+    X, y = data(300, seed=seed % 1000)
+    a = LSHRegressor(family=family, random_state=seed, **FAMILY_KW[family]).fit(X, y)
+    b = LSHRegressor(family=family, random_state=seed, **FAMILY_KW[family]).fit(X, y)
+    assert np.array_equal(a.predict(X), b.predict(X))
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_KW))
+@pytest.mark.parametrize("fallback", ["global", "nearest"])
+def test_save_load_round_trip_bit_for_bit(tmp_path, family, fallback):
+    X, y = data(1500, seed=5)
+    model = LSHRegressor(
+        family=family, degree=1, fallback=fallback, random_state=3, **FAMILY_KW[family]
+    ).fit(X, y)
+    path = tmp_path / "model.npz"
+    model.save(path)
+    loaded = LSHRegressor.load(path)
+    Xt = np.vstack([data(500, seed=6)[0], 4 * X[:20]])
+    assert np.array_equal(loaded.predict(Xt), model.predict(Xt))
+    assert loaded.get_params() == model.get_params()
+    loaded.partial_fit(X[:10], y[:10])  # a loaded model keeps learning
+    model.partial_fit(X[:10], y[:10])
+    assert np.array_equal(loaded.predict(Xt), model.predict(Xt))
+
+
+def test_corrupted_and_foreign_files_are_rejected(tmp_path):
+    X, y = data(300)
+    path = tmp_path / "m.npz"
+    LSHRegressor(family="euclidean", n_hashes=3, random_state=0).fit(X, y).save(path)
+    with np.load(path) as f:
+        arrays = {k: f[k] for k in f.files}
+    arrays["state.bucket_sums_"] = arrays["state.bucket_sums_"] + 1e-9
+    tampered = tmp_path / "tampered.npz"
+    np.savez(tampered, **arrays)
+    with pytest.raises(ValueError, match="checksum"):
+        LSHRegressor.load(tampered)
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(b"not a zip file")
+    with pytest.raises(ValueError, match="path"):
+        LSHRegressor.load(garbage)
+    foreign = tmp_path / "foreign.npz"
+    np.savez(foreign, a=np.zeros(3))
+    with pytest.raises(ValueError, match="LSHRegressor"):
+        LSHRegressor.load(foreign)
+
+
+def test_unseen_buckets_get_finite_fallback_values():
+    X, y = data(200)
+    far = np.full((5, 3), 50.0) + np.arange(5)[:, None]
+    for fallback in ("global", "probe", "nearest"):
+        model = LSHRegressor(
+            family="euclidean", n_hashes=3, width=0.1, fallback=fallback, random_state=0
+        ).fit(X, y)
+        out = model.predict(far)
+        assert np.isfinite(out).all()
+        if fallback == "global":
+            np.testing.assert_allclose(out, y.mean(), rtol=1e-12)
+        if fallback == "nearest":
+            nearest = np.argmin(((far[:, None] - X[None]) ** 2).sum(axis=2), axis=1)
+            np.testing.assert_allclose(out, y[nearest], rtol=1e-12)
+
+
+def test_probe_fallback_beats_global_on_held_out_points():
+    X, y = data(4000, seed=8)
+    kw = dict(n_tables=2, n_hashes=14, random_state=0)
+    glob = LSHRegressor(**kw).fit(X[:2000], y[:2000]).score(X[2000:], y[2000:])
+    probe = LSHRegressor(fallback="probe", **kw).fit(X[:2000], y[:2000]).score(X[2000:], y[2000:])
+    assert probe > glob
+
+
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"n_hashes": 65}, "n_hashes"),
+        ({"family": "euclidean", "width": 0.0}, "width"),
+        ({"family": "euclidean", "width": -2.0}, "width"),
+        ({"n_tables": 0}, "n_tables"),
+        ({"degree": 2}, "degree"),
+        ({"fallback": "zero"}, "fallback"),
+        ({"family": "minhash"}, "family"),
+        ({"table_weights": [1.0, 2.0]}, "table_weights"),
+    ],
+)
+def test_bad_parameters_name_the_parameter(params, name):
+    X, y = data(50)
+    with pytest.raises(ValueError, match=name):
+        LSHRegressor(**params).fit(X, y)
+
+
+def test_bad_data_is_rejected():
+    X, y = data(50)
+    model = LSHRegressor(random_state=0)
+    with pytest.raises(ValueError):
+        model.fit(np.where(X > 0.9, np.nan, X), y)
+    with pytest.raises(ValueError):
+        model.fit(X, np.where(y > 0.5, np.inf, y))
+    model.fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        model.predict(X[:, :2])
+    with pytest.raises(ValueError, match="features"):
+        model.partial_fit(X[:, :2], y)
