@@ -43,6 +43,21 @@ def _fingerprint(rows: np.ndarray) -> np.ndarray:
     return h
 
 
+def _unique_rows(rows: np.ndarray, fp: np.ndarray):
+    """``np.unique(rows, axis=0, return_index, return_inverse)``, fast via fingerprints.
+
+    Sorting 64-bit fingerprints is much cheaper than sorting rows; every row
+    is then compared in full with its group's representative, and the exact
+    row sort is used only if two different rows share a fingerprint.
+    """
+    _, first, inverse = np.unique(fp, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if not (rows[first][inverse] == rows).all():  # a true 64-bit collision
+        _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1)
+    return rows[first], first, inverse
+
+
 class BucketIndex:
     """Exact, growable map from ``(table, key vector)`` to slot ids ``0..n_slots-1``.
 
@@ -112,12 +127,11 @@ class BucketIndex:
         while pending.size:
             p = pos[pending]
             free = self._table[p] < 0
-            _, first = np.unique(p[free], return_index=True)
-            winners = pending[free][first]
-            self._table[pos[winners]] = slots[winners]
-            placed = np.zeros(len(slots), dtype=bool)
-            placed[winners] = True
-            pending = pending[~placed[pending]]
+            candidates = pending[free]
+            self._table[p[free]] = slots[candidates]  # one write per position wins
+            won = np.zeros(len(pending), dtype=bool)
+            won[free] = self._table[p[free]] == slots[candidates]
+            pending = pending[~won]
             pos[pending] = (pos[pending] + 1) & mask
 
     def _grow(self, needed) -> bool:
@@ -151,9 +165,7 @@ class BucketIndex:
         slots = self._probe(rows, fp)
         missing = np.flatnonzero(slots < 0)
         if missing.size:
-            new_rows, first, inverse = np.unique(
-                rows[missing], axis=0, return_index=True, return_inverse=True
-            )
+            new_rows, first, inverse = _unique_rows(rows[missing], fp[missing])
             new_ids = self.n_slots + np.arange(len(new_rows))
             self.slot_rows = np.concatenate([self.slot_rows, new_rows])
             self._fp = np.concatenate([self._fp, fp[missing][first]])

@@ -38,8 +38,8 @@ __all__ = [
     "family_from_state",
 ]
 
-# Rows per hashing chunk: keeps the projection buffer near L2 size.
-_CHUNK = 8192
+# Projection entries per hashing chunk: a float64 buffer of ~0.5 MiB (L2-sized).
+_BUFFER = 1 << 16
 
 
 class LSHFamily:
@@ -66,8 +66,9 @@ class LSHFamily:
         """Key vectors of a batch: int64 array ``(n, n_tables, key_width)``."""
         X = check_batch(X, self.input_dim)
         out = np.empty((len(X), self.n_tables, self.key_width), dtype=np.int64)
-        for start in range(0, len(X), _CHUNK):
-            out[start : start + _CHUNK] = self._keys(X[start : start + _CHUNK])
+        step = max(64, _BUFFER // self.projection_matrix().shape[0])
+        for start in range(0, len(X), step):
+            out[start : start + step] = self._keys(X[start : start + step])
         return out
 
     def probes(self, X: ArrayLike, n_probes: int) -> np.ndarray:
@@ -166,7 +167,6 @@ class HyperplaneLSH(LSHFamily):
         self.offsets = rng.uniform(-self.offset, self.offset, size=rows)
         self.key_width = 1
         self.universe = 2**self.n_hashes
-        self._bytes = (self.n_hashes + 7) // 8
 
     def projections(self, X: np.ndarray) -> np.ndarray:
         """``<a_j, x> + b_j`` for every table and hash: ``(n, n_tables, m)``."""
@@ -175,14 +175,39 @@ class HyperplaneLSH(LSHFamily):
         return P.reshape(len(X), self.n_tables, self.n_hashes)
 
     def _pack(self, bits: np.ndarray) -> np.ndarray:
-        n = bits.shape[0]
-        padded = np.zeros((n * self.n_tables, 64), dtype=bool)
-        padded[:, : self.n_hashes] = bits.reshape(n * self.n_tables, self.n_hashes)
-        packed = np.packbits(padded, axis=1, bitorder="little")  # (n*s, 8) bytes
-        return packed.view("<u8").view(np.int64).reshape(n, self.n_tables, 1)
+        """(n, s, m) bits -> (n, s, 1) int64 keys, bit j = hash j."""
+        n, s, m = bits.shape
+        width = 8 * ((m + 7) // 8)
+        if width != m:
+            bits = np.concatenate([bits, np.zeros((n, s, width - m), dtype=bool)], axis=2)
+        return self._bytes_to_keys(
+            np.packbits(bits.reshape(n, s * width), axis=1, bitorder="little"), n
+        )
+
+    def _bytes_to_keys(self, packed: np.ndarray, n: int) -> np.ndarray:
+        n_bytes = (self.n_hashes + 7) // 8
+        if n_bytes == 8:
+            return packed.view("<i8").reshape(n, self.n_tables, 1)
+        wide = np.zeros((n, self.n_tables, 8), dtype=np.uint8)
+        wide[:, :, :n_bytes] = packed.reshape(n, self.n_tables, n_bytes)
+        return wide.view("<i8")
+
+    def _padded(self):
+        """Directions and offsets padded to whole bytes per table (pad bits are 0)."""
+        if not hasattr(self, "_pad_cache"):
+            m, width = self.n_hashes, 8 * ((self.n_hashes + 7) // 8)
+            W = np.zeros((self.n_tables, width, self.input_dim))
+            b = np.full((self.n_tables, width), -1.0)  # 0 . x - 1 < 0: bit 0
+            W[:, :m] = self.directions.reshape(self.n_tables, m, -1)
+            b[:, :m] = self.offsets.reshape(self.n_tables, m)
+            self._pad_cache = (np.ascontiguousarray(W.reshape(-1, self.input_dim).T), b.reshape(-1))
+        return self._pad_cache
 
     def _keys(self, X):
-        return self._pack(self.projections(X) >= 0.0)
+        W, b = self._padded()
+        P = X @ W
+        P += b
+        return self._bytes_to_keys(np.packbits(P >= 0.0, axis=1, bitorder="little"), len(X))
 
     def _probes(self, X, n_probes):
         P = self.projections(X)
@@ -416,6 +441,7 @@ def family_from_state(state: dict) -> LSHFamily:
         family = cls(**scalars, offset=float(state["offset"]))
     else:
         family = cls(**scalars)
+    family.__dict__.pop("_pad_cache", None)
     for key in cls._state:
         value = np.asarray(state[key])
         current = getattr(family, key)

@@ -51,6 +51,7 @@ __all__ = ["LSHRegressor"]
 _FALLBACKS = ("global", "probe", "nearest")
 _FORMAT = "dsn.LSHRegressor/1"
 _CHUNK = 65536
+_PREDICT_CHUNK = 8192
 
 
 class LSHRegressor(RegressorMixin, BaseEstimator):
@@ -269,6 +270,7 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
             units.append(nearest)
             self.tree_ = KDTree(self.X_seen_)
         self.unit_coef_ = np.vstack(units)
+        self.unit_values_ = np.ascontiguousarray(self.unit_coef_[:, 0])
 
     def _affine_coefficients(self, coef, counts):
         d = self.n_features_in_
@@ -289,25 +291,30 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
     # --------------------------------------------------------------- prediction
     def _units(self, X: np.ndarray) -> np.ndarray:
         """Unit id of each (row, table): ``(n, n_tables)``."""
+        out = np.empty((len(X), self.family_.n_tables), dtype=np.int64)
+        with threadpool_limits(1, "blas"):
+            for start in range(0, len(X), _PREDICT_CHUNK):
+                stop = start + _PREDICT_CHUNK
+                out[start:stop] = self._chunk_units(X[start:stop])
+        return out
+
+    def _chunk_units(self, X: np.ndarray) -> np.ndarray:
         s = self.family_.n_tables
         n_slots = self.index_.n_slots
-        out = np.empty((len(X), s), dtype=np.int64)
-        with threadpool_limits(1, "blas"):
-            for start in range(0, len(X), _CHUNK):
-                Xc = X[start : start + _CHUNK]
-                slots = self.index_.lookup(self.family_.keys(Xc))
-                seen = slots >= 0
-                seen[seen] = self.populated_[slots[seen]]
-                units = np.where(seen, slots, n_slots + np.arange(s))
-                rows = np.flatnonzero(~seen.all(axis=1))
-                if rows.size and self.fallback == "probe":
-                    units[rows] = self._probe_units(Xc[rows], units[rows], seen[rows])
-                elif rows.size and self.fallback == "nearest":
-                    j = self.tree_.query(Xc[rows], k=1, return_distance=False)[:, 0]
-                    nearest = n_slots + s + np.arange(s) * len(self.y_seen_) + j[:, None]
-                    units[rows] = np.where(seen[rows], units[rows], nearest)
-                out[start : start + _CHUNK] = units
-        return out
+        slots = self.index_.lookup(self.family_.keys(X))
+        seen = slots >= 0
+        if self.fallback == "global":  # an empty stored slot already holds the mean
+            return np.where(seen, slots, n_slots + np.arange(s))
+        seen[seen] = self.populated_[slots[seen]]
+        units = np.where(seen, slots, n_slots + np.arange(s))
+        rows = np.flatnonzero(~seen.all(axis=1))
+        if rows.size and self.fallback == "probe":
+            units[rows] = self._probe_units(X[rows], units[rows], seen[rows])
+        elif rows.size and self.fallback == "nearest":
+            j = self.tree_.query(X[rows], k=1, return_distance=False)[:, 0]
+            nearest = n_slots + s + np.arange(s) * len(self.y_seen_) + j[:, None]
+            units[rows] = np.where(seen[rows], units[rows], nearest)
+        return units
 
     def _probe_units(self, X, units, seen):
         probes = self.family_.probes(X, self.n_probes)  # (r, s, P, D)
@@ -325,11 +332,18 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
         """``g(x) = sum_i alpha_i g^i_{z^i(x)}(x)`` for every row."""
         check_is_fitted(self, "unit_coef_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        coef = self.unit_coef_[self._units(X)]  # (n, s, p)
-        values = coef[:, :, 0]
-        if self.degree == 1:
-            values = values + np.einsum("nsd,nd->ns", coef[:, :, 1:], X)
-        return values @ self.table_weights_
+        out = np.empty(len(X))
+        with threadpool_limits(1, "blas"):
+            for start in range(0, len(X), _PREDICT_CHUNK):  # cache-sized chunks
+                Xc = X[start : start + _PREDICT_CHUNK]
+                units = self._chunk_units(Xc)
+                if self.degree == 0:
+                    values = self.unit_values_[units]
+                else:
+                    coef = self.unit_coef_[units]  # (rows, s, d + 1)
+                    values = coef[:, :, 0] + np.einsum("nsd,nd->ns", coef[:, :, 1:], Xc)
+                out[start : start + _PREDICT_CHUNK] = values @ self.table_weights_
+        return out
 
     # ------------------------------------------------------------- the DSM view
     def flops_per_sample(self) -> dict:

@@ -1,0 +1,28 @@
+"""The benchmark scripts stay runnable (tiny sizes; their numbers are not checked here)."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("routing", {"n": 500}),
+        ("lsh", {"n": 2000, "stream": 20000, "quick": True}),
+    ],
+)
+def test_benchmark_runs(name, kwargs, capsys):
+    load(name).main(**kwargs)
+    out = capsys.readouterr().out
+    assert "x" in out and len(out.splitlines()) > 5
