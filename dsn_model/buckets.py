@@ -44,7 +44,7 @@ def _fingerprint(rows: np.ndarray) -> np.ndarray:
 
 
 def _unique_rows(rows: np.ndarray, fp: np.ndarray):
-    """``np.unique(rows, axis=0, return_index, return_inverse)``, fast via fingerprints.
+    """Distinct rows in order of first appearance, their first index, and the inverse.
 
     Sorting 64-bit fingerprints is much cheaper than sorting rows; every row
     is then compared in full with its group's representative, and the exact
@@ -55,7 +55,10 @@ def _unique_rows(rows: np.ndarray, fp: np.ndarray):
     if not (rows[first][inverse] == rows).all():  # a true 64-bit collision
         _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
         inverse = inverse.reshape(-1)
-    return rows[first], first, inverse
+    order = np.argsort(first)  # number new buckets in order of first appearance
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rows[first[order]], first[order], rank[inverse]
 
 
 class BucketIndex:
