@@ -44,6 +44,51 @@ def _inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bounds(args: argparse.Namespace) -> int:
+    import json
+
+    import sympy as sp
+
+    from theory import bounds
+
+    names = [
+        "table_size",
+        "sample_complexity",
+        "forward_cost_sparse",
+        "dense_width_lower_bound",
+        "dense_sample_lower_bound",
+        "forward_cost_dense",
+        "inference_gap",
+    ]
+    values = {"d": args.d, "k": args.k, "L": args.L, "eps": args.eps}
+    rows = []
+    for name in names:
+        symbolic = getattr(bounds, name)(*(bounds.SYMBOLS[s] for s in ("d", "k", "L", "eps")))
+        value = getattr(bounds, name)(args.d, args.k, args.L, args.eps)
+        rows.append(
+            {
+                "bound": name,
+                "expression": sp.latex(symbolic) if args.latex else str(symbolic),
+                "value": float(sp.N(value, 20)),
+            }
+        )
+    print(
+        f"bounds at d={args.d}, k={args.k}, L={args.L}, eps={args.eps} "
+        "(hidden constants: MATH.md defaults)"
+    )
+    width = max(len(r["bound"]) for r in rows)
+    for r in rows:
+        print(f"  {r['bound']:<{width}}  {r['value']:>14.6g}   {r['expression']}")
+    ratio = rows[-1]["value"]
+    print(f"  Eq. (1): dense / sparse forward cost = {ratio:.6g} (tends to infinity as eps -> 0)")
+    if args.json:
+        record = {"parameters": values, "bounds": rows, "dense_over_sparse": ratio}
+        with open(args.json, "w") as fh:
+            json.dump(record, fh, indent=2)
+        print(f"  wrote {args.json}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dsn", description="Data-dependent sparse networks: simulate and check."
@@ -58,6 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--png", default=None, help="save the active sub-DAG to this PNG")
     p.set_defaults(func=_inspect)
+    p = sub.add_parser("bounds", help="evaluate the paper's bounds (Theorems 4.1, 4.3, Eq. 1)")
+    p.add_argument("--d", type=int, default=64, help="input dimension d")
+    p.add_argument("--k", type=int, default=3, help="subspace dimension k")
+    p.add_argument("--L", type=float, default=1.0, help="Lipschitz constant L")
+    p.add_argument("--eps", type=float, default=0.05, help="uniform error eps")
+    p.add_argument("--latex", action="store_true", help="print expressions as LaTeX")
+    p.add_argument("--json", default=None, help="also write the table to this JSON file")
+    p.set_defaults(func=_bounds)
     return parser
 
 
