@@ -437,7 +437,7 @@ def exact_gradient_norm_max(expr: sp.Expr, variables, box) -> sp.Expr:
             edge = S.subs(dict(zip(others, fixed, strict=True)))
             for r in roots_in(sp.diff(edge, v), v, *bounds[i]):
                 candidates.append({v: r, **dict(zip(others, fixed, strict=True))})
-    x, y = (variables + [None])[:2]
+    x, y = [*variables, None][:2]
     Sx, Sy = sp.diff(S, x), (sp.diff(S, y) if y is not None else sp.Integer(0))
     # if S does not depend on one variable, its interior critical values already
     # appear on the edges where that variable sits at a bound
