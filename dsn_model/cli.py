@@ -89,6 +89,18 @@ def _bounds(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reproduce(args: argparse.Namespace) -> int:
+    import os
+
+    from .report import reproduce
+
+    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+    path = reproduce(args.experiments, args.out, quick=args.quick, seeds=args.seeds, jobs=jobs,
+                     dask_address=args.dask, progress=not args.no_progress)
+    print(f"wrote {path} (figures, CSV and JSON records beside it)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dsn", description="Data-dependent sparse networks: simulate and check."
@@ -111,6 +123,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--latex", action="store_true", help="print expressions as LaTeX")
     p.add_argument("--json", default=None, help="also write the table to this JSON file")
     p.set_defaults(func=_bounds)
+    p = sub.add_parser("reproduce", help="reproduce the paper's figures and tables")
+    p.add_argument("experiments", nargs="+",
+                   choices=["fig1", "fig2", "fig3", "fig4", "table1", "table2", "subspace",
+                            "all"])
+    p.add_argument("--quick", action="store_true", help="small sizes (about a minute for all)")
+    p.add_argument("--seeds", type=int, default=3, help="seeds per point (default 3)")
+    p.add_argument("--out", default="results", help="output folder (default: results)")
+    p.add_argument("--jobs", type=int, default=0, help="worker processes (default: all cores)")
+    p.add_argument("--dask", default=None, metavar="ADDRESS",
+                   help="run on this Dask scheduler (needs the 'dask' extra)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=_reproduce)
     return parser
 
 

@@ -1,0 +1,307 @@
+"""Declarative sweeps of the paper's experiments (Section 5): tasks -> records.
+
+A sweep is a list of :class:`Task` (target x model x size x seed). Each task is
+self-contained and seeded, so :func:`run_tasks` gives the same records with
+one worker or many, on joblib's local processes or on a Dask cluster. A record
+is a flat dict (written as CSV/JSON by :func:`write_records`); the figures and
+the report are drawn from records by :mod:`dsn_model.report`.
+
+The experiments (:data:`EXPERIMENTS`), each with a quick and a full size:
+
+* ``fig1`` -- a 1-D piecewise-constant LSH fit of a polynomial (buckets
+  coloured; 1b: several tables averaged);
+* ``fig2`` / ``fig3`` -- random polynomial / random hypercube target, n = 8:
+  MSE against activated units for dense models and DSMs of several total
+  widths, and for LSH models of several bucket counts;
+* ``fig4`` -- dense, random hash, DSM and LSH at equal activated units;
+* ``table1`` -- equal FLOPs (paper accounting) for dense and DSM at 50% and 25%
+  active, scaled down by a stated factor in quick mode;
+* ``table2`` -- the digits analogue of the CIFAR-10 table: accuracy at 256 and
+  512 activated units;
+* ``subspace`` -- inputs on a k-dim section of the cube in R^d (d = 8, 32;
+  k = 2, 3, 4): LSH error should depend on k, not on d.
+
+Choices the paper leaves open and we fix: inputs uniform on ``[-1, 1]^n``;
+exact ridge top layers (alpha = 1e-6 per sample); ReLU random features
+``N(0, 1/d)`` weights and ``U[-1, 1]`` biases; hyperplane LSH with offsets in
+``[-1, 1]`` and the "probe" fallback.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .data import load_digits_data, random_subspace, uniform_on_section
+from .estimators import (
+    DenseClassifier,
+    DenseRegressor,
+    DSMClassifier,
+    DSMRegressor,
+    LSHRegressor,
+    RandomHashRegressor,
+)
+from .targets import RandomHypercube, RandomPolynomial
+
+__all__ = [
+    "EXPERIMENTS",
+    "Task",
+    "build_tasks",
+    "run_task",
+    "run_tasks",
+    "write_records",
+]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One fit-and-evaluate job. ``model`` is a name; ``params`` its keyword arguments."""
+
+    experiment: str
+    target: str
+    model: str
+    params: dict = field(default_factory=dict, hash=False)
+    seed: int = 0
+    n_train: int = 10_000
+    n_test: int = 5_000
+    d: int = 8
+    k: int = 0  # > 0: inputs on a random k-dim section of the cube
+    label: str = ""
+
+
+_MODELS = {
+    "dense": DenseRegressor,
+    "dsm": DSMRegressor,
+    "hash": RandomHashRegressor,
+    "lsh": LSHRegressor,
+    "dense-clf": DenseClassifier,
+    "dsm-clf": DSMClassifier,
+}
+
+
+def _regression_data(task: Task):
+    rng = np.random.default_rng(task.seed)
+    n = task.n_train + task.n_test
+    if task.k:
+        U = random_subspace(task.d, task.k, random_state=rng)
+        X = uniform_on_section(n, U, random_state=rng)
+        inner = RandomPolynomial(task.k, 4, random_state=rng)
+        y = inner(X @ U)
+    else:
+        X = rng.uniform(-1.0, 1.0, size=(n, task.d))
+        f = (RandomPolynomial(task.d, 4, random_state=rng) if task.target == "polynomial"
+             else RandomHypercube(task.d, random_state=rng))
+        y = f(X)
+    return X[: task.n_train], y[: task.n_train], X[task.n_train :], y[task.n_train :]
+
+
+def _digits(task: Task):
+    X, y = load_digits_data()
+    order = np.random.default_rng(task.seed).permutation(len(X))
+    cut = int(0.75 * len(X))
+    return X[order[:cut]], y[order[:cut]], X[order[cut:]], y[order[cut:]]
+
+
+def run_task(task: Task) -> dict:
+    """Fit the task's model on its data and return one record."""
+    Xtr, ytr, Xte, yte = _digits(task) if task.target == "digits" else _regression_data(task)
+    model = _MODELS[task.model](**task.params, random_state=task.seed)
+    start = time.perf_counter()
+    model.fit(Xtr, ytr)
+    seconds = time.perf_counter() - start
+    pred = model.predict(Xte)
+    record = {"experiment": task.experiment, "target": task.target, "model": task.model,
+              "label": task.label or task.model, "seed": task.seed, "d": task.d, "k": task.k,
+              "n_train": task.n_train, "fit_seconds": round(seconds, 4)}
+    record.update({f"param_{key}": value for key, value in task.params.items()})
+    if task.target == "digits":
+        record["accuracy"] = float(np.mean(pred == yte))
+    else:
+        mse = float(np.mean((pred - yte) ** 2))
+        record.update(mse=mse, mse_over_var=mse / float(yte.var()))
+    if task.model == "lsh":
+        record["active_units"] = model.n_tables
+        universe = model.family_.universe
+        record["buckets"] = int(universe) if universe is not None else int(model.n_buckets_.sum())
+        flops = model.flops_per_sample()
+    else:
+        record["active_units"] = model.n_active_units_
+        record["total_units"] = model.features_.n_units
+        flops = model.flops_per_sample()
+    record.update(flops_paper=flops["paper"], flops_total=flops["total"])
+    return record
+
+
+def run_tasks(tasks, *, jobs: int = 1, dask_address: str | None = None,
+              progress: bool = True) -> list[dict]:
+    """Run tasks with joblib (``jobs`` processes) or on a Dask cluster; keep task order.
+
+    Each task is seeded by itself, so records do not depend on the backend
+    or the number of workers.
+    """
+    from joblib import Parallel, delayed, parallel_config
+    from tqdm.auto import tqdm
+
+    tasks = list(tasks)
+    if dask_address is not None:
+        from dask.distributed import Client
+
+        with Client(dask_address), parallel_config(backend="dask"):
+            return list(Parallel()(delayed(run_task)(t) for t in tasks))
+    runner = Parallel(n_jobs=jobs, return_as="generator")(delayed(run_task)(t) for t in tasks)
+    return list(tqdm(runner, total=len(tasks), disable=not progress, desc="tasks"))
+
+
+def write_records(records: list[dict], path_stem) -> None:
+    """Write records as ``<stem>.csv`` and ``<stem>.json``."""
+    keys = sorted({key for record in records for key in record})
+    with open(f"{path_stem}.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(records)
+    with open(f"{path_stem}.json", "w") as fh:
+        json.dump(records, fh, indent=1)
+
+
+# ------------------------------------------------------------------ the sweeps
+SIZES = {
+    "quick": {"n_train": 8000, "n_test": 4000, "active": (32, 64, 128), "totals": (512, 1024),
+              "buckets": (8, 11, 14), "table1_scale": 16, "lsh_tables": (32, 64, 128)},
+    "full": {"n_train": 50000, "n_test": 20000, "active": (64, 128, 256),
+             "totals": (1024, 2048, 4096), "buckets": (8, 11, 14, 17), "table1_scale": 4,
+             "lsh_tables": (64, 128, 256)},
+}
+
+
+def _curves(experiment, target, size, seeds):
+    s = SIZES[size]
+    base = {"experiment": experiment, "target": target, "n_train": s["n_train"],
+            "n_test": s["n_test"]}
+    tasks = []
+    for seed in seeds:
+        for a in s["active"]:
+            tasks.append(Task(model="dense", params={"n_units": a}, seed=seed, label="dense",
+                              **base))
+            for total in s["totals"]:
+                tasks.append(Task(model="dsm", params={"n_units": total, "n_active": a},
+                                  seed=seed, label=f"DSM t={total}", **base))
+        for m in s["buckets"]:
+            for tables in s["lsh_tables"]:
+                tasks.append(Task(model="lsh", params={"n_tables": tables, "n_hashes": m,
+                                                       "fallback": "probe"},
+                                  seed=seed, label=f"LSH 2^{m} buckets", **base))
+    return tasks
+
+
+def _fig4(size, seeds):
+    s = SIZES[size]
+    tasks = []
+    total = s["totals"][-1]
+    for target in ("polynomial", "hypercube"):
+        base = {"experiment": "fig4", "target": target, "n_train": s["n_train"],
+                "n_test": s["n_test"]}
+        for seed in seeds:
+            for a in s["active"]:
+                tasks += [
+                    Task(model="dense", params={"n_units": a}, seed=seed, label="dense", **base),
+                    Task(model="hash", params={"n_units": total, "n_active": a}, seed=seed,
+                         label="random hash", **base),
+                    Task(model="dsm", params={"n_units": total, "n_active": a}, seed=seed,
+                         label="DSM", **base),
+                    Task(model="lsh", params={"n_tables": a, "n_hashes": 14,
+                                              "fallback": "probe"}, seed=seed, label="LSH",
+                         **base),
+                ]
+    return tasks
+
+
+def _table1(size, seeds):
+    s = SIZES[size]
+    scale = s["table1_scale"]
+    tasks = []
+    for flops in (18432, 36864, 73728):
+        width = flops // (2 * 9) // scale
+        base = {"experiment": "table1", "target": "polynomial", "n_train": s["n_train"],
+                "n_test": s["n_test"]}
+        for seed in seeds:
+            tasks += [
+                Task(model="dense", params={"n_units": width}, seed=seed,
+                     label=f"dense|{flops}", **base),
+                Task(model="dsm", params={"n_units": 2 * width, "n_active": width}, seed=seed,
+                     label=f"DSM 50%|{flops}", **base),
+                Task(model="dsm", params={"n_units": 4 * width, "n_active": width}, seed=seed,
+                     label=f"DSM 25%|{flops}", **base),
+            ]
+    return tasks
+
+
+def _table2(size, seeds):
+    tasks = []
+    for active in (256, 512):
+        for seed in seeds:
+            base = {"experiment": "table2", "target": "digits", "seed": seed, "d": 64}
+            tasks += [
+                Task(model="dense-clf", params={"n_units": active}, label=f"dense|{active}",
+                     **base),
+                Task(model="dsm-clf", params={"n_units": 2 * active, "n_active": active},
+                     label=f"DSM 50%|{active}", **base),
+                Task(model="dsm-clf", params={"n_units": 4 * active, "n_active": active},
+                     label=f"DSM 25%|{active}", **base),
+            ]
+    return tasks
+
+
+def _subspace(size, seeds):
+    s = SIZES[size]
+    tasks = []
+    for d in (8, 32):
+        for k in (2, 3, 4):
+            base = {"experiment": "subspace", "target": "subspace-polynomial", "d": d, "k": k,
+                    "n_train": s["n_train"], "n_test": s["n_test"]}
+            for seed in seeds:
+                tasks += [
+                    Task(model="lsh", params={"family": "euclidean", "n_tables": 16,
+                                              "n_hashes": 4 * k, "width": 1.0,
+                                              "fallback": "probe"},
+                         seed=seed, label="LSH (euclidean, 4k hashes)", **base),
+                    Task(model="dense", params={"n_units": 128}, seed=seed, label="dense 128",
+                         **base),
+                ]
+    return tasks
+
+
+#: Experiment name -> task builder ``(size, seeds) -> list[Task]`` (fig1 needs no tasks).
+EXPERIMENTS = {
+    "fig2": lambda size, seeds: _curves("fig2", "polynomial", size, seeds),
+    "fig3": lambda size, seeds: _curves("fig3", "hypercube", size, seeds),
+    "fig4": _fig4,
+    "table1": _table1,
+    "table2": _table2,
+    "subspace": _subspace,
+}
+
+
+def build_tasks(experiment: str, *, quick: bool = True, seeds: int = 3) -> list[Task]:
+    """The tasks of one experiment.
+
+    Examples
+    --------
+    >>> tasks = build_tasks("table1", quick=True, seeds=2)
+    >>> len(tasks), tasks[0].params
+    (18, {'n_units': 64})
+    """
+    if experiment not in EXPERIMENTS:
+        raise ValueError(f"`experiment` must be one of {sorted(EXPERIMENTS)}. Got {experiment!r}.")
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise ValueError(f"`seeds` must be a positive integer. Got {seeds!r}.")
+    return EXPERIMENTS[experiment]("quick" if quick else "full", list(range(seeds)))
+
+
+def table1_scale(quick: bool) -> int:
+    """Factor by which Table 1's widths are divided (1 reproduces the paper's sizes)."""
+    return SIZES["quick" if quick else "full"]["table1_scale"]
+
