@@ -95,10 +95,42 @@ def _reproduce(args: argparse.Namespace) -> int:
     from .report import reproduce
 
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
-    path = reproduce(args.experiments, args.out, quick=args.quick, seeds=args.seeds, jobs=jobs,
-                     dask_address=args.dask, progress=not args.no_progress)
+    path = reproduce(
+        args.experiments,
+        args.out,
+        quick=args.quick,
+        seeds=args.seeds,
+        jobs=jobs,
+        dask_address=args.dask,
+        progress=not args.no_progress,
+    )
     print(f"wrote {path} (figures, CSV and JSON records beside it)")
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    import json
+
+    from theory.claims import check_claims
+
+    evidence = check_claims(args.claim, full=args.full, progress=not args.no_progress)
+    rows = [e.as_dict() for e in evidence]
+    width = max(len(r["claim"]) for r in rows)
+    print(f"{'claim':<{width}}  {'verdict':<8} {'method':<11} {'seconds':>7}  measured | bound")
+    for r in rows:
+        print(
+            f"{r['claim']:<{width}}  {r['verdict']:<8} {r['method']:<11} {r['seconds']:>7.1f}"
+            f"  {r['measured']} | {r['bound']}"
+        )
+    counts = {v: sum(r["verdict"] == v for r in rows) for v in ("holds", "refuted", "fails")}
+    print(
+        f"{counts['holds']} hold, {counts['refuted']} literal readings refuted, "
+        f"{counts['fails']} fail"
+    )
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(rows, fh, indent=2)
+    return 1 if counts["fails"] else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,17 +156,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", default=None, help="also write the table to this JSON file")
     p.set_defaults(func=_bounds)
     p = sub.add_parser("reproduce", help="reproduce the paper's figures and tables")
-    p.add_argument("experiments", nargs="+",
-                   choices=["fig1", "fig2", "fig3", "fig4", "table1", "table2", "subspace",
-                            "all"])
+    p.add_argument(
+        "experiments",
+        nargs="+",
+        choices=["fig1", "fig2", "fig3", "fig4", "table1", "table2", "subspace", "all"],
+    )
     p.add_argument("--quick", action="store_true", help="small sizes (about a minute for all)")
     p.add_argument("--seeds", type=int, default=3, help="seeds per point (default 3)")
     p.add_argument("--out", default="results", help="output folder (default: results)")
     p.add_argument("--jobs", type=int, default=0, help="worker processes (default: all cores)")
-    p.add_argument("--dask", default=None, metavar="ADDRESS",
-                   help="run on this Dask scheduler (needs the 'dask' extra)")
+    p.add_argument(
+        "--dask",
+        default=None,
+        metavar="ADDRESS",
+        help="run on this Dask scheduler (needs the 'dask' extra)",
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=_reproduce)
+    p = sub.add_parser("check", help="check the paper's claims and print the evidence")
+    p.add_argument(
+        "--claim", action="append", default=None, help="a claim name (repeatable; default: all)"
+    )
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="small trials (default)")
+    size.add_argument("--full", action="store_true", help="larger trials, smaller eps")
+    p.add_argument("--json", default=None, help="also write the evidence to this JSON file")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=_check)
     return parser
 
 

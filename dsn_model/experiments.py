@@ -93,8 +93,11 @@ def _regression_data(task: Task):
         y = inner(X @ U)
     else:
         X = rng.uniform(-1.0, 1.0, size=(n, task.d))
-        f = (RandomPolynomial(task.d, 4, random_state=rng) if task.target == "polynomial"
-             else RandomHypercube(task.d, random_state=rng))
+        f = (
+            RandomPolynomial(task.d, 4, random_state=rng)
+            if task.target == "polynomial"
+            else RandomHypercube(task.d, random_state=rng)
+        )
         y = f(X)
     return X[: task.n_train], y[: task.n_train], X[task.n_train :], y[task.n_train :]
 
@@ -114,9 +117,17 @@ def run_task(task: Task) -> dict:
     model.fit(Xtr, ytr)
     seconds = time.perf_counter() - start
     pred = model.predict(Xte)
-    record = {"experiment": task.experiment, "target": task.target, "model": task.model,
-              "label": task.label or task.model, "seed": task.seed, "d": task.d, "k": task.k,
-              "n_train": task.n_train, "fit_seconds": round(seconds, 4)}
+    record = {
+        "experiment": task.experiment,
+        "target": task.target,
+        "model": task.model,
+        "label": task.label or task.model,
+        "seed": task.seed,
+        "d": task.d,
+        "k": task.k,
+        "n_train": task.n_train,
+        "fit_seconds": round(seconds, 4),
+    }
     record.update({f"param_{key}": value for key, value in task.params.items()})
     if task.target == "digits":
         record["accuracy"] = float(np.mean(pred == yte))
@@ -136,8 +147,9 @@ def run_task(task: Task) -> dict:
     return record
 
 
-def run_tasks(tasks, *, jobs: int = 1, dask_address: str | None = None,
-              progress: bool = True) -> list[dict]:
+def run_tasks(
+    tasks, *, jobs: int = 1, dask_address: str | None = None, progress: bool = True
+) -> list[dict]:
     """Run tasks with joblib (``jobs`` processes) or on a Dask cluster; keep task order.
 
     Each task is seeded by itself, so records do not depend on the backend
@@ -169,31 +181,62 @@ def write_records(records: list[dict], path_stem) -> None:
 
 # ------------------------------------------------------------------ the sweeps
 SIZES = {
-    "quick": {"n_train": 8000, "n_test": 4000, "active": (32, 64, 128), "totals": (512, 1024),
-              "buckets": (8, 11, 14), "table1_scale": 16, "lsh_tables": (32, 64, 128)},
-    "full": {"n_train": 50000, "n_test": 20000, "active": (64, 128, 256),
-             "totals": (1024, 2048, 4096), "buckets": (8, 11, 14, 17), "table1_scale": 4,
-             "lsh_tables": (64, 128, 256)},
+    "quick": {
+        "n_train": 8000,
+        "n_test": 4000,
+        "active": (32, 64, 128),
+        "totals": (512, 1024),
+        "buckets": (8, 11, 14),
+        "table1_scale": 16,
+        "lsh_tables": (32, 64, 128),
+    },
+    "full": {
+        "n_train": 50000,
+        "n_test": 20000,
+        "active": (64, 128, 256),
+        "totals": (1024, 2048, 4096),
+        "buckets": (8, 11, 14, 17),
+        "table1_scale": 4,
+        "lsh_tables": (64, 128, 256),
+    },
 }
 
 
 def _curves(experiment, target, size, seeds):
     s = SIZES[size]
-    base = {"experiment": experiment, "target": target, "n_train": s["n_train"],
-            "n_test": s["n_test"]}
+    base = {
+        "experiment": experiment,
+        "target": target,
+        "n_train": s["n_train"],
+        "n_test": s["n_test"],
+    }
     tasks = []
     for seed in seeds:
         for a in s["active"]:
-            tasks.append(Task(model="dense", params={"n_units": a}, seed=seed, label="dense",
-                              **base))
+            tasks.append(
+                Task(model="dense", params={"n_units": a}, seed=seed, label="dense", **base)
+            )
             for total in s["totals"]:
-                tasks.append(Task(model="dsm", params={"n_units": total, "n_active": a},
-                                  seed=seed, label=f"DSM t={total}", **base))
+                tasks.append(
+                    Task(
+                        model="dsm",
+                        params={"n_units": total, "n_active": a},
+                        seed=seed,
+                        label=f"DSM t={total}",
+                        **base,
+                    )
+                )
         for m in s["buckets"]:
             for tables in s["lsh_tables"]:
-                tasks.append(Task(model="lsh", params={"n_tables": tables, "n_hashes": m,
-                                                       "fallback": "probe"},
-                                  seed=seed, label=f"LSH 2^{m} buckets", **base))
+                tasks.append(
+                    Task(
+                        model="lsh",
+                        params={"n_tables": tables, "n_hashes": m, "fallback": "probe"},
+                        seed=seed,
+                        label=f"LSH 2^{m} buckets",
+                        **base,
+                    )
+                )
     return tasks
 
 
@@ -202,19 +245,37 @@ def _fig4(size, seeds):
     tasks = []
     total = s["totals"][-1]
     for target in ("polynomial", "hypercube"):
-        base = {"experiment": "fig4", "target": target, "n_train": s["n_train"],
-                "n_test": s["n_test"]}
+        base = {
+            "experiment": "fig4",
+            "target": target,
+            "n_train": s["n_train"],
+            "n_test": s["n_test"],
+        }
         for seed in seeds:
             for a in s["active"]:
                 tasks += [
                     Task(model="dense", params={"n_units": a}, seed=seed, label="dense", **base),
-                    Task(model="hash", params={"n_units": total, "n_active": a}, seed=seed,
-                         label="random hash", **base),
-                    Task(model="dsm", params={"n_units": total, "n_active": a}, seed=seed,
-                         label="DSM", **base),
-                    Task(model="lsh", params={"n_tables": a, "n_hashes": 14,
-                                              "fallback": "probe"}, seed=seed, label="LSH",
-                         **base),
+                    Task(
+                        model="hash",
+                        params={"n_units": total, "n_active": a},
+                        seed=seed,
+                        label="random hash",
+                        **base,
+                    ),
+                    Task(
+                        model="dsm",
+                        params={"n_units": total, "n_active": a},
+                        seed=seed,
+                        label="DSM",
+                        **base,
+                    ),
+                    Task(
+                        model="lsh",
+                        params={"n_tables": a, "n_hashes": 14, "fallback": "probe"},
+                        seed=seed,
+                        label="LSH",
+                        **base,
+                    ),
                 ]
     return tasks
 
@@ -225,16 +286,35 @@ def _table1(size, seeds):
     tasks = []
     for flops in (18432, 36864, 73728):
         width = flops // (2 * 9) // scale
-        base = {"experiment": "table1", "target": "polynomial", "n_train": s["n_train"],
-                "n_test": s["n_test"]}
+        base = {
+            "experiment": "table1",
+            "target": "polynomial",
+            "n_train": s["n_train"],
+            "n_test": s["n_test"],
+        }
         for seed in seeds:
             tasks += [
-                Task(model="dense", params={"n_units": width}, seed=seed,
-                     label=f"dense|{flops}", **base),
-                Task(model="dsm", params={"n_units": 2 * width, "n_active": width}, seed=seed,
-                     label=f"DSM 50%|{flops}", **base),
-                Task(model="dsm", params={"n_units": 4 * width, "n_active": width}, seed=seed,
-                     label=f"DSM 25%|{flops}", **base),
+                Task(
+                    model="dense",
+                    params={"n_units": width},
+                    seed=seed,
+                    label=f"dense|{flops}",
+                    **base,
+                ),
+                Task(
+                    model="dsm",
+                    params={"n_units": 2 * width, "n_active": width},
+                    seed=seed,
+                    label=f"DSM 50%|{flops}",
+                    **base,
+                ),
+                Task(
+                    model="dsm",
+                    params={"n_units": 4 * width, "n_active": width},
+                    seed=seed,
+                    label=f"DSM 25%|{flops}",
+                    **base,
+                ),
             ]
     return tasks
 
@@ -245,12 +325,21 @@ def _table2(size, seeds):
         for seed in seeds:
             base = {"experiment": "table2", "target": "digits", "seed": seed, "d": 64}
             tasks += [
-                Task(model="dense-clf", params={"n_units": active}, label=f"dense|{active}",
-                     **base),
-                Task(model="dsm-clf", params={"n_units": 2 * active, "n_active": active},
-                     label=f"DSM 50%|{active}", **base),
-                Task(model="dsm-clf", params={"n_units": 4 * active, "n_active": active},
-                     label=f"DSM 25%|{active}", **base),
+                Task(
+                    model="dense-clf", params={"n_units": active}, label=f"dense|{active}", **base
+                ),
+                Task(
+                    model="dsm-clf",
+                    params={"n_units": 2 * active, "n_active": active},
+                    label=f"DSM 50%|{active}",
+                    **base,
+                ),
+                Task(
+                    model="dsm-clf",
+                    params={"n_units": 4 * active, "n_active": active},
+                    label=f"DSM 25%|{active}",
+                    **base,
+                ),
             ]
     return tasks
 
@@ -260,16 +349,32 @@ def _subspace(size, seeds):
     tasks = []
     for d in (8, 32):
         for k in (2, 3, 4):
-            base = {"experiment": "subspace", "target": "subspace-polynomial", "d": d, "k": k,
-                    "n_train": s["n_train"], "n_test": s["n_test"]}
+            base = {
+                "experiment": "subspace",
+                "target": "subspace-polynomial",
+                "d": d,
+                "k": k,
+                "n_train": s["n_train"],
+                "n_test": s["n_test"],
+            }
             for seed in seeds:
                 tasks += [
-                    Task(model="lsh", params={"family": "euclidean", "n_tables": 16,
-                                              "n_hashes": 4 * k, "width": 1.0,
-                                              "fallback": "probe"},
-                         seed=seed, label="LSH (euclidean, 4k hashes)", **base),
-                    Task(model="dense", params={"n_units": 128}, seed=seed, label="dense 128",
-                         **base),
+                    Task(
+                        model="lsh",
+                        params={
+                            "family": "euclidean",
+                            "n_tables": 16,
+                            "n_hashes": 4 * k,
+                            "width": 1.0,
+                            "fallback": "probe",
+                        },
+                        seed=seed,
+                        label="LSH (euclidean, 4k hashes)",
+                        **base,
+                    ),
+                    Task(
+                        model="dense", params={"n_units": 128}, seed=seed, label="dense 128", **base
+                    ),
                 ]
     return tasks
 
@@ -304,4 +409,3 @@ def build_tasks(experiment: str, *, quick: bool = True, seeds: int = 3) -> list[
 def table1_scale(quick: bool) -> int:
     """Factor by which Table 1's widths are divided (1 reproduces the paper's sizes)."""
     return SIZES["quick" if quick else "full"]["table1_scale"]
-

@@ -24,8 +24,11 @@ __all__ = ["ALL", "PAPER_TABLE1", "PAPER_TABLE2", "reproduce"]
 ALL = ("fig1", "fig2", "fig3", "fig4", "table1", "table2", "subspace")
 
 #: Table 1 of the paper: eval MSE at equal FLOPs.
-PAPER_TABLE1 = {18432: (0.01015, 0.01014, 0.009655), 36864: (0.01009, 0.007438, 0.005054),
-                73728: (0.01046, 0.006115, 0.001799)}
+PAPER_TABLE1 = {
+    18432: (0.01015, 0.01014, 0.009655),
+    36864: (0.01009, 0.007438, 0.005054),
+    73728: (0.01046, 0.006115, 0.001799),
+}
 #: Table 2 of the paper (CIFAR-10 test accuracy, %): activated units -> dense, DSM 50%, 25%.
 PAPER_TABLE2 = {256: (69.79, 70.74, 69.8), 512: (70.79, 71.33, 71.68)}
 
@@ -69,8 +72,10 @@ def _fig1(out: Path, quick: bool) -> str:
     X = rng.uniform(-1, 1, (2000 if quick else 20000, 1))
     grid = np.linspace(-1, 1, 1000)[:, None]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for ax, tables, title in [(axes[0], 1, "(a) one table, 2^6 buckets"),
-                              (axes[1], 8, "(b) eight tables averaged")]:
+    for ax, tables, title in [
+        (axes[0], 1, "(a) one table, 2^6 buckets"),
+        (axes[1], 8, "(b) eight tables averaged"),
+    ]:
         model = LSHRegressor(n_tables=tables, n_hashes=6, random_state=1).fit(X, f(X))
         keys = model.family_.keys(grid)[:, 0, 0]
         pred = model.predict(grid)
@@ -84,10 +89,12 @@ def _fig1(out: Path, quick: bool) -> str:
     fig.tight_layout()
     fig.savefig(out / "fig1.png", dpi=120)
     plt.close(fig)
-    return ("## Fig. 1 -- 1-D LSH fit\n\n![fig1](fig1.png)\n\nOffset hyperplanes in one "
-            "dimension are thresholds, so one table of 6 hashes splits [-1, 1] into at most 7 "
-            "intervals with one constant each (a); averaging 8 tables gives a finer staircase "
-            "(b).\n")
+    return (
+        "## Fig. 1 -- 1-D LSH fit\n\n![fig1](fig1.png)\n\nOffset hyperplanes in one "
+        "dimension are thresholds, so one table of 6 hashes splits [-1, 1] into at most 7 "
+        "intervals with one constant each (a); averaging 8 tables gives a finer staircase "
+        "(b).\n"
+    )
 
 
 def _curve_plot(records, out: Path, name: str, title: str) -> None:
@@ -102,8 +109,15 @@ def _curve_plot(records, out: Path, name: str, title: str) -> None:
                 continue
             xs = sorted(x for lab, x in groups if lab == label)
             stats = [_mean_std(groups[(label, x)]) for x in xs]
-            ax.errorbar(xs, [m for m, _ in stats], yerr=[s for _, s in stats], marker="o",
-                        capsize=3, label=label, color=colour[label])
+            ax.errorbar(
+                xs,
+                [m for m, _ in stats],
+                yerr=[s for _, s in stats],
+                marker="o",
+                capsize=3,
+                label=label,
+                color=colour[label],
+            )
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("activated units (LSH: tables)")
@@ -122,22 +136,32 @@ def _curves_section(records, name, title) -> str:
     dsm_labels = sorted({r["label"] for r in records if r["label"].startswith("DSM")})
     for label in dsm_labels:
         wins, total = _paired(records, label, "dense")
-        lines.append(f"- {label} beats dense at the same activated units in {wins}/{total} "
-                     "seed-paired comparisons.")
+        lines.append(
+            f"- {label} beats dense at the same activated units in {wins}/{total} "
+            "seed-paired comparisons."
+        )
     for label in sorted({r["label"] for r in records if r["label"].startswith("LSH")}):
         groups = _group([r for r in records if r["label"] == label], "active_units")
         dense = _group([r for r in records if r["label"] == "dense"], "active_units")
         best = min(np.mean(v) for v in groups.values())
         worst_dense = max(np.mean(v) for v in dense.values())
         best_dense = min(np.mean(v) for v in dense.values())
-        verdict = ("beats every dense width tried" if best < best_dense else
-                   "beats the narrowest dense model only" if best < worst_dense else
-                   "does not beat any dense width tried")
-        lines.append(f"- {label}: best MSE/Var {best:.3f}; {verdict} "
-                     f"(dense ranges {best_dense:.3f}-{worst_dense:.3f}).")
-    lines.append("\nPaper: DSM and LSH beat dense at the same number of activated units; DSM "
-                 "improves as total width grows; LSH beats dense once there are >= 2048 "
-                 "buckets.\n")
+        verdict = (
+            "beats every dense width tried"
+            if best < best_dense
+            else "beats the narrowest dense model only"
+            if best < worst_dense
+            else "does not beat any dense width tried"
+        )
+        lines.append(
+            f"- {label}: best MSE/Var {best:.3f}; {verdict} "
+            f"(dense ranges {best_dense:.3f}-{worst_dense:.3f})."
+        )
+    lines.append(
+        "\nPaper: DSM and LSH beat dense at the same number of activated units; DSM "
+        "improves as total width grows; LSH beats dense once there are >= 2048 "
+        "buckets.\n"
+    )
     return "\n".join(lines)
 
 
@@ -150,8 +174,14 @@ def _fig4_section(records, out: Path) -> str:
         for label in ("dense", "random hash", "DSM", "LSH"):
             xs = sorted(x for lab, x in groups if lab == label)
             stats = [_mean_std(groups[(label, x)]) for x in xs]
-            ax.errorbar(xs, [m for m, _ in stats], yerr=[s for _, s in stats], marker="o",
-                        capsize=3, label=label)
+            ax.errorbar(
+                xs,
+                [m for m, _ in stats],
+                yerr=[s for _, s in stats],
+                marker="o",
+                capsize=3,
+                label=label,
+            )
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_title(f"random {target}")
@@ -165,8 +195,10 @@ def _fig4_section(records, out: Path) -> str:
     lines = ["## Fig. 4 -- routing matters\n", "![fig4](fig4.png)\n"]
     for better, worse in (("DSM", "dense"), ("LSH", "dense"), ("dense", "random hash")):
         wins, total = _paired(records, better, worse)
-        lines.append(f"- {better} has lower error than {worse} in {wins}/{total} "
-                     "seed-paired comparisons (both targets, every width).")
+        lines.append(
+            f"- {better} has lower error than {worse} in {wins}/{total} "
+            "seed-paired comparisons (both targets, every width)."
+        )
     lines.append("\nPaper: random hash is worse than dense; DSM and LSH better.\n")
     return "\n".join(lines)
 
@@ -176,31 +208,36 @@ def _table1_section(records, quick: bool) -> str:
     groups = defaultdict(list)
     for r in records:
         groups[r["label"]].append(r)
-    lines = ["## Table 1 -- equal FLOPs (paper accounting)\n",
-             f"Widths are the paper's divided by {scale} (dense width = FLOPs / 18 / {scale});"
-             " DSM 50% / 25% have 2x / 4x the total units with the same active units, so the "
-             "same paper-accounted FLOPs. MSE is test MSE; MSE/Var is ours normalised.\n",
-             "| FLOPs (paper) | model | paper MSE | our MSE | our MSE/Var | our FLOPs incl. "
-             "routing |", "|---|---|---|---|---|---|"]
+    lines = [
+        "## Table 1 -- equal FLOPs (paper accounting)\n",
+        f"Widths are the paper's divided by {scale} (dense width = FLOPs / 18 / {scale});"
+        " DSM 50% / 25% have 2x / 4x the total units with the same active units, so the "
+        "same paper-accounted FLOPs. MSE is test MSE; MSE/Var is ours normalised.\n",
+        "| FLOPs (paper) | model | paper MSE | our MSE | our MSE/Var | our FLOPs incl. routing |",
+        "|---|---|---|---|---|---|",
+    ]
     for flops, paper in PAPER_TABLE1.items():
         for name, value in zip(("dense", "DSM 50%", "DSM 25%"), paper, strict=True):
             rs = groups[f"{name}|{flops}"]
             mse = _mean_std([r["mse"] for r in rs])
             nmse = _mean_std([r["mse_over_var"] for r in rs])
-            lines.append(f"| {flops} | {name} | {value} | {mse[0]:.3g} ± {mse[1]:.2g} | "
-                         f"{nmse[0]:.3f} ± {nmse[1]:.3f} | {rs[0]['flops_total']} |")
-    wins = sum(_paired(records, f"DSM 50%|{f}", f"dense|{f}", key="seed")[0]
-               for f in PAPER_TABLE1)
-    total = sum(_paired(records, f"DSM 50%|{f}", f"dense|{f}", key="seed")[1]
-                for f in PAPER_TABLE1)
-    wins25 = sum(_paired(records, f"DSM 25%|{f}", f"dense|{f}", key="seed")[0]
-                 for f in PAPER_TABLE1)
-    lines.append(f"\nDSM 50% beats dense in {wins}/{total} and DSM 25% in {wins25}/{total} "
-                 "seed-paired comparisons. The paper's dense MSE stays flat (0.0101-0.0105) as"
-                 " width grows; with an exact top layer ours falls with width. Our target "
-                 "scale differs (sum |c| < 1 over 495 monomials gives a small variance), so "
-                 "compare MSE/Var across rows, not raw MSE with the paper. The paper's FLOPs "
-                 "ignore Top-K routing; the last column includes it.\n")
+            lines.append(
+                f"| {flops} | {name} | {value} | {mse[0]:.3g} ± {mse[1]:.2g} | "
+                f"{nmse[0]:.3f} ± {nmse[1]:.3f} | {rs[0]['flops_total']} |"
+            )
+    wins = sum(_paired(records, f"DSM 50%|{f}", f"dense|{f}", key="seed")[0] for f in PAPER_TABLE1)
+    total = sum(_paired(records, f"DSM 50%|{f}", f"dense|{f}", key="seed")[1] for f in PAPER_TABLE1)
+    wins25 = sum(
+        _paired(records, f"DSM 25%|{f}", f"dense|{f}", key="seed")[0] for f in PAPER_TABLE1
+    )
+    lines.append(
+        f"\nDSM 50% beats dense in {wins}/{total} and DSM 25% in {wins25}/{total} "
+        "seed-paired comparisons. The paper's dense MSE stays flat (0.0101-0.0105) as"
+        " width grows; with an exact top layer ours falls with width. Our target "
+        "scale differs (sum |c| < 1 over 495 monomials gives a small variance), so "
+        "compare MSE/Var across rows, not raw MSE with the paper. The paper's FLOPs "
+        "ignore Top-K routing; the last column includes it.\n"
+    )
     return "\n".join(lines)
 
 
@@ -208,12 +245,14 @@ def _table2_section(records) -> str:
     groups = defaultdict(list)
     for r in records:
         groups[r["label"]].append(100 * r["accuracy"])
-    lines = ["## Table 2 -- real data (digits analogue of CIFAR-10)\n",
-             "scikit-learn's 8x8 digits (no download), 75/25 split per seed, fixed random "
-             "ReLU features and a ridge read-out; the paper trains a CNN on CIFAR-10, so only "
-             "the comparison between columns carries over.\n",
-             "| activated units | model | paper CIFAR-10 acc. | our digits acc. (%) |",
-             "|---|---|---|---|"]
+    lines = [
+        "## Table 2 -- real data (digits analogue of CIFAR-10)\n",
+        "scikit-learn's 8x8 digits (no download), 75/25 split per seed, fixed random "
+        "ReLU features and a ridge read-out; the paper trains a CNN on CIFAR-10, so only "
+        "the comparison between columns carries over.\n",
+        "| activated units | model | paper CIFAR-10 acc. | our digits acc. (%) |",
+        "|---|---|---|---|",
+    ]
     for active, paper in PAPER_TABLE2.items():
         for name, value in zip(("dense", "DSM 50%", "DSM 25%"), paper, strict=True):
             m, s = _mean_std(groups[f"{name}|{active}"])
@@ -224,8 +263,12 @@ def _table2_section(records) -> str:
 def _subspace_section(records, out: Path) -> str:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 4))
-    lines = ["## Subspace inputs -- cost in k, not d\n", "![subspace](subspace.png)\n",
-             "| model | d | k=2 | k=3 | k=4 |", "|---|---|---|---|---|"]
+    lines = [
+        "## Subspace inputs -- cost in k, not d\n",
+        "![subspace](subspace.png)\n",
+        "| model | d | k=2 | k=3 | k=4 |",
+        "|---|---|---|---|---|",
+    ]
     for label in sorted({r["label"] for r in records}):
         for d in (8, 32):
             groups = _group([r for r in records if r["label"] == label and r["d"] == d], "k")
@@ -240,15 +283,25 @@ def _subspace_section(records, out: Path) -> str:
     fig.tight_layout()
     fig.savefig(out / "subspace.png", dpi=120)
     plt.close(fig)
-    lines.append("\nInputs uniform on a random k-dim section of [-1, 1]^d, target a random "
-                 "degree-4 polynomial of the k subspace coordinates. Theorem 4.1 predicts the "
-                 "LSH error at a fixed table size to depend on k and hardly on d; compare the "
-                 "d = 8 and d = 32 rows.\n")
+    lines.append(
+        "\nInputs uniform on a random k-dim section of [-1, 1]^d, target a random "
+        "degree-4 polynomial of the k subspace coordinates. Theorem 4.1 predicts the "
+        "LSH error at a fixed table size to depend on k and hardly on d; compare the "
+        "d = 8 and d = 32 rows.\n"
+    )
     return "\n".join(lines)
 
 
-def reproduce(experiments, out, *, quick: bool = True, seeds: int = 3, jobs: int = 1,
-              dask_address: str | None = None, progress: bool = True) -> Path:
+def reproduce(
+    experiments,
+    out,
+    *,
+    quick: bool = True,
+    seeds: int = 3,
+    jobs: int = 1,
+    dask_address: str | None = None,
+    progress: bool = True,
+) -> Path:
     """Run experiments, write records, figures and ``REPORT.md`` into ``out``.
 
     Parameters
@@ -273,17 +326,23 @@ def reproduce(experiments, out, *, quick: bool = True, seeds: int = 3, jobs: int
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     mode = "quick" if quick else "full"
-    sections = [f"# Reproduction report ({mode} mode, {seeds} seeds)\n",
-                "Every number below was measured by `dsn reproduce` in this run; the paper's "
-                "numbers are quoted beside ours where it reports them. Mean ± standard "
-                "deviation over seeds.\n"]
+    sections = [
+        f"# Reproduction report ({mode} mode, {seeds} seeds)\n",
+        "Every number below was measured by `dsn reproduce` in this run; the paper's "
+        "numbers are quoted beside ours where it reports them. Mean ± standard "
+        "deviation over seeds.\n",
+    ]
     started = time.perf_counter()
     for name in names:
         if name == "fig1":
             sections.append(_fig1(out, quick))
             continue
-        records = run_tasks(build_tasks(name, quick=quick, seeds=seeds), jobs=jobs,
-                            dask_address=dask_address, progress=progress)
+        records = run_tasks(
+            build_tasks(name, quick=quick, seeds=seeds),
+            jobs=jobs,
+            dask_address=dask_address,
+            progress=progress,
+        )
         write_records(records, out / name)
         if name in ("fig2", "fig3"):
             target = "random polynomial" if name == "fig2" else "random hypercube"

@@ -8,14 +8,43 @@ from dsn_model.cli import main
 from dsn_model.experiments import Task, build_tasks, run_tasks
 
 TASKS = [
-    Task(experiment="t", target="polynomial", model="dsm", params={"n_units": 64, "n_active": 8},
-         seed=1, n_train=400, n_test=200),
-    Task(experiment="t", target="hypercube", model="lsh", params={"n_tables": 4, "n_hashes": 6},
-         seed=2, n_train=400, n_test=200),
-    Task(experiment="t", target="subspace", model="dense", params={"n_units": 16}, seed=3,
-         n_train=300, n_test=100, d=6, k=2),
-    Task(experiment="t", target="digits", model="dsm-clf", params={"n_units": 32, "n_active": 8},
-         seed=4, d=64),
+    Task(
+        experiment="t",
+        target="polynomial",
+        model="dsm",
+        params={"n_units": 64, "n_active": 8},
+        seed=1,
+        n_train=400,
+        n_test=200,
+    ),
+    Task(
+        experiment="t",
+        target="hypercube",
+        model="lsh",
+        params={"n_tables": 4, "n_hashes": 6},
+        seed=2,
+        n_train=400,
+        n_test=200,
+    ),
+    Task(
+        experiment="t",
+        target="subspace",
+        model="dense",
+        params={"n_units": 16},
+        seed=3,
+        n_train=300,
+        n_test=100,
+        d=6,
+        k=2,
+    ),
+    Task(
+        experiment="t",
+        target="digits",
+        model="dsm-clf",
+        params={"n_units": 32, "n_active": 8},
+        seed=4,
+        d=64,
+    ),
 ]
 
 
@@ -32,8 +61,9 @@ def test_records_do_not_depend_on_workers():
 
 def test_records_do_not_depend_on_the_dask_backend():
     distributed = pytest.importorskip("distributed")  # the optional 'dask' extra
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
         on_dask = run_tasks(TASKS, dask_address=cluster.scheduler_address, progress=False)
     assert strip(on_dask) == strip(run_tasks(TASKS, jobs=1, progress=False))
 
@@ -49,8 +79,23 @@ def test_build_tasks_validates():
 def test_quick_reproduction_of_everything(tmp_path, capsys):
     """`dsn reproduce all --quick` (the README's main job) writes a complete report."""
     out = tmp_path / "results"
-    assert main(["reproduce", "all", "--quick", "--seeds", "2", "--out", str(out),
-                 "--jobs", "2", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "reproduce",
+                "all",
+                "--quick",
+                "--seeds",
+                "2",
+                "--out",
+                str(out),
+                "--jobs",
+                "2",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     report = (out / "REPORT.md").read_text()
     for heading in ("Fig. 1", "Fig. 2", "Fig. 3", "Fig. 4", "Table 1", "Table 2", "Subspace"):
         assert f"## {heading}" in report

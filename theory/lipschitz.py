@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from itertools import product
 
+import mpmath
 import sympy as sp
 
 __all__ = [
@@ -449,9 +450,12 @@ def exact_gradient_norm_max(expr: sp.Expr, variables, box) -> sp.Expr:
             res = sp.resultant(Sx, Sy, y)
         for rx in roots_in(res, x, *bounds[0]):
             sy = sp.Poly(Sy.subs(x, rx), y)
-            for ry in sy.nroots(n=30) if sy.degree() > 0 else []:
-                if ry.is_real and bounds[1][0] <= ry <= bounds[1][1]:
-                    candidates.append({x: rx, y: ry})
+            if sy.degree() < 1:
+                continue
+            coeffs = [mpmath.mpf(str(sp.N(c, 50))) for c in sy.all_coeffs()]
+            for ry in mpmath.polyroots(coeffs, maxsteps=500, extraprec=300):
+                if abs(mpmath.im(ry)) < 1e-20 and bounds[1][0] <= mpmath.re(ry) <= bounds[1][1]:
+                    candidates.append({x: rx, y: sp.Float(str(mpmath.re(ry)), 30)})
     values = [S.subs(c) for c in candidates]
     best = max(values, key=lambda v: sp.N(v, 30))
     return sp.sqrt(sp.nsimplify(best)) if best.is_Rational else sp.sqrt(sp.N(best, 30))
