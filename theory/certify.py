@@ -31,7 +31,7 @@ from scipy.spatial import ConvexHull
 
 from .geometry import cell_halfspaces, polytope_vertices
 
-__all__ = ["Certificate", "certify_uniform_error"]
+__all__ = ["Certificate", "certify_uniform_error", "enumerate_cells"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,46 @@ def _volume(vertices: np.ndarray) -> float:
     if vertices.shape[1] == 1:
         return float(vertices.max() - vertices.min())
     return float(ConvexHull(vertices).volume)
+
+
+def enumerate_cells(
+    U: np.ndarray, A: np.ndarray, b: np.ndarray, w: float, *, max_cells: int = 100_000
+):
+    """Yield ``(key, vertices)`` for every full-dimensional cell of Gamma (BFS, MATH.md §4.2).
+
+    Starts from the cell of a point of Gamma and crosses every non-redundant
+    slab facet (one shared by at least k vertices); the facet-adjacency graph
+    of the cells of a convex region is connected, so every cell is reached.
+    Vertices are in the subspace coordinates ``y``.
+
+    Raises
+    ------
+    ValueError
+        If there are more than ``max_cells`` cells.
+    """
+    k, D = U.shape[1], len(A)
+    gamma = polytope_vertices(np.vstack([U, -U]), np.ones(2 * len(U)))
+    start = tuple(np.floor((A @ (U @ gamma.mean(axis=0)) + b) / w).astype(int))
+    queue, visited, count = deque([start]), {start}, 0
+    while queue:
+        key = queue.popleft()
+        H, h = cell_halfspaces(U, A, b, w, np.array(key))
+        V = polytope_vertices(H, h)
+        if V is None:
+            continue
+        count += 1
+        if count > max_cells:
+            raise ValueError(f"more than max_cells={max_cells} cells; widen the LSH width.")
+        yield key, V
+        slack = h[2 * len(U) :, None] - H[2 * len(U) :] @ V.T  # slab constraints, per vertex
+        on_facet = (np.abs(slack) <= 1e-9 * max(1.0, w)).sum(axis=1) >= k
+        for j in np.flatnonzero(on_facet):
+            neighbour = list(key)
+            neighbour[j % D] += 1 if j < D else -1
+            neighbour = tuple(neighbour)
+            if neighbour not in visited:
+                visited.add(neighbour)
+                queue.append(neighbour)
 
 
 def certify_uniform_error(
@@ -111,27 +151,16 @@ def certify_uniform_error(
     if not (L > 0):
         raise ValueError(f"`L` must be > 0. Got {L}.")
     A, b, w = family.directions, family.offsets, family.width
-    G = A @ U
-    D = len(G)
     gamma = polytope_vertices(np.vstack([U, -U]), np.ones(2 * len(U)))
     vol_gamma = _volume(gamma)
-    start = tuple(np.floor((A @ (U @ gamma.mean(axis=0)) + b) / w).astype(int))
     seen_keys = family.keys(X_train)[:, 0, :]
     from sklearn.neighbors import KDTree
 
     tree = KDTree(X_train @ U)
-    queue, visited = deque([start]), {start}
     values, total_volume = {}, 0.0
     upper = lower = 0.0
     n_seen = 0
-    while queue:
-        key = queue.popleft()
-        H, h = cell_halfspaces(U, A, b, w, np.array(key))
-        V = polytope_vertices(H, h)
-        if V is None:
-            continue
-        if len(visited) > max_cells:
-            raise ValueError(f"more than max_cells={max_cells} cells; widen the LSH width.")
+    for key, V in enumerate_cells(U, A, b, w, max_cells=max_cells):
         total_volume += _volume(V)
         centre = V.mean(axis=0)
         radius = float(np.linalg.norm(V - centre, axis=1).max()) + 1e-9
@@ -146,17 +175,6 @@ def certify_uniform_error(
         errors = np.abs(f(points) - alpha)
         upper = max(upper, float(errors[0]) + L * radius + 1e-12)
         lower = max(lower, float(errors.max()))
-        slack = h[2 * len(U) :, None] - H[2 * len(U) :] @ V.T  # slab constraints, per vertex
-        on_facet = (np.abs(slack) <= 1e-9 * max(1.0, w)).sum(axis=1) >= k
-        for j in np.flatnonzero(on_facet):
-            i = j % D
-            step = 1 if j < D else -1
-            neighbour = list(key)
-            neighbour[i] += step
-            neighbour = tuple(neighbour)
-            if neighbour not in visited:
-                visited.add(neighbour)
-                queue.append(neighbour)
     return Certificate(
         upper=upper,
         lower=lower,

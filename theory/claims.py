@@ -311,15 +311,19 @@ def _count(d=8, k=2, C=4, width=0.5, seed=0, literal=False):
             f"(2 sqrt(d)/w)^k = {bound:.1f}",
             "the literal Lemma 4.2(2); MATH.md E6",
         )
+    from .certify import enumerate_cells
+
     H = _hyperplanes_meeting(U, G, lsh.offsets, width)[1]
     phi = int(bounds.cell_count_bound(H, k))
-    ok = n_cells <= phi
+    enumerated = sum(1 for _ in enumerate_cells(U, lsh.directions, lsh.offsets, width))
+    ok = n_cells == enumerated and n_cells <= phi
     return Evidence(
         "",
         _verdict(ok),
         "exact",
-        f"N = {n_cells} cells from H = {H} lines",
-        f"Phi_k(H) = {phi}",
+        f"N = {n_cells} cells by the arrangement formula, {enumerated} by enumeration; "
+        f"H = {H} lines",
+        f"formula == enumeration; Phi_k(H) = {phi}",
         f"d={d}, k={k}, C={C}, w={width}",
     )
 
