@@ -50,6 +50,8 @@ __all__ = ["LSHRegressor"]
 
 _FALLBACKS = ("global", "probe", "nearest")
 _FORMAT = "dsn.LSHRegressor/1"
+# fitted statistics saved by `save` (None entries are skipped)
+_STATE = ("bucket_counts_", "bucket_sums_", "bucket_gram_", "bucket_xty_", "X_seen_", "y_seen_")
 _CHUNK = 65536
 _PREDICT_CHUNK = 8192
 
@@ -141,7 +143,7 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ set-up
-    def _check_params(self, d):
+    def _check_params(self):
         if self.family not in FAMILIES:
             raise ValueError(f"`family` must be one of {sorted(FAMILIES)}. Got {self.family!r}.")
         s = check_positive_int(self.n_tables, "n_tables")
@@ -176,7 +178,7 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
         return FAMILIES[self.family](d, self.n_hashes, **kwargs)
 
     def _reset(self, d):
-        self.table_weights_ = self._check_params(d)
+        self.table_weights_ = self._check_params()
         self.family_ = self._make_family(d)
         f = self.family_
         self.index_ = BucketIndex(f.n_tables, f.key_width, f.universe)
@@ -396,14 +398,7 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
             "family." + k: np.asarray(v) for k, v in self.family_.get_state().items() if k != "name"
         }
         arrays.update({"index." + k: v for k, v in self.index_.to_arrays().items()})
-        for name in (
-            "bucket_counts_",
-            "bucket_sums_",
-            "bucket_gram_",
-            "bucket_xty_",
-            "X_seen_",
-            "y_seen_",
-        ):
+        for name in _STATE:
             if getattr(self, name) is not None:
                 arrays["state." + name] = getattr(self, name)
         meta = {
@@ -450,21 +445,14 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
         model = cls(**meta["params"])
         d = int(meta["n_features_in"])
         model.n_features_in_ = d
-        model.table_weights_ = model._check_params(d)
+        model.table_weights_ = model._check_params()
         state = {k[len("family.") :]: v for k, v in arrays.items() if k.startswith("family.")}
         state["name"] = meta["family"]
         model.family_ = family_from_state(state)
         f = model.family_
         index_arrays = {k[len("index.") :]: v for k, v in arrays.items() if k.startswith("index.")}
         model.index_ = BucketIndex.from_arrays(f.n_tables, f.key_width, f.universe, index_arrays)
-        for name in (
-            "bucket_counts_",
-            "bucket_sums_",
-            "bucket_gram_",
-            "bucket_xty_",
-            "X_seen_",
-            "y_seen_",
-        ):
+        for name in _STATE:
             setattr(model, name, arrays.get("state." + name))
         model.n_samples_seen_ = int(meta["n_samples_seen"])
         model.y_sum_ = float(meta["y_sum"])

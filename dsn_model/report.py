@@ -65,6 +65,21 @@ def _mean_std(values):
     return float(np.mean(values)), float(np.std(values))
 
 
+def _errorbars(ax, groups, label, **style):
+    """Mean and standard deviation over seeds of one curve of ``_group`` output."""
+    xs = sorted(x for lab, x in groups if lab == label)
+    stats = [_mean_std(groups[(label, x)]) for x in xs]
+    ax.errorbar(
+        xs,
+        [m for m, _ in stats],
+        yerr=[s for _, s in stats],
+        marker="o",
+        capsize=3,
+        label=label,
+        **style,
+    )
+
+
 def _fig1(out: Path, quick: bool) -> str:
     plt = _plt()
     rng = np.random.default_rng(0)
@@ -107,17 +122,7 @@ def _curve_plot(records, out: Path, name: str, title: str) -> None:
         for label in labels:
             if not label.startswith(prefix):
                 continue
-            xs = sorted(x for lab, x in groups if lab == label)
-            stats = [_mean_std(groups[(label, x)]) for x in xs]
-            ax.errorbar(
-                xs,
-                [m for m, _ in stats],
-                yerr=[s for _, s in stats],
-                marker="o",
-                capsize=3,
-                label=label,
-                color=colour[label],
-            )
+            _errorbars(ax, groups, label, color=colour[label])
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("activated units (LSH: tables)")
@@ -172,16 +177,7 @@ def _fig4_section(records, out: Path) -> str:
         sub = [r for r in records if r["target"] == target]
         groups = _group(sub, "active_units")
         for label in ("dense", "random hash", "DSM", "LSH"):
-            xs = sorted(x for lab, x in groups if lab == label)
-            stats = [_mean_std(groups[(label, x)]) for x in xs]
-            ax.errorbar(
-                xs,
-                [m for m, _ in stats],
-                yerr=[s for _, s in stats],
-                marker="o",
-                capsize=3,
-                label=label,
-            )
+            _errorbars(ax, groups, label)
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_title(f"random {target}")
