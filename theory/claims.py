@@ -627,7 +627,13 @@ def _claims() -> dict[str, Claim]:
             quick={"trials": 100},
             full={"trials": 100, "seed": 1},
         ),
-        Claim("lemma_4_2.count", "4", "N <= Phi_k(H) non-empty cells.", _count),
+        Claim(
+            "lemma_4_2.count",
+            "4",
+            "N <= Phi_k(H) non-empty cells; N equals the arrangement formula.",
+            _count,
+            full={"width": 0.3, "seed": 3},
+        ),
         Claim(
             "lemma_4_2.count_literal",
             "4",
