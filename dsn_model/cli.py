@@ -133,6 +133,24 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if counts["fails"] else 0
 
 
+def _audit(args: argparse.Namespace) -> int:
+    from .audit_report import audit_router
+
+    path = audit_router(
+        args.router,
+        args.out,
+        d=args.d,
+        t=args.t,
+        s=args.s,
+        width=args.width,
+        capacity_factor=args.capacity_factor,
+        seed=args.seed,
+    )
+    print(path.read_text())
+    print(f"wrote {path} and its PNG")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dsn", description="Data-dependent sparse networks: simulate and check."
@@ -183,6 +201,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", default=None, help="also write the evidence to this JSON file")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=_check)
+    p = sub.add_parser("audit", help="locality, balance and capacity of a router")
+    p.add_argument(
+        "--router",
+        required=True,
+        choices=[
+            "topk",
+            "switch",
+            "block",
+            "hash",
+            "lsh-hyperplane",
+            "lsh-euclidean",
+            "cross-polytope",
+        ],
+    )
+    p.add_argument("--d", type=int, default=8, help="input dimension d")
+    p.add_argument("--t", type=int, default=256, help="units t")
+    p.add_argument("--s", type=int, default=4, help="sparsity s (LSH: tables)")
+    p.add_argument("--width", type=float, default=0.5, help="Euclidean LSH slab width")
+    p.add_argument(
+        "--capacity-factor",
+        type=float,
+        default=None,
+        help="Switch expert capacity factor (default: dropless)",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="audit", help="output folder")
+    p.set_defaults(func=_audit)
     return parser
 
 

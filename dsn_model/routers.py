@@ -36,6 +36,7 @@ from .routing import Routing
 
 __all__ = [
     "BlockRouter",
+    "ExpertChoiceRouter",
     "KNNRouter",
     "LSHRouter",
     "Router",
@@ -247,6 +248,14 @@ class SwitchRouter(Router):
         If True, a unit's weight is its expert's softmax gate probability
         (over all L experts), as in the Switch Transformer; if False the mask
         is the paper's 0/1 mask.
+    capacity_factor : float, optional
+        If given, each expert accepts at most ``ceil(capacity_factor * n *
+        top_k / L)`` inputs of a batch of n; the rest are dropped (their
+        units are empty, so they contribute exactly 0 and ``nnz = 0 <= s``).
+        ``None`` (default) is dropless. Routing then depends on the batch.
+    drop_policy : {"position", "probability"}, default="position"
+        Which assignments an over-full expert keeps: the earliest in the
+        batch, or those with the highest gate probability.
 
     Examples
     --------
@@ -256,7 +265,25 @@ class SwitchRouter(Router):
     [[3, 4, 5]]
     """
 
-    def __init__(self, gate: ArrayLike, expert_size: int, top_k: int = 1, weighted: bool = False):
+    def __init__(
+        self,
+        gate: ArrayLike,
+        expert_size: int,
+        top_k: int = 1,
+        weighted: bool = False,
+        capacity_factor: float | None = None,
+        drop_policy: str = "position",
+    ):
+        if capacity_factor is not None and not (
+            isinstance(capacity_factor, int | float) and capacity_factor > 0
+        ):
+            raise ValueError(f"`capacity_factor` must be > 0 or None. Got {capacity_factor!r}.")
+        if drop_policy not in ("position", "probability"):
+            raise ValueError(
+                f"`drop_policy` must be 'position' or 'probability'. Got {drop_policy!r}."
+            )
+        self.capacity_factor = capacity_factor
+        self.drop_policy = drop_policy
         self.gate = _check_matrix(gate, "gate")
         self.n_experts, self.input_dim = self.gate.shape
         self.expert_size = check_positive_int(expert_size, "expert_size")
@@ -284,18 +311,43 @@ class SwitchRouter(Router):
         X = check_batch(X, self.input_dim)
         return top_k_indices(X @ self.gate.T, self.top_k)
 
+    def capacity(self, n: int) -> int | None:
+        """Inputs each expert accepts in a batch of ``n``: ``ceil(factor n top_k / L)``."""
+        if self.capacity_factor is None:
+            return None
+        return int(np.ceil(self.capacity_factor * n * self.top_k / self.n_experts))
+
     def _route(self, X, features):
         logits = X @ self.gate.T
         experts = top_k_indices(logits, self.top_k)
+        z = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probs = np.take_along_axis(z / z.sum(axis=1, keepdims=True), experts, axis=1)
+        kept = self._within_capacity(experts, probs)
         offsets = np.arange(self.expert_size)
-        units = (experts[:, :, None] * self.expert_size + offsets).reshape(len(X), -1)
-        if self.weighted:
-            z = np.exp(logits - logits.max(axis=1, keepdims=True))
-            probs = np.take_along_axis(z / z.sum(axis=1, keepdims=True), experts, axis=1)
-            weights = np.repeat(probs, self.expert_size, axis=1)
-        else:
-            weights = np.ones(units.shape)
+        blocks = np.where(kept[:, :, None], experts[:, :, None] * self.expert_size + offsets, -1)
+        units = blocks.reshape(len(X), -1)
+        weights = (
+            np.repeat(probs, self.expert_size, axis=1) if self.weighted else np.ones(units.shape)
+        )
         return Routing(units, weights, self.n_units)
+
+    def _within_capacity(self, experts, probs):
+        """Which (input, expert) assignments survive the capacity limit (all if dropless).
+
+        Assignments to one expert are ranked by position in the batch or by
+        gate probability (highest first); those ranked beyond the capacity
+        are dropped: their units are empty and contribute exactly zero.
+        """
+        capacity = self.capacity(len(experts))
+        if capacity is None:
+            return np.ones(experts.shape, dtype=bool)
+        flat = experts.ravel()
+        priority = np.arange(flat.size) if self.drop_policy == "position" else -probs.ravel()
+        order = np.lexsort((priority, flat))
+        first = np.searchsorted(flat[order], flat[order], side="left")
+        rank = np.empty(flat.size, dtype=np.int64)
+        rank[order] = np.arange(flat.size) - first
+        return (rank < capacity).reshape(experts.shape)
 
     def routing_stages(self):
         return [self.gate]
@@ -497,3 +549,58 @@ class LSHRouter(Router):
 
     def routing_stages(self):
         return [self.family.projection_matrix()]
+
+
+class ExpertChoiceRouter(Router):
+    """Expert-choice routing (Zhou et al. 2022): each expert picks its top inputs of a batch.
+
+    ``L`` experts of ``expert_size`` units; every expert takes the
+    ``capacity`` inputs of the batch with the highest softmax gate score for
+    it. An input may so be chosen by 0 to L experts: the sparsity contract
+    becomes "at most ``s = L * expert_size`` units", with the number of
+    active units varying per input. In the DSM view the mask is a function
+    of the input *and the batch* -- ``mask(x; batch)`` -- so the model is a
+    DSM for each fixed batch, not a function of x alone. Exactly ``capacity``
+    inputs reach each expert (none beyond it).
+
+    Parameters
+    ----------
+    gate : array_like, shape (L, d)
+    expert_size : int
+    capacity : int
+        Inputs per expert per batch (clipped to the batch size).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> router = ExpertChoiceRouter([[1.0], [-1.0]], expert_size=1, capacity=1)
+    >>> router.route([[2.0], [0.5], [-3.0]]).units.tolist()
+    [[0, -1], [-1, -1], [-1, 1]]
+    """
+
+    def __init__(self, gate: ArrayLike, expert_size: int, capacity: int):
+        self.gate = _check_matrix(gate, "gate")
+        self.n_experts, self.input_dim = self.gate.shape
+        self.expert_size = check_positive_int(expert_size, "expert_size")
+        self.expert_capacity = check_positive_int(capacity, "capacity")
+        self.n_units = self.n_experts * self.expert_size
+        self.sparsity = self.n_units
+
+    def _route(self, X, features):
+        logits = X @ self.gate.T
+        z = np.exp(logits - logits.max(axis=1, keepdims=True))
+        scores = z / z.sum(axis=1, keepdims=True)
+        c = min(self.expert_capacity, len(X))
+        chosen = np.zeros(scores.shape, dtype=bool)  # (n, L): expert picked the input
+        picks = top_k_indices(scores.T, c)  # (L, c): each expert's inputs
+        chosen[picks, np.arange(self.n_experts)[:, None]] = True
+        experts = np.where(chosen, np.arange(self.n_experts), -1)
+        offsets = np.arange(self.expert_size)
+        blocks = np.where(
+            experts[:, :, None] >= 0, experts[:, :, None] * self.expert_size + offsets, -1
+        )
+        units = blocks.reshape(len(X), -1)
+        return Routing(units, np.ones(units.shape), self.n_units)
+
+    def routing_stages(self):
+        return [self.gate]

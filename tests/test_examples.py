@@ -15,6 +15,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
         ("derive_bounds.py", "buys eps = 0.0787"),
         ("lipschitz_of_targets.py", "exact L ="),
         ("inspect_routing.py", "saved the active sub-DAG"),
+        ("audit_locality.py", "saved locality.png"),
     ],
 )
 def test_example_runs(script, expect, capsys, monkeypatch, tmp_path):
