@@ -5,6 +5,7 @@ from .features import ConstantFeatures, FeatureMap, IdentityFeatures, RandomFeat
 from .graph import active_subgraph, draw_graph, evaluate_graph, graph_flops, to_graph
 from .routers import (
     BlockRouter,
+    ExpertChoiceRouter,
     KNNRouter,
     LSHRouter,
     Router,
@@ -20,6 +21,7 @@ __all__ = [
     "DSM",
     "BlockRouter",
     "ConstantFeatures",
+    "ExpertChoiceRouter",
     "FeatureMap",
     "FlopCount",
     "IdentityFeatures",
