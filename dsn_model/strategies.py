@@ -43,9 +43,12 @@ def subspaces(*, d: int, k: int) -> st.SearchStrategy[np.ndarray]:
 
     Examples
     --------
-    >>> U = subspaces(d=5, k=2).example()
-    >>> U.shape
-    (5, 2)
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=5)
+    ... @given(subspaces(d=5, k=2))
+    ... def check(U):
+    ...     assert U.shape == (5, 2) and np.allclose(U.T @ U, np.eye(2))
+    >>> check()
     """
     _positive_int(d, "d")
     _positive_int(k, "k")
