@@ -152,12 +152,17 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
+    from .audit_report import AUDIT_ROUTERS
+    from .dsm import ROUTER_KINDS
+    from .report import ALL
+
     parser = argparse.ArgumentParser(
         prog="dsn", description="Data-dependent sparse networks: simulate and check."
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("inspect", help="route two nearby inputs through a random DSM")
-    p.add_argument("--router", default="switch", choices=["topk", "switch", "block", "hash", "knn"])
+    p.add_argument("--router", default="switch", choices=ROUTER_KINDS)
     p.add_argument("--d", type=int, default=8, help="input dimension d")
     p.add_argument("--t", type=int, default=64, help="width t of the sparse layer")
     p.add_argument("--s", type=int, default=4, help="sparsity s")
@@ -177,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "experiments",
         nargs="+",
-        choices=["fig1", "fig2", "fig3", "fig4", "table1", "table2", "subspace", "all"],
+        choices=[*ALL, "all"],
     )
     p.add_argument("--quick", action="store_true", help="small sizes (about a minute for all)")
     p.add_argument("--seeds", type=int, default=3, help="seeds per point (default 3)")
@@ -205,15 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--router",
         required=True,
-        choices=[
-            "topk",
-            "switch",
-            "block",
-            "hash",
-            "lsh-hyperplane",
-            "lsh-euclidean",
-            "cross-polytope",
-        ],
+        choices=AUDIT_ROUTERS,
     )
     p.add_argument("--d", type=int, default=8, help="input dimension d")
     p.add_argument("--t", type=int, default=256, help="units t")
