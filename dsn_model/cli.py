@@ -94,6 +94,12 @@ def _reproduce(args: argparse.Namespace) -> int:
 
     from .report import reproduce
 
+    if args.render_only:
+        from .report import render_report
+
+        path = render_report(args.experiments, args.out, quick=args.quick, seeds=args.seeds)
+        print(f"redrew {path} from the records in {args.out}")
+        return 0
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     path = reproduce(
         args.experiments,
@@ -195,6 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run on this Dask scheduler (needs the 'dask' extra)",
     )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument(
+        "--render-only",
+        action="store_true",
+        help="redraw figures and REPORT.md from the records already in --out",
+    )
     p.set_defaults(func=_reproduce)
     p = sub.add_parser("check", help="check the paper's claims and print the evidence")
     p.add_argument(

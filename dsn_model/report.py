@@ -8,6 +8,7 @@ plainly where they agree and where they do not.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -18,7 +19,7 @@ from .experiments import build_tasks, run_tasks, table1_scale, write_records
 from .lsh_regressor import LSHRegressor
 from .targets import RandomPolynomial
 
-__all__ = ["ALL", "PAPER_TABLE1", "PAPER_TABLE2", "reproduce"]
+__all__ = ["ALL", "PAPER_TABLE1", "PAPER_TABLE2", "render_report", "reproduce"]
 
 #: Everything ``dsn reproduce all`` runs, in order.
 ALL = ("fig1", "fig2", "fig3", "fig4", "table1", "table2", "subspace")
@@ -221,6 +222,13 @@ def _table1_section(records, quick: bool) -> str:
                 f"| {flops} | {name} | {value} | {mse[0]:.3g} ± {mse[1]:.2g} | "
                 f"{nmse[0]:.3f} ± {nmse[1]:.3f} | {rs[0]['flops_total']} |"
             )
+    names = ("dense", "DSM 50%", "DSM 25%")
+    for flops, paper in PAPER_TABLE1.items():
+        ours = [np.mean([r["mse_over_var"] for r in groups[f"{n}|{flops}"]]) for n in names]
+        order_paper = " < ".join(names[i] for i in np.argsort(paper))
+        order_ours = " < ".join(names[i] for i in np.argsort(ours))
+        verdict = "same order" if order_paper == order_ours else "different order"
+        lines.append(f"- {flops} FLOPs: paper {order_paper}; ours {order_ours} -- {verdict}.")
     wins = sum(_paired(records, f"DSM 50%|{f}", f"dense|{f}", key="seed")[0] for f in PAPER_TABLE1)
     total = sum(_paired(records, f"DSM 50%|{f}", f"dense|{f}", key="seed")[1] for f in PAPER_TABLE1)
     wins25 = sum(
@@ -253,6 +261,17 @@ def _table2_section(records) -> str:
         for name, value in zip(("dense", "DSM 50%", "DSM 25%"), paper, strict=True):
             m, s = _mean_std(groups[f"{name}|{active}"])
             lines.append(f"| {active} | {name} | {value} | {m:.2f} ± {s:.2f} |")
+    lines.append("")
+    for active, paper in PAPER_TABLE2.items():
+        dense = np.mean(groups[f"dense|{active}"])
+        for name, value in zip(("DSM 50%", "DSM 25%"), paper[1:], strict=True):
+            ours = np.mean(groups[f"{name}|{active}"]) > dense
+            theirs = value > paper[0]
+            verdict = "agrees" if ours == theirs else "disagrees"
+            lines.append(
+                f"- {active} units, {name} vs dense: paper {'better' if theirs else 'not better'}"
+                f", ours {'better' if ours else 'not better'} -- {verdict}."
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -288,6 +307,39 @@ def _subspace_section(records, out: Path) -> str:
     return "\n".join(lines)
 
 
+def _section(name: str, records: list[dict], out: Path, quick: bool) -> str:
+    """The report section (and figure) of one experiment from its records."""
+    if name in ("fig2", "fig3"):
+        target = "random polynomial" if name == "fig2" else "random hypercube"
+        title = f"Fig. {name[-1]} -- {target}, n = 8"
+        _curve_plot(records, out, name, title)
+        return _curves_section(records, name, title)
+    if name == "fig4":
+        return _fig4_section(records, out)
+    if name == "table1":
+        return _table1_section(records, quick)
+    if name == "table2":
+        return _table2_section(records)
+    return _subspace_section(records, out)
+
+
+def _header(quick: bool, seeds: int) -> list[str]:
+    mode = "quick" if quick else "full"
+    return [
+        f"# Reproduction report ({mode} mode, {seeds} seeds)\n",
+        "Every number below was measured by `dsn reproduce`; the paper's numbers are quoted "
+        "beside ours where it reports them. Mean ± standard deviation over seeds.\n",
+    ]
+
+
+def _names(experiments) -> list[str]:
+    names = list(ALL) if "all" in experiments else list(experiments)
+    unknown = sorted(set(names) - set(ALL))
+    if unknown:
+        raise ValueError(f"`experiments` must be among {list(ALL)} or 'all'. Got {unknown}.")
+    return names
+
+
 def reproduce(
     experiments,
     out,
@@ -315,19 +367,10 @@ def reproduce(
     -------
     Path of the report.
     """
-    names = list(ALL) if "all" in experiments else list(experiments)
-    unknown = sorted(set(names) - set(ALL))
-    if unknown:
-        raise ValueError(f"`experiments` must be among {list(ALL)} or 'all'. Got {unknown}.")
+    names = _names(experiments)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    mode = "quick" if quick else "full"
-    sections = [
-        f"# Reproduction report ({mode} mode, {seeds} seeds)\n",
-        "Every number below was measured by `dsn reproduce` in this run; the paper's "
-        "numbers are quoted beside ours where it reports them. Mean ± standard "
-        "deviation over seeds.\n",
-    ]
+    sections = _header(quick, seeds)
     started = time.perf_counter()
     for name in names:
         if name == "fig1":
@@ -340,20 +383,32 @@ def reproduce(
             progress=progress,
         )
         write_records(records, out / name)
-        if name in ("fig2", "fig3"):
-            target = "random polynomial" if name == "fig2" else "random hypercube"
-            title = f"Fig. {name[-1]} -- {target}, n = 8"
-            _curve_plot(records, out, name, title)
-            sections.append(_curves_section(records, name, title))
-        elif name == "fig4":
-            sections.append(_fig4_section(records, out))
-        elif name == "table1":
-            sections.append(_table1_section(records, quick))
-        elif name == "table2":
-            sections.append(_table2_section(records))
-        elif name == "subspace":
-            sections.append(_subspace_section(records, out))
+        sections.append(_section(name, records, out, quick))
     sections.append(f"\n_Run time: {time.perf_counter() - started:.0f} s._\n")
     path = out / "REPORT.md"
     path.write_text("\n".join(sections))
     return path
+
+
+def render_report(
+    experiments, out, *, quick: bool, seeds: int, run_seconds: float | None = None
+) -> Path:
+    """Redraw the figures and ``REPORT.md`` from the records a run left in ``out``.
+
+    No model is fitted (Fig. 1, which has no records, is redrawn in a moment).
+    """
+    out = Path(out)
+    sections = _header(quick, seeds)
+    for name in _names(experiments):
+        if name == "fig1":
+            sections.append(_fig1(out, quick))
+            continue
+        path = out / f"{name}.json"
+        if not path.exists():
+            raise ValueError(f"no records for {name!r} in {str(out)!r}: run `dsn reproduce` first.")
+        sections.append(_section(name, json.loads(path.read_text()), out, quick))
+    if run_seconds is not None:
+        sections.append(f"\n_Run time of the experiments: {run_seconds:.0f} s._\n")
+    report = out / "REPORT.md"
+    report.write_text("\n".join(sections))
+    return report
