@@ -106,7 +106,21 @@ def test_quick_reproduction_of_everything(tmp_path, capsys):
     assert "0.01015" in report  # the paper's number stands beside ours
     assert "agrees" in report and ("same order" in report or "different order" in report)
     (out / "REPORT.md").unlink()
-    assert main(["reproduce", "table1", "table2", "--quick", "--seeds", "2", "--out", str(out),
-                 "--render-only"]) == 0  # redrawn from the records, nothing refitted
+    assert (
+        main(
+            [
+                "reproduce",
+                "table1",
+                "table2",
+                "--quick",
+                "--seeds",
+                "2",
+                "--out",
+                str(out),
+                "--render-only",
+            ]
+        )
+        == 0
+    )  # redrawn from the records, nothing refitted
     redrawn = (out / "REPORT.md").read_text()
     assert "## Table 1" in redrawn and "## Fig. 2" not in redrawn
