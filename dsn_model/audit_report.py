@@ -8,6 +8,7 @@ import numpy as np
 
 from .audit import (
     collision_curve,
+    cross_polytope_collision,
     hyperplane_collision,
     load_balance,
     pstable_collision,
@@ -93,10 +94,13 @@ def audit_router(
     net = build_audited(
         kind, d=d, t=t, s=s, width=width, capacity_factor=capacity_factor, seed=seed
     )
-    radii = np.linspace(0.0, 1.0, 11)
-    mode = "slot" if kind.startswith("lsh") or kind == "cross-polytope" else "any"
+    angular = kind == "cross-polytope"  # cones: locality in angle, not distance
+    radii = np.linspace(0.0, np.pi / 2 if angular else 1.0, 11)
+    mode = "slot" if kind.startswith("lsh") or angular else "any"
     audited = net.router.family if mode == "slot" else net
-    curve = collision_curve(audited, radii, n_pairs=400, mode=mode, random_state=seed)
+    curve = collision_curve(
+        audited, radii, n_pairs=400, mode=mode, angular=angular, random_state=seed
+    )
     X = np.random.default_rng(seed).uniform(-1, 1, (n, d))
     if kind == "lsh-euclidean":  # unbounded keys: balance over the cells met by X
         index = BucketIndex(s, 2, None)
@@ -110,7 +114,16 @@ def audit_router(
     axes[0].plot(radii, curve.probability, marker="o", label=f"estimate ({mode})")
     if kind == "lsh-euclidean":
         axes[0].plot(radii, pstable_collision(radii, width, 2), "k--", label="Datar et al. p(r)^2")
-    axes[0].set_xlabel("distance r between the two inputs")
+    if angular:
+        axes[0].plot(
+            radii,
+            cross_polytope_collision(radii, d, 1),
+            "k--",
+            label="numeric evaluation (fresh rotations)",
+        )
+    axes[0].set_xlabel(
+        "angle between the two inputs" if angular else "distance r between the two inputs"
+    )
     axes[0].set_ylabel("P(share a unit)")
     axes[0].set_title(f"locality of {kind}")
     axes[0].legend(fontsize=8)
