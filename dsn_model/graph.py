@@ -88,9 +88,8 @@ def _add_inputs(G, d):
 
 
 def _add_routing(G, model, layer, allowed, offset):
-    """Add the linear routing stages of ``layer``; return the number of stage columns."""
+    """Add the linear routing stages of ``layer`` as ``"route"`` nodes and edges."""
     stages = model.layers[layer - 1].router.routing_stages()
-    prev = None
     for k, M in enumerate(stages):
         for j in range(M.shape[0]):
             node = ("route", layer, k, j)
@@ -104,8 +103,6 @@ def _add_routing(G, model, layer, allowed, offset):
                 else:
                     src = ("route", layer, k - 1, i)
                 G.add_edge(src, node, weight=float(M[j, i]), role="route")
-        prev = k
-    return 0 if prev is None else prev + 1
 
 
 def _count_full_edges(model: SparseNetwork) -> int:
