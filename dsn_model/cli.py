@@ -192,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quick", action="store_true", help="small sizes (about a minute for all)")
     p.add_argument("--seeds", type=int, default=3, help="seeds per point (default 3)")
-    p.add_argument("--out", default="results", help="output folder (default: results)")
+    p.add_argument("--out", default="out", help="output folder (default: out)")
     p.add_argument("--jobs", type=int, default=0, help="worker processes (default: all cores)")
     p.add_argument(
         "--dask",
