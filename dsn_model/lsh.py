@@ -188,6 +188,9 @@ class HyperplaneLSH(LSHFamily):
         n_bytes = (self.n_hashes + 7) // 8
         if n_bytes == 8:
             return packed.view("<i8").reshape(n, self.n_tables, 1)
+        if n_bytes in (1, 2, 4):  # a little-endian view, then widen: no byte shuffling
+            narrow = packed.view(f"<u{n_bytes}").reshape(n, self.n_tables, 1)
+            return narrow.astype(np.int64)
         wide = np.zeros((n, self.n_tables, 8), dtype=np.uint8)
         wide[:, :, :n_bytes] = packed.reshape(n, self.n_tables, n_bytes)
         return wide.view("<i8")
@@ -205,9 +208,10 @@ class HyperplaneLSH(LSHFamily):
 
     def _keys(self, X):
         W, b = self._padded()
-        P = X @ W
-        P += b
-        return self._bytes_to_keys(np.packbits(P >= 0.0, axis=1, bitorder="little"), len(X))
+        # [fl(a.x + b) >= 0] == [a.x >= -b] exactly (a rounded sum keeps the sign of
+        # the exact one), and the comparison saves a pass over the projections
+        bits = np.greater_equal(X @ W, -b)
+        return self._bytes_to_keys(np.packbits(bits, axis=1, bitorder="little"), len(X))
 
     def _probes(self, X, n_probes):
         P = self.projections(X)
