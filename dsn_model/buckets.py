@@ -98,6 +98,7 @@ class BucketIndex:
             self.slot_rows = np.empty((0, self.key_width + 1), dtype=np.int64)
             self._fp = np.empty(0, dtype=np.uint64)
             self._table = np.full(16, -1, dtype=np.int64)
+            self._table_fp = np.zeros(16, dtype=np.uint64)
 
     # -- direct addressing -------------------------------------------------
     def _direct_slots(self, keys):
@@ -105,25 +106,49 @@ class BucketIndex:
 
     # -- hash store ----------------------------------------------------------
     def _probe(self, rows, fp):
-        """Slots of ``rows`` (-1 if absent) by linear probing from ``fp``."""
-        mask = np.uint64(len(self._table) - 1)
-        pos = (fp & mask).astype(np.int64)
+        """Slots of ``rows`` (-1 if absent) by linear probing from ``fp``.
+
+        Probing compares fingerprints only (kept beside the slots in the
+        table); the full keys of the hits are then compared once, and the
+        rare rows whose fingerprint matched a different key are probed again
+        by :meth:`_probe_exact`.
+        """
+        mask = len(self._table) - 1
+        pos = (fp & np.uint64(mask)).astype(np.int64)
+        found = np.full(len(rows), -1, dtype=np.int64)
+        pending = np.arange(len(rows))
+        while pending.size:
+            p = pos[pending]
+            cand = self._table[p]
+            occupied = cand >= 0
+            hit = occupied & (self._table_fp[p] == fp[pending])
+            found[pending[hit]] = cand[hit]
+            pending = pending[occupied & ~hit]
+            pos[pending] = (pos[pending] + 1) & mask
+        hits = np.flatnonzero(found >= 0)
+        wrong = hits[~(self.slot_rows[found[hits]] == rows[hits]).all(axis=1)]
+        if wrong.size:  # a 64-bit fingerprint collision between different keys
+            found[wrong] = self._probe_exact(rows[wrong], fp[wrong])
+        return found
+
+    def _probe_exact(self, rows, fp):
+        """Linear probing that compares full keys at every occupied position."""
+        mask = len(self._table) - 1
+        pos = (fp & np.uint64(mask)).astype(np.int64)
         found = np.full(len(rows), -1, dtype=np.int64)
         pending = np.arange(len(rows))
         while pending.size:
             cand = self._table[pos[pending]]
             occupied = cand >= 0
             hit = occupied.copy()
-            hit[occupied] = (self._fp[cand[occupied]] == fp[pending[occupied]]) & (
-                self.slot_rows[cand[occupied]] == rows[pending[occupied]]
-            ).all(axis=1)
+            hit[occupied] = (self.slot_rows[cand[occupied]] == rows[pending[occupied]]).all(axis=1)
             found[pending[hit]] = cand[hit]
             pending = pending[occupied & ~hit]
-            pos[pending] = (pos[pending] + 1) & int(mask)
+            pos[pending] = (pos[pending] + 1) & mask
         return found
 
     def _place(self, slots):
-        """Insert existing ``slots`` into the open-addressing table."""
+        """Insert existing ``slots`` (and their fingerprints) into the open-addressing table."""
         mask = len(self._table) - 1
         pos = (self._fp[slots] & np.uint64(mask)).astype(np.int64)
         pending = np.arange(len(slots))
@@ -134,6 +159,7 @@ class BucketIndex:
             self._table[p[free]] = slots[candidates]  # one write per position wins
             won = np.zeros(len(pending), dtype=bool)
             won[free] = self._table[p[free]] == slots[candidates]
+            self._table_fp[p[won]] = self._fp[slots[pending[won]]]
             pending = pending[~won]
             pos[pending] = (pos[pending] + 1) & mask
 
@@ -145,6 +171,7 @@ class BucketIndex:
         while needed * 2 > size:
             size *= 2
         self._table = np.full(size, -1, dtype=np.int64)
+        self._table_fp = np.zeros(size, dtype=np.uint64)
         self._place(np.arange(self.n_slots))
         return True
 
