@@ -18,6 +18,7 @@ One BLAS thread throughout (threadpoolctl), so the ratios compare like with like
 
 import argparse
 import time
+import timeit
 import tracemalloc
 
 import numpy as np
@@ -29,13 +30,9 @@ from dsn_model import RandomFeatures
 from dsn_model.lsh_regressor import LSHRegressor
 
 
-def best(fn, repeats=3):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+def best(fn, repeats: int = 3) -> float:
+    """Best wall time of ``repeats`` calls (``timeit.repeat``)."""
+    return min(timeit.repeat(fn, number=1, repeat=repeats))
 
 
 def target(X):

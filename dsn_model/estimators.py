@@ -35,7 +35,7 @@ from ._validation import as_rng, check_positive_int
 from .dsm import DSM
 from .features import RandomFeatures
 from .lsh_regressor import LSHRegressor
-from .routers import Router, TopKRouter, UniformHashRouter
+from .routers import TopKRouter, UniformHashRouter
 
 __all__ = [
     "DSMClassifier",
@@ -62,8 +62,7 @@ class _RandomFeatureModel(BaseEstimator):
         self.alpha = alpha
         self.random_state = random_state
 
-    def _router(self, d: int, t: int, s: int, rng) -> Router | None:
-        raise NotImplementedError
+    # Subclasses set ``_router(self, d, t, s, rng) -> Router | None`` (None: dense).
 
     def _active(self) -> int:
         t = check_positive_int(self.n_units, "n_units")

@@ -21,6 +21,8 @@ i.e. 2 FLOPs (a bias is an edge from a constant input).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -52,7 +54,7 @@ def _check_activation(activation: str) -> str:
     return activation
 
 
-class FeatureMap:
+class FeatureMap(ABC):
     """Base class of feature maps; subclasses set ``input_dim`` and ``n_units``.
 
     Subclasses implement ``_transform`` (all units) and ``_transform_units``
@@ -82,16 +84,24 @@ class FeatureMap:
             raise ValueError(f"`units` holds index {units.max()}, beyond n_units={self.n_units}.")
         return self._transform_units(X, units)
 
+    @abstractmethod
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        """All features of a validated batch."""
+
+    @abstractmethod
+    def _transform_units(self, X: np.ndarray, units: np.ndarray) -> np.ndarray:
+        """The features ``units`` of a validated batch (0 where ``-1``)."""
+
+    @abstractmethod
     def edges_per_unit(self) -> int:
         """Multiply-adds (edges of the DAG) needed to compute one unit."""
-        raise NotImplementedError
 
+    @abstractmethod
     def unit_in_edges(self, unit: int) -> list[tuple[object, float]]:
         """In-edges of hidden unit ``unit``: ``(source, weight)`` pairs.
 
         A source is an input index ``i`` (for ``x_i``) or the string ``"bias"``.
         """
-        raise NotImplementedError
 
 
 class IdentityFeatures(FeatureMap):

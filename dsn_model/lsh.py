@@ -24,6 +24,8 @@ batch, nearest first, for multi-probe look-ups.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -42,7 +44,7 @@ __all__ = [
 _BUFFER = 1 << 16
 
 
-class LSHFamily:
+class LSHFamily(ABC):
     """Base class: ``n_tables`` independent tables over ``R^input_dim``.
 
     Attributes
@@ -91,9 +93,21 @@ class LSHFamily:
             raise ValueError(f"`key` must hold {self.key_width} integers. Got {key.shape}.")
         return self._halfspaces(table, key)
 
+    @abstractmethod
+    def _keys(self, X: np.ndarray) -> np.ndarray:
+        """Key vectors of a validated chunk."""
+
+    @abstractmethod
+    def _probes(self, X: np.ndarray, n_probes: int) -> np.ndarray:
+        """Neighbouring keys of a validated batch, nearest first."""
+
+    @abstractmethod
+    def _halfspaces(self, table: int, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(G, h)`` of a validated key."""
+
+    @abstractmethod
     def projection_matrix(self) -> np.ndarray:
         """The matrix whose product with ``x`` every hash needs (routing cost)."""
-        raise NotImplementedError
 
     #: Attributes that define a drawn family (saved and restored exactly).
     _state: tuple[str, ...] = ()

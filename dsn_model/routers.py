@@ -27,6 +27,8 @@ computes linear scores of the input, ``routing_stages``.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -76,7 +78,7 @@ def _check_matrix(M: ArrayLike, name: str, *, cols: int | None = None) -> np.nda
     return M
 
 
-class Router:
+class Router(ABC):
     """Base class of routers.
 
     Attributes
@@ -126,8 +128,9 @@ class Router:
                 raise ValueError("`features` and `X` must have the same rows.")
         return self._route(X, features)
 
+    @abstractmethod
     def _route(self, X: np.ndarray, features: np.ndarray | None) -> Routing:
-        raise NotImplementedError
+        """The routing of a validated batch."""
 
     def routing_stages(self) -> list[np.ndarray]:
         """The linear maps the router applies to decide, in order.

@@ -19,6 +19,7 @@ l2 Lipschitz constant over ``[-1, 1]^n`` in closed form (MATH.md §7):
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from itertools import combinations_with_replacement
 
 import numpy as np
@@ -39,7 +40,7 @@ __all__ = [
 _ROWS = 1 << 22  # entries per evaluation chunk
 
 
-class Target:
+class Target(ABC):
     """Base class: ``input_dim``, ``__call__``, ``expr``, ``symbols``, ``lipschitz_bound``."""
 
     input_dim: int
@@ -53,9 +54,13 @@ class Target:
         X = check_batch(X, self.input_dim)
         return self._evaluate(X)
 
+    @abstractmethod
+    def _evaluate(self, X: np.ndarray) -> np.ndarray:
+        """Values on a validated batch."""
+
+    @abstractmethod
     def lipschitz_bound(self) -> float:
         """Closed-form upper bound on the l2 Lipschitz constant over ``[-1, 1]^n``."""
-        raise NotImplementedError
 
 
 def _exponents(n: int, degree: int):
