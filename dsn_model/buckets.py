@@ -1,30 +1,318 @@
 """An exact map from (table, key vector) to a compact bucket slot.
 
-Two stores behind one interface, :class:`BucketIndex`:
+:class:`BucketIndex` numbers the distinct ``(table, key vector)`` pairs it has
+seen ``0, 1, 2, ...`` and answers look-ups with those slot numbers (``-1`` for
+a key never inserted). Three stores sit behind it, chosen by the keys' range:
 
-* **direct address** -- when keys are packed integers below ``universe`` and
-  ``n_tables * universe`` is at most :data:`DIRECT_LIMIT`, the slot of key
-  ``z`` of table ``i`` is ``i * universe + z``: insertion is free and a
-  look-up is one gather;
-* **hash store** -- otherwise, a vectorised open-addressing table keyed by a
-  64-bit fingerprint of the row ``(table, key...)``. The full key vector of
-  every slot is kept and compared on look-up, so a fingerprint collision
-  never merges two different cells (it only costs one more probe).
+* **direct address** -- keys packed below a known ``universe`` with
+  ``n_tables * universe <= DIRECT_LIMIT``: the slot of key ``z`` of table
+  ``i`` is ``i * universe + z``; insertion is free and a look-up is a gather;
+* **codes** -- keys whose every coordinate lies in a known integer range
+  (fixed, or learned from the inserted keys and widened when a new key falls
+  outside it): each key vector is packed *exactly* into one int64 code by a
+  mixed-radix number (:class:`MixedRadix`), and codes go into an
+  open-addressing table keyed by the code itself (:class:`CodeStore`), so
+  two different cells never share a slot and no fingerprint is needed;
+* **rows** -- keys too wide for 62 bits: open addressing keyed by a 64-bit
+  fingerprint of the row, with the full key vector of every slot kept and
+  compared, so a fingerprint collision never merges two cells.
 
-Every operation loops over probe rounds (a handful at load factor <= 1/2),
-never over rows.
+Every operation loops over probe rounds (a handful at load factor <= 1/2) or
+key coordinates, never over rows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from itertools import accumulate
+from operator import mul
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .hashing import mix64
 
-__all__ = ["DIRECT_LIMIT", "BucketIndex"]
+__all__ = ["ARRAY_LIMIT", "DIRECT_LIMIT", "BucketIndex", "CodeStore", "MixedRadix"]
 
 #: Largest ``n_tables * universe`` stored by direct addressing.
 DIRECT_LIMIT = 1 << 22
+_CODE_LIMIT = 1 << 62  # every code of every table below this
+#: Largest code universe a :class:`CodeStore` addresses directly (an int32 array).
+ARRAY_LIMIT = 1 << 24
+_FLOAT_EXACT = 1 << 53  # integers a float64 holds exactly
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # 2^64 / golden ratio: Fibonacci hashing
+
+
+class MixedRadix:
+    """Exact packing of bounded integer key vectors into one int64 code.
+
+    Coordinate ``j`` of table ``i`` takes the values ``lo[i, j] .. hi[i, j]``.
+    With ``radix = hi - lo + 1``, the code of key ``k`` in table ``i`` is
+    ``base_i + sum_j (k_j - lo_ij) * stride_ij``, where
+    ``stride_ij = prod_{l < j} radix_il`` and ``base_i`` counts the codes of
+    the tables before ``i``. Distinct (table, key) pairs in range get distinct
+    codes; a key out of range gets ``-1``.
+
+    Parameters
+    ----------
+    lo, hi : array_like of int, shape (n_tables, key_width)
+        Inclusive bounds, below ``2**61`` in magnitude.
+
+    Attributes
+    ----------
+    universe : int
+        Codes of all tables together.
+    fits : bool
+        Whether every code is below ``2**62`` (else the keys cannot be packed).
+    float_exact : bool
+        Whether float keys pack exactly by float64 sums over runs of
+        coordinates (each below ``2**53``) combined in int64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> radix = MixedRadix([[0, -1]], [[2, 1]])  # 3 x 3 keys
+    >>> radix.pack(np.array([[[0, -1]], [[2, 1]], [[3, 0]]])).ravel().tolist()
+    [0, 8, -1]
+    >>> radix.unpack(np.array([8]))[1].tolist()
+    [[2, 1]]
+    """
+
+    def __init__(self, lo: ArrayLike, hi: ArrayLike):
+        self.lo = np.asarray(lo, dtype=np.int64)
+        self.hi = np.asarray(hi, dtype=np.int64)
+        if self.lo.ndim != 2 or self.hi.shape != self.lo.shape or (self.hi < self.lo).any():
+            raise ValueError("`lo` and `hi` must be (n_tables, key_width) arrays with lo <= hi.")
+        radix = self.hi - self.lo + 1  # bounds below 2^61 in magnitude: no overflow
+        strides = [list(accumulate([1, *row[:-1]], mul)) for row in radix.tolist()]
+        universes = [st[-1] * row[-1] for st, row in zip(strides, radix.tolist(), strict=True)]
+        ends = list(accumulate(universes))
+        self.universe = ends[-1]
+        self.fits = self.universe < _CODE_LIMIT
+        extent = np.maximum(np.abs(self.lo), np.abs(self.hi)).tolist()
+        terms = [
+            [e * st for e, st in zip(*pair, strict=True)]
+            for pair in zip(extent, strides, strict=True)
+        ]
+        self.float_exact = self.fits and max(map(sum, terms)) < _CODE_LIMIT
+        if not self.fits:
+            return
+        self.radix = radix
+        self.strides = np.array(strides, dtype=np.int64)
+        self.ends = np.array(ends, dtype=np.int64)
+        self.base = self.ends - np.array(universes, dtype=np.int64)
+        self._shift = self.base - (self.lo * self.strides).sum(axis=1)
+        self._float_bounds = (self.lo.astype(np.float64), self.hi.astype(np.float64))
+        self._groups = self._float_groups(terms, strides) if self.float_exact else None
+        self.float_exact = self._groups is not None
+
+    @staticmethod
+    def _float_groups(terms, strides):
+        """Runs of coordinates whose partial codes float64 sums exactly (below 2^53).
+
+        Each run ``a:b`` packs as ``einsum(K[..., a:b], strides[:, a:b] / strides[:, a])``,
+        then is scaled by ``strides[:, a]`` in int64 arithmetic.
+        """
+        groups, width, a = [], len(terms[0]), 0
+        while a < width:
+            if any(t[a] // st[a] >= _FLOAT_EXACT for t, st in zip(terms, strides, strict=True)):
+                return None  # one coordinate alone is too large for float64
+            b = a + 1
+            while b < width and all(
+                sum(t[a : b + 1]) // st[a] < _FLOAT_EXACT
+                for t, st in zip(terms, strides, strict=True)
+            ):
+                b += 1
+            scale = np.array([st[a] for st in strides], dtype=np.int64)
+            relative = np.array([[x // st[a] for x in st[a:b]] for st in strides], dtype=float)
+            groups.append((a, b, relative, scale if (scale != 1).any() else None))
+            a = b
+        return groups
+
+    def pack(self, K: np.ndarray) -> np.ndarray:
+        """Codes ``(n, n_tables)`` of integral key vectors ``K (n, n_tables, key_width)``."""
+        floats = K.dtype.kind == "f"
+        lo, hi = self._float_bounds if floats else (self.lo, self.hi)
+        bad = None
+        if len(K) and _outside(K, lo, hi):
+            bad = ((K < lo) | (K > hi)).any(axis=2)
+            K = np.clip(K, lo, hi)
+        if floats and self.float_exact:
+            codes = np.broadcast_to(self._shift, (len(K), len(self._shift))).copy()
+            for a, b, relative, scale in self._groups:
+                part = np.einsum("nsd,sd->ns", K[:, :, a:b], relative).astype(np.int64)
+                codes += part if scale is None else part * scale
+        else:
+            codes = ((K.astype(np.int64) - self.lo) * self.strides).sum(axis=2) + self.base
+        if bad is not None:
+            codes[bad] = -1
+        return codes
+
+    def encode(self, tables: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        """Codes of in-range key vectors ``keys (m, key_width)`` of ``tables (m,)``."""
+        offset = keys - self.lo[tables]
+        return (offset * self.strides[tables]).sum(axis=1) + self.base[tables]
+
+    def tables(self, codes: np.ndarray) -> np.ndarray:
+        """The table of each valid code."""
+        return np.searchsorted(self.ends, codes, side="right")
+
+    def unpack(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Tables ``(m,)`` and key vectors ``(m, key_width)`` of valid codes."""
+        tables = self.tables(codes)
+        rest = codes - self.base[tables]
+        keys = np.empty((len(codes), self.lo.shape[1]), dtype=np.int64)
+        for j in range(keys.shape[1]):
+            radix = self.radix[tables, j]
+            keys[:, j] = rest % radix + self.lo[tables, j]
+            rest //= radix
+        return tables, keys
+
+
+def _fold(A: np.ndarray, op) -> np.ndarray:
+    """``op.reduce(A, axis=0)`` by halving: each step is one contiguous ufunc call.
+
+    numpy reduces a C-ordered array over its first axis row by row; halving
+    is about three times faster for blocks of many short rows.
+    """
+    while len(A) > 1:
+        half = len(A) // 2
+        folded = op(A[:half], A[half : 2 * half])
+        if len(A) % 2:
+            folded[0] = op(folded[0], A[-1])
+        A = folded
+    return A[0]
+
+
+def _outside(K: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> bool:
+    """Whether any key of ``K (n, s, D)`` lies outside ``lo .. hi`` (per coordinate)."""
+    return bool(((_fold(K, np.minimum) < lo) | (_fold(K, np.maximum) > hi)).any())
+
+
+class CodeStore:
+    """Exact map from non-negative int64 codes to dense slots ``0, 1, 2, ...``.
+
+    Codes below a known ``universe`` of at most :data:`ARRAY_LIMIT` are
+    addressed directly: an int32 array holds the slot of every code. Other
+    codes go into an open-addressing table whose position ``p`` holds a code
+    (``-1`` when empty) and its slot; a code's probe sequence starts at its
+    Fibonacci hash (the top bits of ``code * 0x9E3779B97F4A7C15``) and moves
+    one position at a time (linear probing), with the load factor kept at or
+    below 1/2. New codes are numbered in order of first appearance.
+
+    Parameters
+    ----------
+    universe : int, optional
+        An upper bound on the codes, if one is known.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> store = CodeStore()
+    >>> store.insert(np.array([7, 3, 7, 2**60])).tolist()
+    [0, 1, 0, 2]
+    >>> store.lookup(np.array([3, 5, -1])).tolist()
+    [1, -1, -1]
+    """
+
+    def __init__(self, universe: int | None = None):
+        self.codes = np.empty(0, dtype=np.int64)  # code of each slot
+        self.direct = universe is not None and universe <= ARRAY_LIMIT
+        if self.direct:
+            self._slot_of = np.full(universe, -1, dtype=np.int32)
+        else:
+            self._allocate(16)
+
+    def _allocate(self, size: int) -> None:
+        self._keys = np.full(size, -1, dtype=np.int64)
+        self._slots = np.full(size, -1, dtype=np.int64)
+        self._shift = np.uint64(64 - (size.bit_length() - 1))
+
+    @property
+    def n_slots(self) -> int:
+        return len(self.codes)
+
+    def _start(self, codes):
+        return ((codes.view(np.uint64) * _GOLDEN) >> self._shift).view(np.int64)
+
+    def lookup(self, codes: np.ndarray) -> np.ndarray:
+        """Slots of ``codes`` (any shape); ``-1`` for absent or negative codes."""
+        flat = codes.reshape(-1)
+        if self.direct:
+            valid = flat >= 0
+            found = self._slot_of.take(np.where(valid, flat, 0)).astype(np.int64)
+            found[~valid] = -1
+            return found.reshape(codes.shape)
+        mask = len(self._keys) - 1
+        pos = self._start(flat)
+        key = self._keys.take(pos)
+        found = np.where(key == flat, self._slots.take(pos), -1)  # most codes: one probe
+        pending = np.flatnonzero((found < 0) & (key >= 0) & (flat >= 0))
+        code, pos = flat[pending], pos[pending]
+        while pending.size:
+            pos = (pos + 1) & mask
+            key = self._keys.take(pos)
+            hit = key == code
+            found[pending[hit]] = self._slots.take(pos[hit])
+            go = ~hit & (key >= 0)
+            pending, code, pos = pending[go], code[go], pos[go]
+        return found.reshape(codes.shape)
+
+    def _settle(self, code):
+        """Final positions of ``code`` after claiming an empty position for each absent one."""
+        final = np.empty(len(code), dtype=np.int64)
+        rows = np.arange(len(code))
+        pos, mask = self._start(code), len(self._keys) - 1
+        while rows.size:
+            free = self._keys.take(pos) < 0
+            self._keys[pos[free]] = code[free]  # one writer per position wins
+            placed = self._keys.take(pos) == code  # copies of a code move together
+            final[rows[placed]] = pos[placed]
+            keep = ~placed
+            rows, code, pos = rows[keep], code[keep], (pos[keep] + 1) & mask
+        return final
+
+    def _reserve(self, n_codes: int) -> None:
+        size = len(self._keys)
+        if 2 * n_codes <= size:
+            return
+        while 2 * n_codes > size:
+            size *= 2
+        self._allocate(size)
+        self._slots[self._settle(self.codes)] = np.arange(self.n_slots)
+
+    def insert(self, codes: np.ndarray) -> np.ndarray:
+        """Add absent codes (all must be ``>= 0``); return the slots of all."""
+        slots = self.lookup(codes).reshape(-1)
+        missing = np.flatnonzero(slots < 0)
+        if missing.size:
+            code = codes.reshape(-1)[missing]
+            if self.direct:
+                where, table = code, self._slot_of
+            else:
+                self._reserve(self.n_slots + missing.size)
+                where, table = self._settle(code), self._slots
+            mark = -2 - np.arange(missing.size)
+            # one copy per new code wins (written in reverse: the first, as numpy
+            # assigns repeated indices in order); winners are numbered in row order
+            table[where[::-1]] = mark[::-1]
+            new = np.flatnonzero(table.take(where) == mark)
+            table[where[new]] = self.n_slots + np.arange(new.size)
+            self.codes = np.concatenate([self.codes, code[new]])
+            slots[missing] = table.take(where)
+        return slots.reshape(codes.shape)
+
+    @classmethod
+    def from_codes(cls, codes: np.ndarray, universe: int | None = None) -> CodeStore:
+        """A store whose slot ``i`` holds ``codes[i]`` (distinct, ``>= 0``)."""
+        store = cls(universe)
+        store.codes = np.asarray(codes, dtype=np.int64)
+        if store.direct:
+            store._slot_of[store.codes] = np.arange(store.n_slots)
+        else:
+            store._reserve(store.n_slots)
+            store._slots[store._settle(store.codes)] = np.arange(store.n_slots)
+        return store
 
 
 def _rows(keys: np.ndarray) -> np.ndarray:
@@ -61,50 +349,19 @@ def _unique_rows(rows: np.ndarray, fp: np.ndarray):
     return rows[first[order]], first[order], rank[inverse]
 
 
-class BucketIndex:
-    """Exact, growable map from ``(table, key vector)`` to slot ids ``0..n_slots-1``.
+class _RowStore:
+    """Open addressing by 64-bit fingerprint, verified against the full rows."""
 
-    Parameters
-    ----------
-    n_tables : int
-    key_width : int
-    universe : int or None
-        Keys per table when keys are packed integers in ``[0, universe)``.
+    def __init__(self, key_width: int):
+        self.slot_rows = np.empty((0, key_width + 1), dtype=np.int64)
+        self._fp = np.empty(0, dtype=np.uint64)
+        self._table = np.full(16, -1, dtype=np.int64)
+        self._table_fp = np.zeros(16, dtype=np.uint64)
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> index = BucketIndex(2, 3, universe=None)
-    >>> keys = np.array([[[1, 2, 3], [1, 2, 3]], [[1, 2, 3], [4, 5, 6]]])
-    >>> index.insert(keys).tolist()
-    [[0, 1], [0, 2]]
-    >>> index.lookup(np.array([[[4, 5, 6], [4, 5, 6]]])).tolist()
-    [[-1, 2]]
-    """
+    @property
+    def n_slots(self) -> int:
+        return len(self.slot_rows)
 
-    def __init__(self, n_tables: int, key_width: int, universe: int | None):
-        self.n_tables = int(n_tables)
-        self.key_width = int(key_width)
-        self.direct = (
-            universe is not None
-            and key_width == 1
-            and self.n_tables * int(universe) <= DIRECT_LIMIT
-        )
-        self.universe = None if universe is None else int(universe)
-        if self.direct:
-            self.n_slots = self.n_tables * self.universe
-        else:
-            self.n_slots = 0
-            self.slot_rows = np.empty((0, self.key_width + 1), dtype=np.int64)
-            self._fp = np.empty(0, dtype=np.uint64)
-            self._table = np.full(16, -1, dtype=np.int64)
-            self._table_fp = np.zeros(16, dtype=np.uint64)
-
-    # -- direct addressing -------------------------------------------------
-    def _direct_slots(self, keys):
-        return keys[:, :, 0] + np.arange(self.n_tables) * self.universe
-
-    # -- hash store ----------------------------------------------------------
     def _probe(self, rows, fp):
         """Slots of ``rows`` (-1 if absent) by linear probing from ``fp``.
 
@@ -175,21 +432,11 @@ class BucketIndex:
         self._place(np.arange(self.n_slots))
         return True
 
-    # -- public ----------------------------------------------------------------
     def lookup(self, keys: np.ndarray) -> np.ndarray:
-        """Slots of key vectors ``(n, n_tables, key_width)``; -1 where absent."""
-        n = keys.shape[0]
-        if self.direct:
-            inside = (keys[:, :, 0] >= 0) & (keys[:, :, 0] < self.universe)
-            return np.where(inside, self._direct_slots(keys), -1)
         rows = _rows(keys)
-        return self._probe(rows, _fingerprint(rows)).reshape(n, self.n_tables)
+        return self._probe(rows, _fingerprint(rows)).reshape(keys.shape[:2])
 
     def insert(self, keys: np.ndarray) -> np.ndarray:
-        """Add the absent keys and return the slots of all, ``(n, n_tables)``."""
-        n = keys.shape[0]
-        if self.direct:
-            return self._direct_slots(keys)
         rows = _rows(keys)
         fp = _fingerprint(rows)
         slots = self._probe(rows, fp)
@@ -199,40 +446,246 @@ class BucketIndex:
             new_ids = self.n_slots + np.arange(len(new_rows))
             self.slot_rows = np.concatenate([self.slot_rows, new_rows])
             self._fp = np.concatenate([self._fp, fp[missing][first]])
-            self.n_slots += len(new_rows)
             if not self._grow(self.n_slots):
                 self._place(new_ids)
             slots[missing] = new_ids[inverse.reshape(-1)]
-        return slots.reshape(n, self.n_tables)
+        return slots.reshape(keys.shape[:2])
+
+    @classmethod
+    def from_rows(cls, rows: np.ndarray) -> _RowStore:
+        store = cls(rows.shape[1] - 1)
+        store.slot_rows = rows
+        store._fp = _fingerprint(rows)
+        if not store._grow(store.n_slots):
+            store._place(np.arange(store.n_slots))
+        return store
+
+
+_OVERFLOW = "Bucket keys overflow 62 bits: the slab `width` is too small for inputs of this size."
+
+
+def _as_int_keys(K: np.ndarray) -> np.ndarray:
+    if K.dtype.kind != "f":
+        return K.astype(np.int64, copy=False)
+    if len(K) and not np.abs(K).max() < 2.0**62:
+        raise ValueError(_OVERFLOW)
+    return K.astype(np.int64)
+
+
+class BucketIndex:
+    """Exact, growable map from ``(table, key vector)`` to slot ids ``0..n_slots-1``.
+
+    Keys are integer arrays ``(n, n_tables, key_width)``; floating arrays of
+    integral values (such as floors) are accepted as they are, which saves a
+    conversion on the hot path.
+
+    Parameters
+    ----------
+    n_tables : int
+    key_width : int
+    universe : int or None
+        Keys per table when keys are packed integers in ``[0, universe)``;
+        ``None`` when every coordinate is an unbounded integer (the ranges are
+        then learned from the inserted keys).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> index = BucketIndex(2, 3, universe=None)
+    >>> keys = np.array([[[1, 2, 3], [1, 2, 3]], [[1, 2, 3], [4, 5, 6]]])
+    >>> index.insert(keys).tolist()
+    [[0, 1], [0, 2]]
+    >>> index.lookup(np.array([[[4, 5, 6], [4, 5, 6]]])).tolist()
+    [[-1, 2]]
+    """
+
+    def __init__(self, n_tables: int, key_width: int, universe: int | None):
+        self.n_tables = s = int(n_tables)
+        self.key_width = int(key_width)
+        self.universe = None if universe is None else int(universe)
+        self.radix = None
+        if universe is not None and key_width == 1 and s * self.universe <= DIRECT_LIMIT:
+            self.mode = "direct"
+        elif universe is not None and key_width == 1 and s * self.universe < _CODE_LIMIT:
+            self.mode = "codes"
+            self.radix = MixedRadix(np.zeros((s, 1)), np.full((s, 1), self.universe - 1))
+            self.store = CodeStore(self.radix.universe)
+        elif universe is not None:
+            self.mode = "rows"
+            self.store = _RowStore(self.key_width)
+        else:
+            self.mode = "codes"  # ranges learned on the first insert
+            self.store = CodeStore()
+
+    @property
+    def n_slots(self) -> int:
+        if self.mode == "direct":
+            return self.n_tables * self.universe
+        return self.store.n_slots
+
+    # -- encoding ----------------------------------------------------------------
+    def _encode(self, keys: np.ndarray) -> np.ndarray:
+        """Direct slots or codes ``(n, n_tables)``; ``-1`` for keys out of range."""
+        if self.mode == "direct":
+            z = keys[:, :, 0].astype(np.int64, copy=False)
+            slots = z + np.arange(self.n_tables) * self.universe
+            inside = (z >= 0) & (z < self.universe)
+            return slots if inside.all() else np.where(inside, slots, -1)
+        if self.radix is None:
+            return np.full(keys.shape[:2], -1, dtype=np.int64)
+        return self.radix.pack(keys)
+
+    def _encode_blocks(self, key_fn, X, block):
+        codes = np.empty((len(X), self.n_tables), dtype=np.int64)
+        for start in range(0, len(X), block):
+            codes[start : start + block] = self._encode(key_fn(X[start : start + block]))
+        return codes
+
+    def _widen(self, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Cover key ranges ``lo .. hi``: repack the stored codes, or move to rows.
+
+        The new ranges get slack (a quarter of their width each side, or one,
+        or none: the most that keeps codes directly addressable, else packable
+        by float64 sums), so that a stream of chunks rarely needs another repack.
+        """
+        if not (np.abs(lo).max() < 2.0**61 and np.abs(hi).max() < 2.0**61):
+            raise ValueError(_OVERFLOW)
+        lo, hi = np.asarray(lo, dtype=np.int64), np.asarray(hi, dtype=np.int64)
+        if self.radix is not None:
+            lo, hi = np.minimum(lo, self.radix.lo), np.maximum(hi, self.radix.hi)
+        candidates = [
+            MixedRadix(lo - pad, hi + pad) for pad in (np.maximum(1, (hi - lo + 1) // 4), 1, 0)
+        ]
+        fitting = [radix for radix in candidates if radix.fits]
+        old_tables, old_keys = self._stored_keys()
+        if fitting:
+            # the most slack that keeps direct addressing if that is possible, else
+            # the most that keeps float packing
+            direct = [radix for radix in fitting if radix.universe <= ARRAY_LIMIT]
+            exact = [radix for radix in fitting if radix.float_exact]
+            self.radix = (direct or exact or fitting)[0]
+            codes = self.radix.encode(old_tables, old_keys)
+            self.store = CodeStore.from_codes(codes, self.radix.universe)
+        else:
+            self.radix, self.mode = None, "rows"
+            self.store = _RowStore.from_rows(np.column_stack([old_tables, old_keys]))
+
+    def _stored_keys(self):
+        if self.radix is None or self.store.n_slots == 0:
+            return np.empty(0, dtype=np.int64), np.empty((0, self.key_width), dtype=np.int64)
+        return self.radix.unpack(self.store.codes)
+
+    @staticmethod
+    def _key_range(key_fn, X, block):
+        lo = hi = None
+        for start in range(0, len(X), block):
+            K = key_fn(X[start : start + block])
+            klo, khi = K.min(axis=0), K.max(axis=0)
+            lo = klo if lo is None else np.minimum(lo, klo)
+            hi = khi if hi is None else np.maximum(hi, khi)
+        return lo, hi
+
+    # -- public -------------------------------------------------------------------
+    def lookup(self, keys: np.ndarray) -> np.ndarray:
+        """Slots of key vectors ``(n, n_tables, key_width)``; -1 where absent."""
+        if self.mode == "rows":
+            return self.store.lookup(_as_int_keys(keys))
+        codes = self._encode(keys)
+        return codes if self.mode == "direct" else self.store.lookup(codes)
+
+    def insert(self, keys: np.ndarray) -> np.ndarray:
+        """Add the absent keys and return the slots of all, ``(n, n_tables)``."""
+        return self.insert_batch(lambda X: X, keys, max(1, len(keys)))
+
+    def lookup_batch(self, key_fn: Callable, X: np.ndarray, block: int) -> np.ndarray:
+        """:meth:`lookup` of ``key_fn(X)``, computing keys ``block`` rows at a time.
+
+        Only the ``(n, n_tables)`` codes are kept, never the key vectors of
+        the whole batch: a block's keys stay in cache while they are packed.
+        """
+        if self.mode == "rows":
+            return np.concatenate(
+                [self.lookup(key_fn(X[i : i + block])) for i in range(0, len(X), block)]
+            )
+        codes = self._encode_blocks(key_fn, X, block)
+        return codes if self.mode == "direct" else self.store.lookup(codes)
+
+    def insert_batch(self, key_fn: Callable, X: np.ndarray, block: int) -> np.ndarray:
+        """:meth:`insert` of ``key_fn(X)``, computing keys ``block`` rows at a time."""
+        if self.mode == "direct":
+            return self._encode_blocks(key_fn, X, block)
+        codes = self._codes_to_insert(key_fn, X, block) if self.mode == "codes" else None
+        if codes is not None:
+            return self.store.insert(codes)
+        parts = [
+            self.store.insert(_as_int_keys(key_fn(X[i : i + block])))
+            for i in range(0, len(X), block)
+        ]
+        return np.concatenate(parts) if parts else np.empty((0, self.n_tables), dtype=np.int64)
+
+    def _codes_to_insert(self, key_fn, X, block):
+        """Codes of ``key_fn(X)``, widening the ranges first if needed; None if now rows."""
+        if self.radix is None and len(X):
+            self._widen(*self._key_range(key_fn, X, block))
+        if self.mode != "codes":
+            return None
+        codes = self._encode_blocks(key_fn, X, block)
+        outside = np.flatnonzero((codes < 0).any(axis=1))
+        if outside.size:  # keys beyond the known ranges: widen, then encode again
+            self._widen(*self._key_range(key_fn, X[outside], block))
+            if self.mode != "codes":
+                return None
+            codes = self._encode_blocks(key_fn, X, block)
+        return codes
 
     def slot_tables(self) -> np.ndarray:
         """The table of every slot, ``(n_slots,)``."""
-        if self.direct:
+        if self.mode == "direct":
             return np.repeat(np.arange(self.n_tables), self.universe)
-        return self.slot_rows[:, 0].copy()
+        if self.mode == "rows":
+            return self.store.slot_rows[:, 0].copy()
+        if self.radix is None:
+            return np.empty(0, dtype=np.int64)
+        return self.radix.tables(self.store.codes)
 
     def slot_keys(self) -> np.ndarray:
         """The key vector of every slot, ``(n_slots, key_width)``."""
-        if self.direct:
+        if self.mode == "direct":
             return np.tile(np.arange(self.universe), self.n_tables)[:, None]
-        return self.slot_rows[:, 1:].copy()
+        if self.mode == "rows":
+            return self.store.slot_rows[:, 1:].copy()
+        return self._stored_keys()[1]
 
     def to_arrays(self) -> dict:
         """Arrays from which :meth:`from_arrays` rebuilds the index exactly."""
-        if self.direct:
+        if self.mode == "direct":
             return {}
-        return {"slot_rows": self.slot_rows}
+        if self.mode == "rows":
+            return {"slot_rows": self.store.slot_rows}
+        if self.radix is None:
+            return {"codes": self.store.codes}
+        return {"codes": self.store.codes, "lo": self.radix.lo, "hi": self.radix.hi}
 
     @classmethod
     def from_arrays(cls, n_tables, key_width, universe, arrays) -> BucketIndex:
+        """Rebuild an index saved by :meth:`to_arrays`; ``ValueError`` if they do not fit."""
         index = cls(n_tables, key_width, universe)
-        if not index.direct:
+        if index.mode == "direct":
+            return index
+        if "slot_rows" in arrays:
             rows = np.asarray(arrays["slot_rows"], dtype=np.int64)
             if rows.ndim != 2 or rows.shape[1] != key_width + 1:
                 raise ValueError("bucket index arrays do not match the key width")
-            index.slot_rows = rows
-            index._fp = _fingerprint(rows)
-            index.n_slots = len(rows)
-            if not index._grow(index.n_slots):
-                index._place(np.arange(index.n_slots))
+            index.mode, index.radix = "rows", None
+            index.store = _RowStore.from_rows(rows)
+            return index
+        codes = np.asarray(arrays.get("codes", np.empty(0)), dtype=np.int64)
+        if "lo" in arrays:
+            lo, hi = (np.asarray(arrays[k], dtype=np.int64) for k in ("lo", "hi"))
+            if lo.shape != (n_tables, key_width) or hi.shape != lo.shape:
+                raise ValueError("bucket index arrays do not match the key width")
+            index.radix = MixedRadix(lo, hi)
+        if index.radix is None and codes.size:
+            raise ValueError("bucket index arrays hold codes without their key ranges")
+        index.store = CodeStore.from_codes(codes, index.radix and index.radix.universe)
         return index

@@ -68,10 +68,21 @@ class LSHFamily(ABC):
         """Key vectors of a batch: int64 array ``(n, n_tables, key_width)``."""
         X = check_batch(X, self.input_dim)
         out = np.empty((len(X), self.n_tables, self.key_width), dtype=np.int64)
-        step = max(64, _BUFFER // self.projection_matrix().shape[0])
+        step = self.block_rows()
         for start in range(0, len(X), step):
             out[start : start + step] = self._keys(X[start : start + step])
         return out
+
+    def block_rows(self) -> int:
+        """Rows per hashing block: the block's projections fill about 0.5 MiB (L2)."""
+        return max(64, _BUFFER // self.projection_matrix().shape[0])
+
+    def index_keys(self, X: np.ndarray) -> np.ndarray:
+        """Keys of a validated block as :class:`~dsn_model.buckets.BucketIndex` takes them.
+
+        Integral values of any dtype (floors stay float: no conversion pass).
+        """
+        return self._keys(X)
 
     def probes(self, X: ArrayLike, n_probes: int) -> np.ndarray:
         """The ``n_probes`` nearest other keys, ``(n, n_tables, n_probes, key_width)``.
@@ -225,7 +236,9 @@ class HyperplaneLSH(LSHFamily):
         # [fl(a.x + b) >= 0] == [a.x >= -b] exactly (a rounded sum keeps the sign of
         # the exact one), and the comparison saves a pass over the projections
         bits = np.greater_equal(X @ W, -b)
-        return self._bytes_to_keys(np.packbits(bits, axis=1, bitorder="little"), len(X))
+        # rows are whole bytes, so one flat packbits packs every row (much faster than axis=1)
+        packed = np.packbits(bits.reshape(-1), bitorder="little").reshape(len(X), -1)
+        return self._bytes_to_keys(packed, len(X))
 
     def _probes(self, X, n_probes):
         P = self.projections(X)
@@ -296,8 +309,11 @@ class EuclideanLSH(LSHFamily):
         U /= self.width
         return U.reshape(len(X), self.n_tables, self.n_hashes)
 
+    def index_keys(self, X):
+        return np.floor(self.scaled(X))
+
     def _keys(self, X):
-        U = np.floor(self.scaled(X))
+        U = self.index_keys(X)
         if np.abs(U).max(initial=0.0) >= 2.0**62:
             raise ValueError(
                 f"`width`={self.width} is too small for inputs of this size: bucket "

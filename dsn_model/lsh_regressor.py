@@ -37,8 +37,8 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.neighbors import KDTree
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
 
+from ._threads import single_blas_thread
 from ._validation import as_rng, check_positive_float, check_positive_int
 from .buckets import BucketIndex
 from .dsm import DSM
@@ -228,10 +228,11 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
 
     def _accumulate(self, X, y):
         s = self.family_.n_tables
-        with threadpool_limits(1, "blas"):
+        with single_blas_thread():
             for start in range(0, len(X), _CHUNK):
                 Xc, yc = X[start : start + _CHUNK], y[start : start + _CHUNK]
-                slots = self.index_.insert(self.family_.keys(Xc)).ravel()
+                f = self.family_
+                slots = self.index_.insert_batch(f.index_keys, Xc, f.block_rows()).ravel()
                 self._grow(self.index_.n_slots)
                 n = self.index_.n_slots
                 self.bucket_counts_ += np.bincount(slots, minlength=n)
@@ -294,7 +295,7 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
     def _units(self, X: np.ndarray) -> np.ndarray:
         """Unit id of each (row, table): ``(n, n_tables)``."""
         out = np.empty((len(X), self.family_.n_tables), dtype=np.int64)
-        with threadpool_limits(1, "blas"):
+        with single_blas_thread():
             for start in range(0, len(X), _PREDICT_CHUNK):
                 stop = start + _PREDICT_CHUNK
                 out[start:stop] = self._chunk_units(X[start:stop])
@@ -303,10 +304,11 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
     def _chunk_units(self, X: np.ndarray) -> np.ndarray:
         s = self.family_.n_tables
         n_slots = self.index_.n_slots
-        slots = self.index_.lookup(self.family_.keys(X))
+        f = self.family_
+        slots = self.index_.lookup_batch(f.index_keys, X, f.block_rows())
         seen = slots >= 0
         if self.fallback == "global":  # an empty stored slot already holds the mean
-            return np.where(seen, slots, n_slots + np.arange(s))
+            return slots if seen.all() else np.where(seen, slots, n_slots + np.arange(s))
         seen[seen] = self.populated_[slots[seen]]
         units = np.where(seen, slots, n_slots + np.arange(s))
         rows = np.flatnonzero(~seen.all(axis=1))
@@ -335,12 +337,12 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "unit_coef_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         out = np.empty(len(X))
-        with threadpool_limits(1, "blas"):
+        with single_blas_thread():
             for start in range(0, len(X), _PREDICT_CHUNK):  # cache-sized chunks
                 Xc = X[start : start + _PREDICT_CHUNK]
                 units = self._chunk_units(Xc)
                 if self.degree == 0:
-                    values = self.unit_values_[units]
+                    values = self.unit_values_.take(units)
                 else:
                     coef = self.unit_coef_[units]  # (rows, s, d + 1)
                     values = coef[:, :, 0] + np.einsum("nsd,nd->ns", coef[:, :, 1:], Xc)

@@ -144,7 +144,7 @@ def test_bucket_index_is_an_exact_map_even_when_fingerprints_collide(items, weak
 
 def test_direct_index_for_small_tables():
     index = BucketIndex(3, 1, universe=16)
-    assert index.direct and index.n_slots == 48
+    assert index.mode == "direct" and index.n_slots == 48
     keys = np.array([[[5], [0], [15]]])
     assert index.insert(keys).tolist() == [[5, 16, 47]]
 
