@@ -1,9 +1,10 @@
 """LSHRegressor throughput and accuracy, as ratios against baselines of the same run.
 
 1. fit / predict throughput (samples/s) for s in {1, 4, 16}, m in {8, 16}
-   (hyperplane, d = 8), and the time beyond the bare hashing product
-   ``X @ W`` of the same shape (chunked, one BLAS thread: the floor);
-   Euclidean LSH at the same s and number of hashes, as a ratio.
+   (hyperplane, d = 8, float32 and float64 hashing), and the time beyond the
+   bare hashing product ``X @ W`` of the same shape (in blocks, one BLAS
+   thread: the floor); Euclidean LSH at the same s and number of hashes, at
+   widths 4 and 2, as time ratios beside its number of buckets.
 2. predict time per sample for m = 8 .. 20 relative to m = 8, beside a dense
    layer of 2^m units relative to its own m = 8 time.
 3. predict throughput and test MSE against scikit-learn's
@@ -48,10 +49,16 @@ def throughput(n, d=8):
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, (n, d))
     y = target(X)
-    print(f"1. throughput, n = {n}, d = {d} (samples/s; 'beyond' = (time - bare) / bare)")
     print(
-        "   s   m   fit/s      predict/s  fit beyond  predict beyond   euclidean (width 2) "
-        "time ratio, buckets per table: euclidean / hyperplane"
+        f"1. throughput, n = {n}, d = {d} (samples/s; 'beyond' = (time - bare) / bare, bare = "
+        "the float64 product X @ W in blocks)\n"
+        "   hyperplane hashing in float32 (the default), then in float64; Euclidean LSH with\n"
+        "   the same s and number of hashes, as time ratios to the float32 hyperplane model\n"
+        "   (fit + predict), beside its non-empty buckets per table relative to the hyperplane's"
+    )
+    print(
+        "   s   m   fit/s      predict/s  fit beyond  predict beyond | float64: fit/s  "
+        "predict/s | euclidean width 4: time, buckets | width 2: time, buckets"
     )
     for s in (1, 4, 16):
         for m in (8, 16):
@@ -60,13 +67,21 @@ def throughput(n, d=8):
             model = LSHRegressor(n_tables=s, n_hashes=m, random_state=0)
             tf = best(lambda model=model: model.fit(X, y))
             tp = best(lambda model=model: model.predict(X))
-            eu = LSHRegressor(family="euclidean", n_tables=s, n_hashes=m, width=2.0, random_state=0)
-            te = best(lambda eu=eu: eu.fit(X, y), 1) + best(lambda eu=eu: eu.predict(X), 1)
-            print(
+            double = LSHRegressor(n_tables=s, n_hashes=m, hash_dtype="float64", random_state=0)
+            tf64 = best(lambda double=double: double.fit(X, y))
+            tp64 = best(lambda double=double: double.predict(X))
+            line = (
                 f"  {s:2d}  {m:2d}  {n / tf:9.2e}  {n / tp:9.2e}  {(tf - tb) / tb:9.1f}x"
-                f"  {(tp - tb) / tb:12.1f}x  {te / (tf + tp):14.2f}x, "
-                f"{eu.n_buckets_.mean():9.0f} / {model.n_buckets_.mean():.0f}"
+                f"  {(tp - tb) / tb:12.1f}x  | {n / tf64:14.2e}  {n / tp64:9.2e} |"
             )
+            for width in (4.0, 2.0):
+                eu = LSHRegressor(
+                    family="euclidean", n_tables=s, n_hashes=m, width=width, random_state=0
+                )
+                te = best(lambda eu=eu: eu.fit(X, y), 2) + best(lambda eu=eu: eu.predict(X), 2)
+                buckets = eu.n_buckets_.mean() / model.n_buckets_.mean()
+                line += f" {te / (tf + tp):17.2f}x, {buckets:6.1f}x  |"
+            print(line[:-1])
 
 
 def table_size(n, d=8, s=4):

@@ -8,17 +8,22 @@ a key never inserted). Three stores sit behind it, chosen by the keys' range:
   ``n_tables * universe <= DIRECT_LIMIT``: the slot of key ``z`` of table
   ``i`` is ``i * universe + z``; insertion is free and a look-up is a gather;
 * **codes** -- keys whose every coordinate lies in a known integer range
-  (fixed, or learned from the inserted keys and widened when a new key falls
-  outside it): each key vector is packed *exactly* into one int64 code by a
-  mixed-radix number (:class:`MixedRadix`), and codes go into an
-  open-addressing table keyed by the code itself (:class:`CodeStore`), so
-  two different cells never share a slot and no fingerprint is needed;
+  (fixed, or learned from the inserted keys and widened, with slack, when a
+  new key falls outside it): each key vector is packed *exactly* into one
+  int64 code by a mixed-radix number (:class:`MixedRadix`), and a
+  :class:`CodeStore` maps codes to slots -- an int32 array indexed by the
+  code when there are at most :data:`ARRAY_LIMIT` codes, else an
+  open-addressing table keyed by the code itself. Two different cells never
+  share a slot and no fingerprint is needed. Widening renumbers nothing: the
+  stored codes are unpacked and packed again under the new ranges;
 * **rows** -- keys too wide for 62 bits: open addressing keyed by a 64-bit
   fingerprint of the row, with the full key vector of every slot kept and
   compared, so a fingerprint collision never merges two cells.
 
-Every operation loops over probe rounds (a handful at load factor <= 1/2) or
-key coordinates, never over rows.
+Every operation loops over probe rounds (a handful at load factor <= 1/2),
+runs of key coordinates or tables, never over rows. :meth:`BucketIndex.lookup_batch`
+and :meth:`BucketIndex.insert_batch` take a key function and compute keys one
+cache-sized block at a time, keeping only the ``(n, n_tables)`` codes.
 """
 
 from __future__ import annotations
@@ -65,8 +70,9 @@ class MixedRadix:
     fits : bool
         Whether every code is below ``2**62`` (else the keys cannot be packed).
     float_exact : bool
-        Whether float keys pack exactly by float64 sums over runs of
-        coordinates (each below ``2**53``) combined in int64.
+        Whether float64 keys pack exactly by float64 sums over runs of
+        coordinates (each below ``2**53``) combined in int64. Float32 keys
+        pack likewise with runs below ``2**24``.
 
     Examples
     --------
@@ -94,8 +100,9 @@ class MixedRadix:
             [e * st for e, st in zip(*pair, strict=True)]
             for pair in zip(extent, strides, strict=True)
         ]
-        self.float_exact = self.fits and max(map(sum, terms)) < _CODE_LIMIT
+        self._terms, self._groups = terms, {}
         if not self.fits:
+            self.float_exact = False
             return
         self.radix = radix
         self.strides = np.array(strides, dtype=np.int64)
@@ -103,30 +110,37 @@ class MixedRadix:
         self.base = self.ends - np.array(universes, dtype=np.int64)
         self._shift = self.base - (self.lo * self.strides).sum(axis=1)
         self._float_bounds = (self.lo.astype(np.float64), self.hi.astype(np.float64))
-        self._groups = self._float_groups(terms, strides) if self.float_exact else None
-        self.float_exact = self._groups is not None
+        self.float_exact = self._float_groups(np.float64) is not None
 
-    @staticmethod
-    def _float_groups(terms, strides):
-        """Runs of coordinates whose partial codes float64 sums exactly (below 2^53).
+    def _float_groups(self, dtype):
+        """Runs of coordinates whose partial codes ``dtype`` sums exactly, or None.
 
-        Each run ``a:b`` packs as ``einsum(K[..., a:b], strides[:, a:b] / strides[:, a])``,
-        then is scaled by ``strides[:, a]`` in int64 arithmetic.
+        Each run ``a:b`` packs as ``einsum(K[..., a:b], strides[:, a:b] / strides[:, a])``
+        -- every partial sum below ``2^53`` (float64) or ``2^24`` (float32) -- and is
+        then scaled by ``strides[:, a]`` in int64 arithmetic (exact modulo 2^64, and
+        the true code lies in ``[0, 2^62)``).
         """
-        groups, width, a = [], len(terms[0]), 0
-        while a < width:
-            if any(t[a] // st[a] >= _FLOAT_EXACT for t, st in zip(terms, strides, strict=True)):
-                return None  # one coordinate alone is too large for float64
+        dtype = np.dtype(dtype)
+        if dtype in self._groups:
+            return self._groups[dtype]
+        limit = 2 ** (np.finfo(dtype).nmant + 1)
+        strides = self.strides.tolist()
+        groups, width, a = [], self.lo.shape[1], 0
+        while a < width and groups is not None:
+            if any(t[a] // st[a] >= limit for t, st in zip(self._terms, strides, strict=True)):
+                groups = None  # one coordinate alone is too large for this precision
+                break
             b = a + 1
             while b < width and all(
-                sum(t[a : b + 1]) // st[a] < _FLOAT_EXACT
-                for t, st in zip(terms, strides, strict=True)
+                sum(t[a : b + 1]) // st[a] < limit
+                for t, st in zip(self._terms, strides, strict=True)
             ):
                 b += 1
-            scale = np.array([st[a] for st in strides], dtype=np.int64)
-            relative = np.array([[x // st[a] for x in st[a:b]] for st in strides], dtype=float)
+            scale = self.strides[:, a].copy()
+            relative = np.array([[x // st[a] for x in st[a:b]] for st in strides], dtype=dtype)
             groups.append((a, b, relative, scale if (scale != 1).any() else None))
             a = b
+        self._groups[dtype] = groups
         return groups
 
     def pack(self, K: np.ndarray) -> np.ndarray:
@@ -137,9 +151,10 @@ class MixedRadix:
         if len(K) and _outside(K, lo, hi):
             bad = ((K < lo) | (K > hi)).any(axis=2)
             K = np.clip(K, lo, hi)
-        if floats and self.float_exact:
+        groups = self._float_groups(K.dtype) if floats else None
+        if groups is not None:
             codes = np.broadcast_to(self._shift, (len(K), len(self._shift))).copy()
-            for a, b, relative, scale in self._groups:
+            for a, b, relative, scale in groups:
                 part = np.einsum("nsd,sd->ns", K[:, :, a:b], relative).astype(np.int64)
                 codes += part if scale is None else part * scale
         else:
@@ -272,14 +287,16 @@ class CodeStore:
             rows, code, pos = rows[keep], code[keep], (pos[keep] + 1) & mask
         return final
 
-    def _reserve(self, n_codes: int) -> None:
+    def _reserve(self, n_codes: int) -> bool:
+        """Room for ``n_codes`` at load <= 1/2; True if the table was rebuilt."""
         size = len(self._keys)
         if 2 * n_codes <= size:
-            return
+            return False
         while 2 * n_codes > size:
             size *= 2
         self._allocate(size)
         self._slots[self._settle(self.codes)] = np.arange(self.n_slots)
+        return True
 
     def insert(self, codes: np.ndarray) -> np.ndarray:
         """Add absent codes (all must be ``>= 0``); return the slots of all."""
@@ -309,8 +326,7 @@ class CodeStore:
         store.codes = np.asarray(codes, dtype=np.int64)
         if store.direct:
             store._slot_of[store.codes] = np.arange(store.n_slots)
-        else:
-            store._reserve(store.n_slots)
+        elif not store._reserve(store.n_slots):  # (a resize places every code)
             store._slots[store._settle(store.codes)] = np.arange(store.n_slots)
         return store
 

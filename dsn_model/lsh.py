@@ -40,8 +40,17 @@ __all__ = [
     "family_from_state",
 ]
 
-# Projection entries per hashing chunk: a float64 buffer of ~0.5 MiB (L2-sized).
-_BUFFER = 1 << 16
+# Projection entries per hashing block: 2 MiB of float64 (1 MiB of float32), about the
+# L2 cache; larger blocks cut per-call overhead, smaller ones spill less (measured).
+_BUFFER = 1 << 18
+#: Precisions of the hash projections.
+DTYPES = ("float64", "float32")
+
+
+def _check_dtype(dtype) -> str:
+    if str(dtype) not in DTYPES:
+        raise ValueError(f"`dtype` must be one of {DTYPES}. Got {dtype!r}.")
+    return str(dtype)
 
 
 class LSHFamily(ABC):
@@ -57,12 +66,18 @@ class LSHFamily(ABC):
     universe : int or None
         Buckets per table when keys are packed into one integer in
         ``[0, universe)``; ``None`` for unbounded keys.
+    dtype : {"float64", "float32"}
+        Precision of the hash projections. ``float32`` hashes about twice as
+        fast; an input within about ``1e-6 * ||a|| ||x||`` of a cell boundary
+        may then land on the other side than exact arithmetic says (the same
+        side every time), so cells equal :meth:`halfspaces` up to that band.
     """
 
     input_dim: int
     n_tables: int
     key_width: int
     universe: int | None
+    dtype: str = "float64"
 
     def keys(self, X: ArrayLike) -> np.ndarray:
         """Key vectors of a batch: int64 array ``(n, n_tables, key_width)``."""
@@ -74,7 +89,7 @@ class LSHFamily(ABC):
         return out
 
     def block_rows(self) -> int:
-        """Rows per hashing block: the block's projections fill about 0.5 MiB (L2)."""
+        """Rows per hashing block: the block's projections fill about the L2 cache."""
         return max(64, _BUFFER // self.projection_matrix().shape[0])
 
     def index_keys(self, X: np.ndarray) -> np.ndarray:
@@ -153,6 +168,8 @@ class HyperplaneLSH(LSHFamily):
     offset : float, default=1.0
         Half-width of the offsets' range; 0 gives Charikar's family.
     random_state : None, int or Generator
+    dtype : {"float64", "float32"}, default="float64"
+        Precision of the projections (see :class:`LSHFamily`).
 
     Examples
     --------
@@ -165,7 +182,7 @@ class HyperplaneLSH(LSHFamily):
     True
     """
 
-    _state = ("input_dim", "n_hashes", "n_tables", "offset", "directions", "offsets")
+    _state = ("input_dim", "n_hashes", "n_tables", "offset", "dtype", "directions", "offsets")
 
     def __init__(
         self,
@@ -174,6 +191,7 @@ class HyperplaneLSH(LSHFamily):
         n_tables: int = 1,
         offset: float = 1.0,
         random_state=None,
+        dtype: str = "float64",
     ):
         self.input_dim = check_positive_int(input_dim, "input_dim")
         self.n_hashes = check_positive_int(n_hashes, "n_hashes")
@@ -186,6 +204,7 @@ class HyperplaneLSH(LSHFamily):
         if offset != 0:
             offset = check_positive_float(offset, "offset")
         self.offset = float(offset)
+        self.dtype = _check_dtype(dtype)
         rng = as_rng(random_state)
         rows = self.n_tables * self.n_hashes
         self.directions = rng.standard_normal((rows, self.input_dim))
@@ -198,16 +217,6 @@ class HyperplaneLSH(LSHFamily):
         P = X @ self.directions.T
         P += self.offsets
         return P.reshape(len(X), self.n_tables, self.n_hashes)
-
-    def _pack(self, bits: np.ndarray) -> np.ndarray:
-        """(n, s, m) bits -> (n, s, 1) int64 keys, bit j = hash j."""
-        n, s, m = bits.shape
-        width = 8 * ((m + 7) // 8)
-        if width != m:
-            bits = np.concatenate([bits, np.zeros((n, s, width - m), dtype=bool)], axis=2)
-        return self._bytes_to_keys(
-            np.packbits(bits.reshape(n, s * width), axis=1, bitorder="little"), n
-        )
 
     def _bytes_to_keys(self, packed: np.ndarray, n: int) -> np.ndarray:
         n_bytes = (self.n_hashes + 7) // 8
@@ -228,14 +237,15 @@ class HyperplaneLSH(LSHFamily):
             b = np.full((self.n_tables, width), -1.0)  # 0 . x - 1 < 0: bit 0
             W[:, :m] = self.directions.reshape(self.n_tables, m, -1)
             b[:, :m] = self.offsets.reshape(self.n_tables, m)
-            self._pad_cache = (np.ascontiguousarray(W.reshape(-1, self.input_dim).T), b.reshape(-1))
+            W = np.ascontiguousarray(W.reshape(-1, self.input_dim).T, dtype=self.dtype)
+            self._pad_cache = (W, (-b.reshape(-1)).astype(self.dtype))
         return self._pad_cache
 
     def _keys(self, X):
-        W, b = self._padded()
-        # [fl(a.x + b) >= 0] == [a.x >= -b] exactly (a rounded sum keeps the sign of
-        # the exact one), and the comparison saves a pass over the projections
-        bits = np.greater_equal(X @ W, -b)
+        W, threshold = self._padded()
+        # the hash is [a.x >= -b] with a.x rounded in the family's precision: comparing
+        # with -b saves a pass over the projections (no offsets to add)
+        bits = np.greater_equal(X.astype(self.dtype, copy=False) @ W, threshold)
         # rows are whole bytes, so one flat packbits packs every row (much faster than axis=1)
         packed = np.packbits(bits.reshape(-1), bitorder="little").reshape(len(X), -1)
         return self._bytes_to_keys(packed, len(X))
@@ -244,7 +254,7 @@ class HyperplaneLSH(LSHFamily):
         P = self.projections(X)
         n_probes = min(n_probes, self.n_hashes)
         order = np.argsort(np.abs(P), axis=2, kind="stable")[:, :, :n_probes]
-        base = self._pack(P >= 0.0)[..., 0].view(np.uint64)
+        base = self._keys(X)[..., 0].view(np.uint64)  # the keys' own precision
         flips = np.left_shift(np.uint64(1), order.astype(np.uint64))
         return (base[:, :, None] ^ flips).view(np.int64)[..., None]
 
@@ -277,6 +287,9 @@ class EuclideanLSH(LSHFamily):
         The slab width (the paper's epsilon inside ``h_i``; ``w`` in MATH.md).
     n_tables : int, default=1
     random_state : None, int or Generator
+    dtype : {"float64", "float32"}, default="float64"
+        Precision of the projections (see :class:`LSHFamily`); ``float32``
+        needs ``|u| < 2^23`` (checked), beyond which it cannot tell slabs apart.
 
     Examples
     --------
@@ -285,41 +298,61 @@ class EuclideanLSH(LSHFamily):
     (1, 1, 4)
     """
 
-    _state = ("input_dim", "n_hashes", "n_tables", "width", "directions", "offsets")
+    _state = ("input_dim", "n_hashes", "n_tables", "width", "dtype", "directions", "offsets")
 
     universe = None
 
     def __init__(
-        self, input_dim: int, n_hashes: int, width: float, n_tables: int = 1, random_state=None
+        self,
+        input_dim: int,
+        n_hashes: int,
+        width: float,
+        n_tables: int = 1,
+        random_state=None,
+        dtype: str = "float64",
     ):
         self.input_dim = check_positive_int(input_dim, "input_dim")
         self.n_hashes = check_positive_int(n_hashes, "n_hashes")
         self.width = check_positive_float(width, "width")
         self.n_tables = check_positive_int(n_tables, "n_tables")
+        self.dtype = _check_dtype(dtype)
         rng = as_rng(random_state)
         rows = self.n_tables * self.n_hashes
         self.directions = rng.standard_normal((rows, self.input_dim))
         self.offsets = rng.uniform(0.0, self.width, size=rows)
         self.key_width = self.n_hashes
 
+    def _scaled_directions(self):
+        """``(A / width)^T`` and ``b / width`` in the family's precision (cached)."""
+        if not hasattr(self, "_scale_cache"):
+            W = np.ascontiguousarray(self.directions.T / self.width, dtype=self.dtype)
+            b = (self.offsets / self.width).astype(self.dtype)
+            reach = float(np.abs(self.directions).sum(axis=1).max() / self.width + 1.0)
+            self._scale_cache = (W, b, reach)
+        return self._scale_cache
+
     def scaled(self, X: np.ndarray) -> np.ndarray:
-        """``u = (<a_i, x> + b_i) / width``, computed once: ``(n, n_tables, D)``."""
-        U = X @ self.directions.T
-        U += self.offsets
-        U /= self.width
+        """``u = <a_i, x> / width + b_i / width``, computed once: ``(n, n_tables, D)``.
+
+        Raises ``ValueError`` (naming ``width``) if ``|u|`` could reach the
+        largest integer the precision holds exactly (2^62, or 2^23 for float32).
+        """
+        W, b, reach = self._scaled_directions()
+        limit = 2.0**23 if self.dtype == "float32" else 2.0**62
+        if len(X) and reach * np.abs(X).max() >= limit:
+            raise ValueError(
+                f"`width`={self.width} is too small for inputs of this size: bucket "
+                f"indices could reach {limit:.0e}, beyond what {self.dtype} hashing holds."
+            )
+        U = X.astype(self.dtype, copy=False) @ W
+        U += b
         return U.reshape(len(X), self.n_tables, self.n_hashes)
 
     def index_keys(self, X):
         return np.floor(self.scaled(X))
 
     def _keys(self, X):
-        U = self.index_keys(X)
-        if np.abs(U).max(initial=0.0) >= 2.0**62:
-            raise ValueError(
-                f"`width`={self.width} is too small for inputs of this size: bucket "
-                "indices overflow 62 bits."
-            )
-        return U.astype(np.int64)
+        return self.index_keys(X).astype(np.int64)
 
     def _probes(self, X, n_probes):
         U = self.scaled(X)
@@ -469,13 +502,14 @@ def family_from_state(state: dict) -> LSHFamily:
         raise ValueError(f"Unknown LSH family {name!r}; expected one of {sorted(classes)}.")
     cls = classes[name]
     scalars = {k: int(state[k]) for k in ("input_dim", "n_hashes", "n_tables")}
+    if cls is not CrossPolytopeLSH:
+        scalars["dtype"] = str(state.get("dtype", "float64"))
     if cls is EuclideanLSH:
         family = cls(**scalars, width=float(state["width"]))
     elif cls is HyperplaneLSH:
         family = cls(**scalars, offset=float(state["offset"]))
     else:
         family = cls(**scalars)
-    family.__dict__.pop("_pad_cache", None)
     for key in cls._state:
         value = np.asarray(state[key])
         current = getattr(family, key)
@@ -485,4 +519,6 @@ def family_from_state(state: dict) -> LSHFamily:
                     f"LSH family state `{key}` has shape {value.shape}, expected {current.shape}."
                 )
             setattr(family, key, value.astype(np.float64))
+    for cache in [name for name in vars(family) if name.endswith("_cache")]:
+        delattr(family, cache)  # derived from the arrays just restored
     return family

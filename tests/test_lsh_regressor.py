@@ -96,6 +96,24 @@ def test_partial_fit_over_chunks_equals_fit(family, degree):
     assert np.array_equal(streamed.n_buckets_, whole.n_buckets_)
 
 
+@pytest.mark.parametrize("degree", [0, 1])
+def test_partial_fit_equals_fit_when_later_chunks_widen_the_key_ranges(degree):
+    """Chunks of growing spread: the Euclidean index repacks its codes, predictions agree."""
+    X, y = data(6000, seed=5)
+    X = X * np.repeat([0.05, 0.5, 5.0], 2000)[:, None]
+    kw = dict(family="euclidean", n_hashes=4, width=0.25, degree=degree, random_state=2)
+    whole = LSHRegressor(**kw).fit(X, y)
+    streamed = LSHRegressor(**kw)
+    radixes = []
+    for chunk in np.array_split(np.arange(6000), 3):
+        streamed.partial_fit(X[chunk], y[chunk])
+        radixes.append(streamed.index_.radix)
+    assert radixes[0] is not radixes[2]  # the ranges were widened at least once
+    Xt = np.random.default_rng(6).uniform(-5, 5, (2000, 3))
+    np.testing.assert_allclose(streamed.predict(Xt), whole.predict(Xt), rtol=1e-12, atol=1e-12)
+    assert np.array_equal(streamed.n_buckets_, whole.n_buckets_)
+
+
 @given(st.sampled_from(sorted(FAMILY_KW)), st.integers(0, 2**31))
 def test_same_seed_same_model_bit_for_bit(family, seed):
     X, y = data(300, seed=seed % 1000)
@@ -178,6 +196,8 @@ def test_probe_fallback_beats_global_on_held_out_points():
         ({"fallback": "zero"}, "fallback"),
         ({"family": "minhash"}, "family"),
         ({"table_weights": [1.0, 2.0]}, "table_weights"),
+        ({"hash_dtype": "float16"}, "hash_dtype"),
+        ({"family": "euclidean", "width": 1e-8, "hash_dtype": "float32"}, "width"),
     ],
 )
 def test_bad_parameters_name_the_parameter(params, name):
@@ -198,3 +218,17 @@ def test_bad_data_is_rejected():
         model.predict(X[:, :2])
     with pytest.raises(ValueError, match="features"):
         model.partial_fit(X[:, :2], y)
+
+
+@pytest.mark.parametrize("family", ["hyperplane", "euclidean"])
+def test_float32_hashing_agrees_with_float64_away_from_boundaries(family):
+    """The two precisions bucket every input alike except within a thin band of a boundary."""
+    X, y = data(4000, seed=8)
+    kw = dict(family=family, n_tables=4, random_state=3, **FAMILY_KW[family])
+    single = LSHRegressor(hash_dtype="float32", **kw).fit(X, y)
+    double = LSHRegressor(hash_dtype="float64", **kw).fit(X, y)
+    assert single.family_.dtype == "float32" and double.family_.dtype == "float64"
+    same = (single.family_.keys(X) == double.family_.keys(X)).all(axis=2)
+    assert same.mean() > 0.999
+    agree = same.all(axis=1)
+    np.testing.assert_allclose(single.predict(X)[agree], double.predict(X)[agree], rtol=1e-6)
