@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
+from sklearn.base import clone
 
 from dsn_model.data import random_subspace, uniform_on_section
 from dsn_model.lsh_regressor import LSHRegressor
@@ -19,7 +20,12 @@ def fitted(k, width, seed, n=800, d=6):
     f = DistanceTarget(uniform_on_section(1, U, random_state=rng)[0])
     X = uniform_on_section(n, U, random_state=rng)
     model = LSHRegressor(
-        family="euclidean", n_tables=1, n_hashes=3 * k, width=width, random_state=seed
+        family="euclidean",
+        n_tables=1,
+        n_hashes=3 * k,
+        width=width,
+        hash_dtype="float64",
+        random_state=seed,
     ).fit(X, f(X))
     return model, U, f, X, rng
 
@@ -62,6 +68,9 @@ def test_certify_refuses_what_it_cannot_certify():
         certify_uniform_error(hyper, U, f, 1.0, X, f(X))
     with pytest.raises(ValueError, match="max_cells"):
         certify_uniform_error(model, U, f, 1.0, X, f(X), max_cells=5)
+    single = clone(model).set_params(hash_dtype="float32").fit(X, f(X))
+    with pytest.raises(ValueError, match="hash_dtype='float64'"):
+        certify_uniform_error(single, U, f, 1.0, X, f(X))
 
 
 def test_understated_lipschitz_constant_breaks_the_certified_claim():

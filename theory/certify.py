@@ -124,7 +124,9 @@ def certify_uniform_error(
     Parameters
     ----------
     model : LSHRegressor
-        Fitted with ``family="euclidean"``, ``n_tables=1``, ``degree=0``.
+        Fitted with ``family="euclidean"``, ``n_tables=1``, ``degree=0`` and
+        ``hash_dtype="float64"`` (its cells are then its halfspaces up to
+        float64 rounding at the boundaries).
     U : ndarray (d, k)
         Orthonormal basis of the subspace, k in {1, 2}.
     f : callable
@@ -144,6 +146,11 @@ def certify_uniform_error(
     family = model.family_
     if type(family).__name__ != "EuclideanLSH" or family.n_tables != 1 or model.degree != 0:
         raise ValueError("`model` must be a one-table, degree-0 Euclidean LSHRegressor.")
+    if family.dtype != "float64":
+        raise ValueError(
+            "`model` hashes in float32, so its cells are its halfspaces only up to a rounding "
+            "band; certify a model fitted with hash_dtype='float64'."
+        )
     U = np.asarray(U, dtype=float)
     k = U.shape[1]
     if k not in (1, 2):

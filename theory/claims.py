@@ -401,6 +401,7 @@ def _theorem_4_1(
             n_hashes=C * k,
             width=width,
             fallback=fallback,
+            hash_dtype="float64",
             random_state=np.random.default_rng(state),
         )
         model.fit(X, f(X))
@@ -440,6 +441,7 @@ def _certified(d=8, k=1, eps=0.2, L=1.0, C=4, factor=4, seed=0, declared_L=None)
         n_tables=1,
         n_hashes=C * k,
         width=width,
+        hash_dtype="float64",  # exact cells: certificates need them
         random_state=np.random.default_rng(state),
     ).fit(X, f(X))
     cert = certify_uniform_error(model, U, f, declared, X, f(X))
