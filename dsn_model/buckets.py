@@ -113,35 +113,45 @@ class MixedRadix:
         self.float_exact = self._float_groups(np.float64) is not None
 
     def _float_groups(self, dtype):
-        """Runs of coordinates whose partial codes ``dtype`` sums exactly, or None.
+        """The float packing plan for keys of ``dtype``, or None if none is exact.
 
-        Each run ``a:b`` packs as ``einsum(K[..., a:b], strides[:, a:b] / strides[:, a])``
-        -- every partial sum below ``2^53`` (float64) or ``2^24`` (float32) -- and is
-        then scaled by ``strides[:, a]`` in int64 arithmetic (exact modulo 2^64, and
-        the true code lies in ``[0, 2^62)``).
+        Coordinates split into runs ``a:b`` whose partial codes
+        ``sum_j k_j strides[:, j] / strides[:, a]`` stay below ``2^53``
+        (float64) or ``2^24`` (float32) in absolute value, so any summation
+        order is exact. One matrix product with a block-diagonal matrix
+        ``(n_tables * key_width, n_tables * n_runs)`` computes every run of
+        every table (BLAS; the zero blocks cost less than a strided
+        reduction); the runs are then scaled by ``strides[:, a]`` and summed
+        in int64 (exact modulo 2^64, and the true code lies in ``[0, 2^62)``).
+        Returns ``(matrix, scales)``; ``scales`` is None for a single run.
         """
         dtype = np.dtype(dtype)
         if dtype in self._groups:
             return self._groups[dtype]
         limit = 2 ** (np.finfo(dtype).nmant + 1)
         strides = self.strides.tolist()
-        groups, width, a = [], self.lo.shape[1], 0
-        while a < width and groups is not None:
+        runs, width, a = [], self.lo.shape[1], 0
+        while a < width:
             if any(t[a] // st[a] >= limit for t, st in zip(self._terms, strides, strict=True)):
-                groups = None  # one coordinate alone is too large for this precision
-                break
+                self._groups[dtype] = None  # one coordinate alone is too large
+                return None
             b = a + 1
             while b < width and all(
                 sum(t[a : b + 1]) // st[a] < limit
                 for t, st in zip(self._terms, strides, strict=True)
             ):
                 b += 1
-            scale = self.strides[:, a].copy()
-            relative = np.array([[x // st[a] for x in st[a:b]] for st in strides], dtype=dtype)
-            groups.append((a, b, relative, scale if (scale != 1).any() else None))
+            runs.append((a, b))
             a = b
-        self._groups[dtype] = groups
-        return groups
+        s = len(strides)
+        matrix = np.zeros((s, width, len(runs), s), dtype=dtype)
+        for g, (a, b) in enumerate(runs):
+            for t, st in enumerate(strides):
+                matrix[t, a:b, g, t] = [x // st[a] for x in st[a:b]]
+        scales = self.strides[:, [a for a, _ in runs]].T.copy()  # (n_runs, s)
+        plan = (matrix.reshape(s * width, len(runs) * s), scales if len(runs) > 1 else None)
+        self._groups[dtype] = plan
+        return plan
 
     def pack(self, K: np.ndarray) -> np.ndarray:
         """Codes ``(n, n_tables)`` of integral key vectors ``K (n, n_tables, key_width)``."""
@@ -151,12 +161,15 @@ class MixedRadix:
         if len(K) and _outside(K, lo, hi):
             bad = ((K < lo) | (K > hi)).any(axis=2)
             K = np.clip(K, lo, hi)
-        groups = self._float_groups(K.dtype) if floats else None
-        if groups is not None:
-            codes = np.broadcast_to(self._shift, (len(K), len(self._shift))).copy()
-            for a, b, relative, scale in groups:
-                part = np.einsum("nsd,sd->ns", K[:, :, a:b], relative).astype(np.int64)
-                codes += part if scale is None else part * scale
+        plan = self._float_groups(K.dtype) if floats else None
+        if plan is not None:
+            matrix, scales = plan
+            parts = np.ascontiguousarray(K).reshape(len(K), -1) @ matrix
+            s = len(self._shift)
+            codes = parts[:, :s].astype(np.int64)  # the first run's scale is 1
+            for g in range(1, 0 if scales is None else len(scales)):
+                codes += parts[:, g * s : (g + 1) * s].astype(np.int64) * scales[g]
+            codes += self._shift
         else:
             codes = ((K.astype(np.int64) - self.lo) * self.strides).sum(axis=2) + self.base
         if bad is not None:
@@ -210,10 +223,11 @@ class CodeStore:
     Codes below a known ``universe`` of at most :data:`ARRAY_LIMIT` are
     addressed directly: an int32 array holds the slot of every code. Other
     codes go into an open-addressing table whose position ``p`` holds a code
-    (``-1`` when empty) and its slot; a code's probe sequence starts at its
-    Fibonacci hash (the top bits of ``code * 0x9E3779B97F4A7C15``) and moves
-    one position at a time (linear probing), with the load factor kept at or
-    below 1/2. New codes are numbered in order of first appearance.
+    (``-1`` when empty) and its slot (int32: fewer than 2^31 slots); a code's
+    probe sequence starts at its Fibonacci hash (the top bits of
+    ``code * 0x9E3779B97F4A7C15``) and moves one position at a time (linear
+    probing), with the load factor kept at or below 1/2. New codes are
+    numbered in order of first appearance.
 
     Parameters
     ----------
@@ -240,7 +254,7 @@ class CodeStore:
 
     def _allocate(self, size: int) -> None:
         self._keys = np.full(size, -1, dtype=np.int64)
-        self._slots = np.full(size, -1, dtype=np.int64)
+        self._slots = np.full(size, -1, dtype=np.int32)  # less traffic than int64
         self._shift = np.uint64(64 - (size.bit_length() - 1))
 
     @property
@@ -254,6 +268,8 @@ class CodeStore:
         """Slots of ``codes`` (any shape); ``-1`` for absent or negative codes."""
         flat = codes.reshape(-1)
         if self.direct:
+            if not flat.size or flat.min() >= 0:
+                return self._slot_of.take(flat).astype(np.int64).reshape(codes.shape)
             valid = flat >= 0
             found = self._slot_of.take(np.where(valid, flat, 0)).astype(np.int64)
             found[~valid] = -1
@@ -271,7 +287,7 @@ class CodeStore:
             found[pending[hit]] = self._slots.take(pos[hit])
             go = ~hit & (key >= 0)
             pending, code, pos = pending[go], code[go], pos[go]
-        return found.reshape(codes.shape)
+        return found.astype(np.int64).reshape(codes.shape)
 
     def _settle(self, code):
         """Final positions of ``code`` after claiming an empty position for each absent one."""
