@@ -277,8 +277,11 @@ class CodeStore:
         mask = len(self._keys) - 1
         pos = self._start(flat)
         key = self._keys.take(pos)
-        found = np.where(key == flat, self._slots.take(pos), -1)  # most codes: one probe
-        pending = np.flatnonzero((found < 0) & (key >= 0) & (flat >= 0))
+        found = self._slots.take(pos)  # right wherever the first probe hits (most codes)
+        # an empty position holds code -1 and slot -1: a negative code "hits" it as absent
+        miss = np.flatnonzero(key != flat)
+        found[miss] = -1
+        pending = miss[key[miss] >= 0]  # an occupied position of another code: probe on
         code, pos = flat[pending], pos[pending]
         while pending.size:
             pos = (pos + 1) & mask

@@ -323,30 +323,32 @@ class EuclideanLSH(LSHFamily):
         self.key_width = self.n_hashes
 
     def _scaled_directions(self):
-        """``(A / width)^T`` and ``b / width`` in the family's precision (cached)."""
+        """``[(A / width)^T; b / width]`` in the family's precision (cached)."""
         if not hasattr(self, "_scale_cache"):
-            W = np.ascontiguousarray(self.directions.T / self.width, dtype=self.dtype)
-            b = (self.offsets / self.width).astype(self.dtype)
+            W = np.vstack([self.directions.T, self.offsets]) / self.width
             reach = float(np.abs(self.directions).sum(axis=1).max() / self.width + 1.0)
-            self._scale_cache = (W, b, reach)
+            self._scale_cache = (np.ascontiguousarray(W, dtype=self.dtype), reach)
         return self._scale_cache
 
     def scaled(self, X: np.ndarray) -> np.ndarray:
         """``u = <a_i, x> / width + b_i / width``, computed once: ``(n, n_tables, D)``.
 
-        Raises ``ValueError`` (naming ``width``) if ``|u|`` could reach the
-        largest integer the precision holds exactly (2^62, or 2^23 for float32).
+        One matrix product of ``[x, 1]`` with ``[A / width, b / width]`` (the
+        offsets ride along in the product). Raises ``ValueError`` (naming
+        ``width``) if ``|u|`` could reach the largest integer the precision
+        holds exactly (2^62, or 2^23 for float32).
         """
-        W, b, reach = self._scaled_directions()
+        W, reach = self._scaled_directions()
         limit = 2.0**23 if self.dtype == "float32" else 2.0**62
         if len(X) and reach * np.abs(X).max() >= limit:
             raise ValueError(
                 f"`width`={self.width} is too small for inputs of this size: bucket "
                 f"indices could reach {limit:.0e}, beyond what {self.dtype} hashing holds."
             )
-        U = X.astype(self.dtype, copy=False) @ W
-        U += b
-        return U.reshape(len(X), self.n_tables, self.n_hashes)
+        ones = np.empty((len(X), X.shape[1] + 1), dtype=self.dtype)
+        ones[:, :-1] = X
+        ones[:, -1] = 1.0
+        return (ones @ W).reshape(len(X), self.n_tables, self.n_hashes)
 
     def index_keys(self, X):
         return np.floor(self.scaled(X))
