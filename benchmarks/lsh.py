@@ -31,7 +31,7 @@ from dsn_model import RandomFeatures
 from dsn_model.lsh_regressor import LSHRegressor
 
 
-def best(fn, repeats: int = 3) -> float:
+def best(fn, repeats: int = 5) -> float:
     """Best wall time of ``repeats`` calls (``timeit.repeat``)."""
     return min(timeit.repeat(fn, number=1, repeat=repeats))
 

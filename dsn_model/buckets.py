@@ -44,7 +44,6 @@ DIRECT_LIMIT = 1 << 22
 _CODE_LIMIT = 1 << 62  # every code of every table below this
 #: Largest code universe a :class:`CodeStore` addresses directly (an int32 array).
 ARRAY_LIMIT = 1 << 24
-_FLOAT_EXACT = 1 << 53  # integers a float64 holds exactly
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # 2^64 / golden ratio: Fibonacci hashing
 
 
@@ -100,7 +99,7 @@ class MixedRadix:
             [e * st for e, st in zip(*pair, strict=True)]
             for pair in zip(extent, strides, strict=True)
         ]
-        self._terms, self._groups = terms, {}
+        self._terms, self._plans = terms, {}
         if not self.fits:
             self.float_exact = False
             return
@@ -110,9 +109,9 @@ class MixedRadix:
         self.base = self.ends - np.array(universes, dtype=np.int64)
         self._shift = self.base - (self.lo * self.strides).sum(axis=1)
         self._float_bounds = (self.lo.astype(np.float64), self.hi.astype(np.float64))
-        self.float_exact = self._float_groups(np.float64) is not None
+        self.float_exact = self._float_plan(np.float64) is not None
 
-    def _float_groups(self, dtype):
+    def _float_plan(self, dtype):
         """The float packing plan for keys of ``dtype``, or None if none is exact.
 
         Coordinates split into runs ``a:b`` whose partial codes
@@ -126,14 +125,14 @@ class MixedRadix:
         Returns ``(matrix, scales)``; ``scales`` is None for a single run.
         """
         dtype = np.dtype(dtype)
-        if dtype in self._groups:
-            return self._groups[dtype]
+        if dtype in self._plans:
+            return self._plans[dtype]
         limit = 2 ** (np.finfo(dtype).nmant + 1)
         strides = self.strides.tolist()
         runs, width, a = [], self.lo.shape[1], 0
         while a < width:
             if any(t[a] // st[a] >= limit for t, st in zip(self._terms, strides, strict=True)):
-                self._groups[dtype] = None  # one coordinate alone is too large
+                self._plans[dtype] = None  # one coordinate alone is too large
                 return None
             b = a + 1
             while b < width and all(
@@ -150,7 +149,7 @@ class MixedRadix:
                 matrix[t, a:b, g, t] = [x // st[a] for x in st[a:b]]
         scales = self.strides[:, [a for a, _ in runs]].T.copy()  # (n_runs, s)
         plan = (matrix.reshape(s * width, len(runs) * s), scales if len(runs) > 1 else None)
-        self._groups[dtype] = plan
+        self._plans[dtype] = plan
         return plan
 
     def pack(self, K: np.ndarray) -> np.ndarray:
@@ -161,7 +160,7 @@ class MixedRadix:
         if len(K) and _outside(K, lo, hi):
             bad = ((K < lo) | (K > hi)).any(axis=2)
             K = np.clip(K, lo, hi)
-        plan = self._float_groups(K.dtype) if floats else None
+        plan = self._float_plan(K.dtype) if floats else None
         if plan is not None:
             matrix, scales = plan
             parts = np.ascontiguousarray(K).reshape(len(K), -1) @ matrix
@@ -562,8 +561,12 @@ class BucketIndex:
     def _encode(self, keys: np.ndarray) -> np.ndarray:
         """Direct slots or codes ``(n, n_tables)``; ``-1`` for keys out of range."""
         if self.mode == "direct":
-            z = keys[:, :, 0].astype(np.int64, copy=False)
-            slots = z + np.arange(self.n_tables) * self.universe
+            z = keys[:, :, 0]
+            slots = z.astype(np.int64)
+            if self.n_tables > 1:
+                slots += np.arange(self.n_tables) * self.universe
+            if z.dtype.kind == "u" and 2 ** (8 * z.dtype.itemsize) <= self.universe:
+                return slots  # the key's width alone keeps it in range
             inside = (z >= 0) & (z < self.universe)
             return slots if inside.all() else np.where(inside, slots, -1)
         if self.radix is None:

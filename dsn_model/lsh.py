@@ -121,7 +121,7 @@ class LSHFamily(ABC):
 
     @abstractmethod
     def _keys(self, X: np.ndarray) -> np.ndarray:
-        """Key vectors of a validated chunk."""
+        """Key vectors of a validated chunk (integers of any width)."""
 
     @abstractmethod
     def _probes(self, X: np.ndarray, n_probes: int) -> np.ndarray:
@@ -222,9 +222,8 @@ class HyperplaneLSH(LSHFamily):
         n_bytes = (self.n_hashes + 7) // 8
         if n_bytes == 8:
             return packed.view("<i8").reshape(n, self.n_tables, 1)
-        if n_bytes in (1, 2, 4):  # a little-endian view, then widen: no byte shuffling
-            narrow = packed.view(f"<u{n_bytes}").reshape(n, self.n_tables, 1)
-            return narrow.astype(np.int64)
+        if n_bytes in (1, 2, 4):  # a little-endian view: no byte shuffling, no widening
+            return packed.view(f"<u{n_bytes}").reshape(n, self.n_tables, 1)
         wide = np.zeros((n, self.n_tables, 8), dtype=np.uint8)
         wide[:, :, :n_bytes] = packed.reshape(n, self.n_tables, n_bytes)
         return wide.view("<i8")
@@ -254,7 +253,7 @@ class HyperplaneLSH(LSHFamily):
         P = self.projections(X)
         n_probes = min(n_probes, self.n_hashes)
         order = np.argsort(np.abs(P), axis=2, kind="stable")[:, :, :n_probes]
-        base = self._keys(X)[..., 0].view(np.uint64)  # the keys' own precision
+        base = self._keys(X)[..., 0].astype(np.uint64)  # the keys' own precision
         flips = np.left_shift(np.uint64(1), order.astype(np.uint64))
         return (base[:, :, None] ^ flips).view(np.int64)[..., None]
 

@@ -91,8 +91,8 @@ def test_float_packing_stays_exact_beyond_2_to_the_53():
     D = 14
     lo, hi = np.full((1, D), -8), np.full((1, D), 7)  # 16^14 = 2^56 codes
     radix = MixedRadix(lo, hi)
-    runs64 = radix._float_groups(np.float64)[1].shape[0]  # scales: one row per run
-    runs32 = radix._float_groups(np.float32)[1].shape[0]
+    runs64 = radix._float_plan(np.float64)[1].shape[0]  # scales: one row per run
+    runs32 = radix._float_plan(np.float32)[1].shape[0]
     assert radix.fits and radix.float_exact and 2 <= runs64 < runs32
     rng = np.random.default_rng(0)
     keys = rng.integers(-8, 8, size=(2000, 1, D))
