@@ -239,11 +239,11 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
             )
 
     def _accumulate(self, X, y):
-        s = self.family_.n_tables
+        f = self.family_
+        s = f.n_tables
         with single_blas_thread():
             for start in range(0, len(X), _CHUNK):
                 Xc, yc = X[start : start + _CHUNK], y[start : start + _CHUNK]
-                f = self.family_
                 slots = self.index_.insert_batch(f.index_keys, Xc, f.block_rows()).ravel()
                 self._grow(self.index_.n_slots)
                 n = self.index_.n_slots
