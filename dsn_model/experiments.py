@@ -73,6 +73,10 @@ class Task:
     label: str = ""
 
 
+# LSH models of the reproduction hash in float64: cells exactly as the paper's
+# halfspaces, and the committed full run (results/) stays reproducible bit for bit.
+_EXACT = {"hash_dtype": "float64"}
+
 _MODELS = {
     "dense": DenseRegressor,
     "dsm": DSMRegressor,
@@ -231,7 +235,7 @@ def _curves(experiment, target, size, seeds):
                 tasks.append(
                     Task(
                         model="lsh",
-                        params={"n_tables": tables, "n_hashes": m, "fallback": "probe"},
+                        params={"n_tables": tables, "n_hashes": m, "fallback": "probe", **_EXACT},
                         seed=seed,
                         label=f"LSH 2^{m} buckets",
                         **base,
@@ -271,7 +275,7 @@ def _fig4(size, seeds):
                     ),
                     Task(
                         model="lsh",
-                        params={"n_tables": a, "n_hashes": 14, "fallback": "probe"},
+                        params={"n_tables": a, "n_hashes": 14, "fallback": "probe", **_EXACT},
                         seed=seed,
                         label="LSH",
                         **base,
@@ -367,6 +371,7 @@ def _subspace(size, seeds):
                             "n_hashes": 4 * k,
                             "width": 1.0,
                             "fallback": "probe",
+                            **_EXACT,
                         },
                         seed=seed,
                         label="LSH (euclidean, 4k hashes)",
