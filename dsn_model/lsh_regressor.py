@@ -257,6 +257,7 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
                     yz = Z * np.repeat(yc, s)[:, None]
                     for i in range(Z.shape[1]):
                         self.bucket_xty_[:, i] += np.bincount(slots, yz[:, i], n)
+        self.index_.compact()
         self.n_samples_seen_ += len(X)
         self.y_sum_ += float(y.sum())
         if self.fallback == "nearest":

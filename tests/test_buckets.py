@@ -91,8 +91,8 @@ def test_float_packing_stays_exact_beyond_2_to_the_53():
     D = 14
     lo, hi = np.full((1, D), -8), np.full((1, D), 7)  # 16^14 = 2^56 codes
     radix = MixedRadix(lo, hi)
-    runs64 = radix._float_plan(np.float64)[1].shape[0]  # scales: one row per run
-    runs32 = radix._float_plan(np.float32)[1].shape[0]
+    runs64 = radix._float_plan(np.float64)[0].shape[2]  # (tables, width, runs)
+    runs32 = radix._float_plan(np.float32)[0].shape[2]
     assert radix.fits and radix.float_exact and 2 <= runs64 < runs32
     rng = np.random.default_rng(0)
     keys = rng.integers(-8, 8, size=(2000, 1, D))
@@ -206,3 +206,13 @@ def test_keys_beyond_62_bits_are_a_value_error_naming_width():
     index = BucketIndex(1, 2, None)
     with pytest.raises(ValueError, match="width"):
         index.insert(np.array([[[2.0**62, 0.0]]]))
+
+
+def test_compact_shrinks_the_hashed_table_and_keeps_every_slot():
+    store = CodeStore()
+    codes = np.repeat(np.arange(100, dtype=np.int64) * 2**40, 100)  # 10000 codes, 100 distinct
+    slots = store.insert(codes)
+    assert len(store._keys) >= 2 * len(codes)  # reserved for the whole batch
+    store.compact()
+    assert len(store._keys) == 512  # the smallest power of two at load <= 1/4
+    assert np.array_equal(store.lookup(codes), slots)
