@@ -226,9 +226,13 @@ class HyperplaneLSH(LSHFamily):
             return packed.view("<i8").reshape(n, self.n_tables, 1)
         if n_bytes in (1, 2, 4):  # a little-endian view: no byte shuffling, no widening
             return packed.view(f"<u{n_bytes}").reshape(n, self.n_tables, 1)
-        wide = np.zeros((n, self.n_tables, 8), dtype=np.uint8)
-        wide[:, :, :n_bytes] = packed.reshape(n, self.n_tables, n_bytes)
-        return wide.view("<i8")
+        # 3, 5, 6 or 7 bytes: little-endian digits, summed in the narrowest container
+        digits = packed.reshape(n, self.n_tables, n_bytes, 1)
+        dtype = np.uint32 if n_bytes == 3 else np.uint64
+        keys = digits[:, :, 0].astype(dtype)
+        for b in range(1, n_bytes):
+            keys |= digits[:, :, b].astype(dtype) << dtype(8 * b)
+        return keys
 
     def _padded(self):
         """Directions and offsets padded to whole bytes per table (pad bits are 0)."""
