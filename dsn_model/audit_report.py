@@ -55,12 +55,11 @@ def build_audited(
         net = DSM.random(d, t, s, router="switch", random_state=rng)
         gate = SwitchRouter(net.router.gate, s, capacity_factor=capacity_factor)
         return DSM(net.features, gate, net.top_weights)
-    if kind == "lsh-hyperplane":
-        family = HyperplaneLSH(d, int(np.log2(t // s)), s, random_state=rng)
-        router = LSHRouter(family)
-        return DSM(ConstantFeatures(d, router.n_units), router, np.zeros(router.n_units))
-    if kind == "cross-polytope":
-        family = CrossPolytopeLSH(d, 1, s, random_state=rng)
+    if kind in ("lsh-hyperplane", "cross-polytope"):
+        if kind == "lsh-hyperplane":
+            family = HyperplaneLSH(d, int(np.log2(t // s)), s, random_state=rng)
+        else:
+            family = CrossPolytopeLSH(d, 1, s, random_state=rng)
         router = LSHRouter(family)
         return DSM(ConstantFeatures(d, router.n_units), router, np.zeros(router.n_units))
     family = EuclideanLSH(d, 2, width, s, random_state=rng)

@@ -634,7 +634,7 @@ class BucketIndex:
         lo = hi = None
         for start in range(0, len(X), block):
             K = key_fn(X[start : start + block])
-            klo, khi = K.min(axis=0), K.max(axis=0)
+            klo, khi = _fold(K, np.minimum), _fold(K, np.maximum)
             lo = klo if lo is None else np.minimum(lo, klo)
             hi = khi if hi is None else np.maximum(hi, khi)
         return lo, hi

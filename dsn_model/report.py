@@ -229,8 +229,8 @@ def _table1_section(records, quick: bool) -> str:
         order_ours = " < ".join(names[i] for i in np.argsort(ours))
         verdict = "same order" if order_paper == order_ours else "different order"
         lines.append(f"- {flops} FLOPs: paper {order_paper}; ours {order_ours} -- {verdict}.")
-    wins = sum(_paired(records, f"DSM 50%|{f}", f"dense|{f}", key="seed")[0] for f in PAPER_TABLE1)
-    total = sum(_paired(records, f"DSM 50%|{f}", f"dense|{f}", key="seed")[1] for f in PAPER_TABLE1)
+    pairs = [_paired(records, f"DSM 50%|{f}", f"dense|{f}", key="seed") for f in PAPER_TABLE1]
+    wins, total = sum(p[0] for p in pairs), sum(p[1] for p in pairs)
     wins25 = sum(
         _paired(records, f"DSM 25%|{f}", f"dense|{f}", key="seed")[0] for f in PAPER_TABLE1
     )

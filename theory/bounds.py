@@ -343,12 +343,7 @@ def compare(a: sp.Expr, b: sp.Expr, symbol, at=0) -> Comparison:
     limit = sp.limit(ratio, symbol, at, "+") if at == 0 else sp.limit(ratio, symbol, at)
 
     def leading(e):
-        if at != 0:
-            return e
-        try:
-            return e.as_leading_term(symbol)
-        except (ValueError, NotImplementedError):  # pragma: no cover - sympy gave up
-            return e
+        return e.as_leading_term(symbol) if at == 0 else e
 
     return Comparison(limit=limit, leading_a=leading(a), leading_b=leading(b), ratio=ratio)
 
