@@ -345,6 +345,26 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
         probed = np.take_along_axis(slots, first[:, None, :], axis=1)[:, 0, :]
         return np.where(found, probed, units)
 
+    def in_trained_bucket(self, X: ArrayLike) -> np.ndarray:
+        """Whether each row's bucket in each table held training data: bool ``(n, n_tables)``.
+
+        Where it is False, :meth:`predict` answers that table by the fallback.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).uniform(-1, 1, (500, 2))
+        >>> model = LSHRegressor(n_tables=2, n_hashes=6, random_state=0).fit(X, X[:, 0])
+        >>> bool(model.in_trained_bucket(X).all())
+        True
+        """
+        check_is_fitted(self, "unit_coef_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        slots = self.index_.lookup(self.family_.keys(X))
+        seen = slots >= 0
+        seen[seen] = self.populated_[slots[seen]]
+        return seen
+
     def predict(self, X: ArrayLike) -> np.ndarray:
         """``g(x) = sum_i alpha_i g^i_{z^i(x)}(x)`` for every row."""
         check_is_fitted(self, "unit_coef_")

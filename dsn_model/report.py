@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .comparisons import paired_comparison
 from .experiments import build_tasks, run_tasks, table1_scale, write_records
 from .lsh_regressor import LSHRegressor
 from .targets import RandomPolynomial
@@ -51,15 +52,13 @@ def _group(records, key, value="mse_over_var"):
     return out
 
 
+#: The paper's Fig. 4 orderings, (better, worse): checked by REPORT.md and by ``dsn check``.
+FIG4_COMPARISONS = (("DSM", "dense"), ("LSH", "dense"), ("dense", "random hash"))
+
+
 def _paired(records, better, worse, key="active_units", value="mse_over_var"):
-    """Seed-paired comparisons: how often ``better`` has the smaller value."""
-    table = {(r["label"], r[key], r["seed"], r.get("target")): r[value] for r in records}
-    wins = total = 0
-    for (label, x, seed, target), v in table.items():
-        if label == better and (worse, x, seed, target) in table:
-            total += 1
-            wins += v < table[(worse, x, seed, target)]
-    return wins, total
+    c = paired_comparison(records, better, worse, key=key, value=value)
+    return c.wins, c.total
 
 
 def _mean_std(values):
@@ -190,11 +189,9 @@ def _fig4_section(records, out: Path) -> str:
     fig.savefig(out / "fig4.png", dpi=120)
     plt.close(fig)
     lines = ["## Fig. 4 -- routing matters\n", "![fig4](fig4.png)\n"]
-    for better, worse in (("DSM", "dense"), ("LSH", "dense"), ("dense", "random hash")):
-        wins, total = _paired(records, better, worse)
+    for better, worse in FIG4_COMPARISONS:
         lines.append(
-            f"- {better} has lower error than {worse} in {wins}/{total} "
-            "seed-paired comparisons (both targets, every width)."
+            f"- {paired_comparison(records, better, worse).describe()}; both targets, every width."
         )
     lines.append("\nPaper: random hash is worse than dense; DSM and LSH better.\n")
     return "\n".join(lines)

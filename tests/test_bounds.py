@@ -28,14 +28,19 @@ def test_values_match_the_formulas(dd, kk, LL, ee):
     assert num(B.forward_cost_sparse(dd, kk, LL, ee)) == pytest.approx(
         2 * D * dd + 3 * D + D * math.log2(r), rel=1e-12
     )
-    C = 1.25 * math.sqrt(kk)
-    width = (math.sqrt(dd) * LL / (C * ee)) ** kk
+    ratio = math.sqrt(dd // kk) * LL / (1.25 * ee)  # half-side of the cube over r
+    omega = math.pi ** (kk / 2) / math.gamma(kk / 2 + 1)
+    width = max((math.floor(ratio) + 1) ** kk, ratio**kk / omega)
     assert num(B.dense_width_lower_bound(dd, kk, LL, ee)) == pytest.approx(width, rel=1e-12)
     assert num(B.dense_sample_lower_bound(dd, kk, LL, ee)) == pytest.approx(
-        kk * width * math.log(2 * math.sqrt(dd) * LL / (C * ee)), rel=1e-12
+        width * math.log(2**kk * width), rel=1e-12
     )
+    C = 1.25 * math.sqrt(2 * math.pi * math.e)
+    constant_form = (math.sqrt(kk * (dd // kk)) * LL / (C * ee)) ** kk
+    assert num(B.constant_width_bound(dd, kk, LL, ee)) == pytest.approx(constant_form, rel=1e-12)
+    assert constant_form <= ratio**kk / omega
     assert num(B.inference_gap(dd, kk, LL, ee)) == pytest.approx(
-        dd * width / (2 * D * dd + 3 * D + D * math.log2(r)), rel=1e-12
+        dd * constant_form / (2 * D * dd + 3 * D + D * math.log2(r)), rel=1e-12
     )
 
 
@@ -61,7 +66,6 @@ def test_bounds_move_in_the_theorems_direction(dd, kk, LL, e1, e2):
         return
     for f in (
         B.table_size,
-        B.dense_width_lower_bound,
         B.forward_cost_dense,
         B.inference_gap,
         B.forward_cost_sparse,
@@ -69,9 +73,14 @@ def test_bounds_move_in_the_theorems_direction(dd, kk, LL, e1, e2):
         assert num(f(dd, kk, LL, lo)) > num(f(dd, kk, LL, hi))  # smaller eps, larger bound
         assert num(f(dd + 1, kk, LL, lo)) > num(f(dd, kk, LL, lo))  # grows with d
         assert num(f(dd, kk, 2 * LL, lo)) > num(f(dd, kk, LL, lo))  # and with L
+    width = B.dense_width_lower_bound  # a packing size: monotone, with floors (q = floor(d/k))
+    assert num(width(dd, kk, LL, lo)) >= num(width(dd, kk, LL, hi))
+    assert num(width(dd + kk, kk, LL, lo)) >= num(width(dd, kk, LL, lo))
+    assert num(width(dd, kk, 2 * LL, lo)) >= num(width(dd, kk, LL, lo))
+    assert num(width(4 * dd, kk, LL, lo)) > num(width(dd, kk, LL, lo))  # sqrt(q) doubles
     if LL * math.sqrt(dd) / hi > math.e:  # k r^k log r increases once r > e
         assert num(B.sample_complexity(dd, kk, LL, lo)) > num(B.sample_complexity(dd, kk, LL, hi))
-    assert num(B.dense_width_lower_bound(dd, kk, LL, lo, theta=2)) < num(
+    assert num(B.dense_width_lower_bound(dd, kk, LL, lo, theta=2)) <= num(
         B.dense_width_lower_bound(dd, kk, LL, lo)
     )
 

@@ -1,34 +1,127 @@
-"""The proof checker: every claim passes where it holds and fails on broken input."""
+"""The proof checker: every claim gives its verdict, and a broken input flips it."""
 
 import json
 
 import pytest
 
 from dsn_model.cli import main
-from theory.claims import CLAIMS, check_claims
+from dsn_model.features import RandomFeatures
+from theory.claims import CLAIMS, FINDINGS, VERDICTS, BinomialTest, check_claims, fit_power_law
+
+EXPECTED = {"experiments.lsh_beats_dense": "not reproduced"}
+
+#: One deliberately broken input per claim; each must flip the verdict to "fails"
+#: (or, for the quoted sentence, make the counter-example disappear).
+BROKEN = {
+    "dsm.identity": {"leak": True},  # a router with s + 1 active units
+    "dsm.composition": {"leak": True},
+    "simulation.interpolation": {"perturb": 1e-9},  # values no longer f(x_i)
+    "simulation.knn": {"k_router": 6},  # the DSM averages the wrong number of neighbours
+    "simulation.switch": {"leak": True},
+    "simulation.scaling": {"leak": True},
+    "simulation.lsh_affine": {"perturb": 1e-6},  # coefficients not the least-squares ones
+    "simulation.knn_distance": {"squared": True},  # the corrected identity has no counter-example
+    "lemma_4_2.diameter": {"width_factor": 3.0},  # too wide a width
+    "lemma_4_2.probability": {"Cs": (2,), "threshold": 0.74},  # too few directions for q(4)
+    "lemma_4_2.count_scaling": {"width_power": 2.0},  # cells shrinking like w^2
+    "theorem_4_1": {"declared_L": 0.25},  # the target is 4x steeper than declared
+    "theorem_4_1.certified": {"perturb": 0.1},  # stored values moved
+    "theorem_4_1.table_size": {"width_power": 2.0, "sample_power": 2.0},
+    "theorem_4_1.forward_cost": {"directions_grow": True},  # D growing like 1/eps
+    "theorem_4_3": {"theta": 1.0},  # bumps of height eps are not 2 eps apart
+    "theorem_4_3.constant_C": {"step": 4.0},  # a greedy packing that is not maximal
+    "equation_1": {"dense_scale": 0.5},  # a dense model narrower than Theorem 4.3 allows
+    "experiments.dsm_beats_dense": {"swap": True},
+    "experiments.hash_worse_than_dense": {"swap": True},
+    "experiments.lsh_beats_dense": {"better": "random hash", "worse": "DSM"},
+    "targets.hypercube_lipschitz": {"scale": 0.9},  # an understated constant
+    "targets.polynomial_lipschitz": {"scale": 0.5},
+}
 
 
-@pytest.mark.parametrize("name", sorted(CLAIMS))
+@pytest.mark.parametrize("name", list(CLAIMS))
 def test_each_claim_gives_its_expected_verdict(name):
     claim = CLAIMS[name]
     evidence = claim.check()
-    assert evidence.verdict == ("refuted" if claim.literal else "holds"), evidence
-    assert evidence.method in {"exact", "symbolic", "statistical", "certified"}
-    assert evidence.measured and evidence.bound
+    assert evidence.verdict == EXPECTED.get(name, claim.expect), evidence
+    assert evidence.method in {"exact", "numeric", "certified", "statistical", "symbolic"}
+    assert evidence.summary and evidence.checked and evidence.statement
+    json.dumps(evidence.as_dict())  # numbers stay plain JSON
 
 
-@pytest.mark.parametrize(
-    ("name", "broken"),
-    [
-        ("lemma_4_2.diameter", {"width_factor": 3.0}),  # too wide a width
-        ("theorem_4_1", {"declared_L": 0.25}),  # target 4x steeper than declared
-        ("simulation.switch", {"extra_unit": True}),  # a router that activates s + 1 units
-        ("lemma_4_2.probability", {"C": 2, "threshold": 0.74}),  # too few directions for q(4)
-    ],
-)
-def test_broken_inputs_make_the_check_fail(name, broken):
-    evidence = CLAIMS[name].check(**broken)
-    assert evidence.verdict == "fails", evidence
+def test_every_claim_has_a_breaking_input():
+    assert set(CLAIMS) - {"simulation.lsh", "lemma_4_2.count"} == set(BROKEN)
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_broken_inputs_flip_the_verdict(name):
+    evidence = CLAIMS[name].check(**BROKEN[name])
+    expected = {"not reproduced"} if name.startswith("experiments.") else {"fails"}
+    assert evidence.verdict in expected, evidence
+
+
+def test_simulation_lsh_fails_for_a_model_whose_dsm_or_hash_is_wrong():
+    import numpy as np
+
+    from dsn_model.lsh_regressor import LSHRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (2000, 3))
+    y = np.sin(3 * X.sum(axis=1))
+    model = LSHRegressor(n_tables=4, n_hashes=6, hash_dtype="float64", random_state=0).fit(X, y)
+    assert CLAIMS["simulation.lsh"].check(model=model).verdict == "holds"
+    good = model.to_dsm()
+    model.to_dsm = lambda: type(good)(good.features, good.router, good.top_weights[::-1].copy())
+    assert CLAIMS["simulation.lsh"].check(model=model).verdict == "fails"
+    lazy = LSHRegressor(n_tables=4, n_hashes=6, hash_dtype="float64", random_state=0)
+    lazy.fit(X, y)
+    lazy.family_._keys = lambda Z: np.zeros((len(Z), 4, 1), dtype=np.int64)  # one bucket
+    assert CLAIMS["simulation.lsh"].check(model=lazy).verdict == "fails"
+
+
+def test_the_count_fails_when_enumeration_disagrees(monkeypatch):
+    from theory.claims import lemma_4_2
+
+    real = lemma_4_2.arrangement_cell_count
+    monkeypatch.setattr(lemma_4_2, "arrangement_cell_count", lambda *a: (real(*a)[0] + 1, 0))
+    assert CLAIMS["lemma_4_2.count"].check().verdict == "fails"
+
+
+def test_findings_are_kept_apart_from_claims():
+    assert not set(FINDINGS) & set(CLAIMS)
+    for finding in FINDINGS.values():
+        assert finding.check().verdict == "holds"
+
+
+def test_refutation_is_only_for_quoted_sentences():
+    refutable = [c for c in CLAIMS.values() if c.expect == "refuted"]
+    assert refutable and all(c.quote for c in refutable)
+    assert VERDICTS == ("holds", "fails", "refuted", "not reproduced")
+
+
+def test_binomial_test_matches_scipy_and_reports_power():
+    from scipy import stats
+
+    for p0, trials in [(0.8, 20), (0.8, 50), (0.9, 20), (0.9, 100), (0.8, 100)]:
+        test = BinomialTest(p0, trials)
+        c = test.critical
+        assert stats.binom.cdf(c, trials, p0) <= 0.01 < stats.binom.cdf(c + 1, trials, p0)
+        power = test.power()
+        assert stats.binom.cdf(c, trials, power) == pytest.approx(0.8, abs=1e-6)
+    assert BinomialTest(0.9, 20).critical == 13  # not the 0.8 table's 11
+    with pytest.raises(ValueError, match="p0"):
+        BinomialTest(1.5, 10)
+
+
+def test_power_law_fit_recovers_a_known_exponent():
+    import numpy as np
+
+    x = np.array([1.0, 2, 4, 8, 16])
+    y = 5 * x**1.5 * np.exp(np.array([0.01, -0.02, 0.0, 0.02, -0.01]))
+    law = fit_power_law(x, y)
+    assert law.low < 1.5 < law.high and law.constant == pytest.approx(5, rel=0.05)
+    with pytest.raises(ValueError, match="positive"):
+        fit_power_law([1, 2, 3], [1, 0, 2])
 
 
 def test_unknown_claims_are_refused():
@@ -36,21 +129,32 @@ def test_unknown_claims_are_refused():
         check_claims(["lemma_9"])
 
 
-def test_cli_check_prints_a_table_and_writes_json(tmp_path, capsys):
+def test_cli_check_prints_each_claim_and_writes_numbers(tmp_path, capsys):
     path = tmp_path / "evidence.json"
-    code = main(
-        [
-            "check",
-            "--claim",
-            "simulation.knn",
-            "--claim",
-            "lemma_4_2.count_literal",
-            "--json",
-            str(path),
-            "--no-progress",
-        ]
-    )
+    args = ["check", "--claim", "simulation.knn", "--claim", "simulation.knn_distance"]
+    code = main([*args, "--json", str(path), "--no-progress"])
     out = capsys.readouterr().out
-    assert code == 0 and "refuted" in out and "holds" in out
-    rows = json.loads(path.read_text())
+    assert code == 0
+    assert "[holds] simulation.knn" in out and "[refuted] simulation.knn_distance" in out
+    assert 'the paper: "||x - b_i||_2 = 2 - 2<x, b_i>"' in out
+    rows = json.loads(path.read_text())["claims"]
     assert [r["verdict"] for r in rows] == ["holds", "refuted"]
+    assert isinstance(rows[0]["measured"]["max_error"], float)
+
+
+def test_cli_check_exits_non_zero_when_a_claim_fails(monkeypatch, capsys):
+    from theory.claims import section3
+
+    monkeypatch.setitem(CLAIMS["simulation.switch"].quick, "leak", True)
+    assert main(["check", "--claim", "simulation.switch", "--no-progress"]) == 1
+    assert "[fails] simulation.switch" in capsys.readouterr().out
+    assert section3  # the module that registered it
+
+
+def test_theorem_4_3_features_of_full_width_cannot_be_certified_to_miss():
+    # w = N features instead of N - 1: no null vector, so the certificate must not pass
+    from theory.claims.theorem_4_3 import grid_centres
+
+    Z, _ = grid_centres(8, 2, 1.0, 0.2, 1.25)
+    phi = RandomFeatures.random(8, len(Z) + 20, random_state=0)
+    assert CLAIMS["theorem_4_3"].check(features=phi).verdict == "fails"

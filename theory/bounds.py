@@ -11,9 +11,10 @@ expressions can be evaluated, inverted and compared:
   :func:`cell_diameter_bound`, :func:`cell_count_bound`,
   :func:`nonempty_bucket_bound`, and the literal reading
   :func:`naive_bucket_count`, which is false in general (MATH.md E6);
-* Theorem 4.3 (lower bound, dense width): :func:`dense_width_lower_bound`,
-  :func:`dense_sample_lower_bound`, with the constant ``C = theta sqrt(k)``
-  (MATH.md E7: a constant C cannot work);
+* Theorem 4.3 (lower bound, dense width): :func:`dense_width_lower_bound`
+  (the larger of :func:`grid_packing_size` and :func:`volume_packing_bound`),
+  :func:`dense_sample_lower_bound`, and the paper's constant form
+  :func:`constant_width_bound` with ``C = theta sqrt(2 pi e)`` for every k;
 * Equation (1): :func:`forward_cost_dense`, :func:`inference_gap`.
 
 Helpers: :func:`evaluate`, :func:`solve_for`, :func:`compare`, :func:`latex`,
@@ -32,15 +33,18 @@ import sympy as sp
 
 __all__ = [
     "SYMBOLS",
+    "THEOREM_4_3_C",
     "Comparison",
     "cell_count_bound",
     "cell_diameter_bound",
     "compare",
+    "constant_width_bound",
     "dense_sample_lower_bound",
     "dense_width_lower_bound",
     "evaluate",
     "forward_cost_dense",
     "forward_cost_sparse",
+    "grid_packing_size",
     "inference_gap",
     "latex",
     "naive_bucket_count",
@@ -49,14 +53,18 @@ __all__ = [
     "sample_complexity",
     "solve_for",
     "table_size",
+    "unit_ball_volume",
+    "volume_packing_bound",
 ]
 
 d, k, L, eps = sp.symbols("d k L epsilon", positive=True)
 #: The paper's symbols: input dimension d, subspace dimension k, Lipschitz constant L, error eps.
 SYMBOLS = {"d": d, "k": k, "L": L, "eps": eps}
 
-#: theta of MATH.md §6 (bump height h = theta eps); C = theta sqrt(k).
+#: theta of Theorem 4.3's packing (bump height h = theta eps > eps).
 THETA = sp.Rational(5, 4)
+#: Theorem 4.3's constant: C = theta sqrt(2 pi e) (about 5.17), the same for every k.
+THEOREM_4_3_C = THETA * sp.sqrt(2 * sp.pi * sp.E)
 #: Directions per subspace dimension of the learner, D = C k (MATH.md §5.2).
 DIRECTIONS_PER_DIM = 4
 
@@ -140,7 +148,7 @@ def cell_diameter_bound(width, lambda_inf):
     ``lambda_inf(G) = min_{|v|=1} |G v|_inf`` for the projected directions
     ``G = A U``; ``lambda_inf >= sigma_min(G) / sqrt(D)``. Deterministic
     given ``G``; with probability 0.9, ``lambda_inf >= 0.35, 0.74, 1.11, 1.46``
-    for ``C = 2, 4, 8, 16`` (MATH.md §4.1(b)).
+    for ``C = 2, 4, 8, 16`` (docs/theory.md, "Lemma 4.2").
 
     Examples
     --------
@@ -187,7 +195,7 @@ def nonempty_bucket_bound(d, k, width, *, C=DIRECTIONS_PER_DIM):
 def naive_bucket_count(d, k, width):
     """The literal reading of Lemma 4.2(2): ``(2 sqrt(d) / width)^k``. False in general.
 
-    MATH.md E6 / T4.2: measured counts exceed it by up to 251x (C = 8).
+    Measured counts exceed it by up to 251x (C = 8).
 
     Examples
     --------
@@ -199,49 +207,125 @@ def naive_bucket_count(d, k, width):
     )
 
 
-def dense_width_lower_bound(d, k, L, eps, *, theta=THETA):
-    """Theorem 4.3: a dense model needs width ``(sqrt(d) L / (C eps))^k``, ``C = theta sqrt(k)``.
-
-    The packing of MATH.md §6.1 has ``N = (floor(sqrt(d/k) L / (theta eps)) + 1)^k``
-    bumps, at least this many; any model linear in ``w < N`` fixed features
-    misses one of them by ``theta eps > eps``. The paper's "C a constant"
-    cannot hold: sections of the cube have volume ``<= 2^k (d/k)^{k/2}``
-    (Ball), so C must grow like ``sqrt(k)`` (MATH.md E7).
+def unit_ball_volume(k):
+    """``omega_k = pi^(k/2) / Gamma(k/2 + 1)``, the volume of the unit k-ball.
 
     Examples
     --------
-    >>> dense_width_lower_bound(8, 2, 1, sp.Rational(1, 5))   # (2 sqrt 2 / (sqrt 2 / 4))^2
-    64
+    >>> unit_ball_volume(2), unit_ball_volume(3)
+    (pi, 4*pi/3)
+    """
+    k_ = _param(k, "k", integer=True)
+    return sp.pi ** (k_ / 2) / sp.gamma(k_ / 2 + 1)
+
+
+def _packing_ratio(d, k, L, eps, theta):
+    """``sqrt(q) L / (theta eps)`` with ``q = floor(d / k)``: the cube half-side over r."""
+    d, k, L, eps = _params(d, k, L, eps)
+    return sp.sqrt(sp.floor(d / k)) * L / (_param(theta, "theta") * eps)
+
+
+def grid_packing_size(d, k, L, eps, *, theta=THETA):
+    """Theorem 4.3's grid: ``N = (floor(sqrt(q) L / (theta eps)) + 1)^k`` bumps, ``q = floor(d/k)``.
+
+    The bump centres ``-sqrt(q) + 2 r i`` (``r = theta eps / L``) on each axis of
+    the cube ``[-sqrt(q), sqrt(q)]^k`` inside ``Gamma*`` (docs/theory.md,
+    "Theorem 4.3"). Its constant grows like ``theta sqrt(k)``.
+
+    Examples
+    --------
+    >>> grid_packing_size(8, 2, 1, sp.Rational(1, 5))   # (floor(2 / (1/4)) + 1)^2
+    81
+    """
+    k_ = _param(k, "k", integer=True)
+    return (sp.floor(_packing_ratio(d, k, L, eps, theta)) + 1) ** k_
+
+
+def volume_packing_bound(d, k, L, eps, *, theta=THETA):
+    """A maximal ``2r``-separated set in ``[-sqrt(q), sqrt(q)]^k`` has at least this many points.
+
+    Maximality means the balls ``B(p, 2r)`` cover the cube, so
+    ``|P| >= (2 sqrt(q))^k / (omega_k (2 r)^k) = (sqrt(q) L / (theta eps))^k / omega_k``.
+    Since ``k^(k/2) omega_k <= (2 pi e)^(k/2)`` for every k, this is at least
+    ``(L sqrt(k q) / (C eps))^k`` with the constant ``C = theta sqrt(2 pi e)``
+    (:data:`THEOREM_4_3_C`): the paper's "for a constant C" holds.
+
+    Examples
+    --------
+    >>> volume_packing_bound(8, 2, 1, sp.Rational(1, 5))   # 8^2 / pi
+    64/pi
+    """
+    k_ = _param(k, "k", integer=True)
+    return _packing_ratio(d, k, L, eps, theta) ** k_ / unit_ball_volume(k_)
+
+
+def dense_width_lower_bound(d, k, L, eps, *, theta=THETA):
+    """Theorem 4.3: a dense model needs width ``max(grid N, volume bound)``.
+
+    Any model linear in ``w < N`` fixed features misses one of ``N``
+    ``2r``-separated bumps of height ``theta eps > eps``
+    (docs/theory.md, "Theorem 4.3"). The grid (:func:`grid_packing_size`) is
+    the larger for small k, the volume packing (:func:`volume_packing_bound`)
+    from about k = 13 on. ``q = floor(d / k)`` is used exactly, so the bound is
+    right when k does not divide d.
+
+    Examples
+    --------
+    >>> dense_width_lower_bound(8, 2, 1, sp.Rational(1, 5))
+    81
+    """
+    return sp.Max(
+        grid_packing_size(d, k, L, eps, theta=theta),
+        volume_packing_bound(d, k, L, eps, theta=theta),
+    )
+
+
+def constant_width_bound(d, k, L, eps, *, theta=THETA):
+    """The paper's form ``(L sqrt(k q) / (C eps))^k``: ``C = theta sqrt(2 pi e)``, q = floor(d/k).
+
+    A lower bound on :func:`volume_packing_bound` for every k, hence on the
+    dense width; equal to ``(L sqrt(d) / (C eps))^k`` when k divides d.
+
+    Examples
+    --------
+    >>> b = constant_width_bound(8, 2, 1, sp.Rational(1, 5))
+    >>> bool(b <= volume_packing_bound(8, 2, 1, sp.Rational(1, 5)))
+    True
     """
     d, k, L, eps = _params(d, k, L, eps)
-    C = _param(theta, "theta") * sp.sqrt(k)
-    return (sp.sqrt(d) * L / (C * eps)) ** k
+    C = _param(theta, "theta") * sp.sqrt(2 * sp.pi * sp.E)
+    return (sp.sqrt(k * sp.floor(d / k)) * L / (C * eps)) ** k
 
 
 def dense_sample_lower_bound(d, k, L, eps, *, theta=THETA):
-    """Theorem 4.3: samples ``k (sqrt(d) L/(C eps))^k log(2 sqrt(d) L/(C eps))``, C = theta sqrt(k).
+    """Theorem 4.3: samples ``k N^(1/k)...``: ``N log(2^k N)``, N the dense width bound.
+
+    The paper's ``k R^k log(2 R)`` with ``R^k = N`` (:func:`dense_width_lower_bound`):
+    the same packing bounds the width and, by a coupon-collector argument over
+    its bump supports, the samples (docs/theory.md, "Theorem 4.3").
 
     Examples
     --------
-    >>> dense_sample_lower_bound(4, 1, 1, sp.Rational(1, 4))   # ratio 2 / (5/16) = 32/5
-    32*log(64/5)/5
+    >>> dense_sample_lower_bound(8, 2, 1, sp.Rational(1, 5))   # N = 81
+    81*log(324)
     """
-    d, k, L, eps = _params(d, k, L, eps)
-    C = _param(theta, "theta") * sp.sqrt(k)
-    ratio = sp.sqrt(d) * L / (C * eps)
-    return k * ratio**k * sp.log(2 * ratio)
+    N = dense_width_lower_bound(d, k, L, eps, theta=theta)
+    return N * sp.log(2 ** _param(k, "k", integer=True) * N)
 
 
 def forward_cost_dense(d, k, L, eps, *, theta=THETA):
     """Eq. (1): a dense forward pass costs at least ``d`` times the width lower bound.
 
+    In the paper's constant form (:func:`constant_width_bound`), so that limits
+    in ``eps`` are symbolic.
+
     Examples
     --------
     >>> forward_cost_dense(8, 2, 1, sp.Rational(1, 5))
-    512
+    512*exp(-1)/pi
     """
     dd = _params(d, k, L, eps)[0]
-    return dd * dense_width_lower_bound(d, k, L, eps, theta=theta)
+    return dd * constant_width_bound(d, k, L, eps, theta=theta)
 
 
 def inference_gap(d, k, L, eps, *, theta=THETA, C=DIRECTIONS_PER_DIM):
@@ -335,7 +419,7 @@ def compare(a: sp.Expr, b: sp.Expr, symbol, at=0) -> Comparison:
     --------
     >>> c = compare(forward_cost_sparse(8, 2, 1, eps), forward_cost_dense(8, 2, 1, eps), eps)
     >>> c.limit, c.leading_b
-    (0, 512/(25*epsilon**2))
+    (0, 512*exp(-1)/(25*pi*epsilon**2))
     """
     symbol = SYMBOLS.get(symbol, symbol) if isinstance(symbol, str) else symbol
     a, b = sp.sympify(a), sp.sympify(b)

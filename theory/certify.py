@@ -1,24 +1,30 @@
-"""Certified uniform error of a fitted piecewise-constant Euclidean-LSH model (MATH.md §8).
+"""Certified uniform error of a fitted piecewise-constant Euclidean-LSH model.
 
 For a one-table Euclidean :class:`~dsn_model.lsh_regressor.LSHRegressor` on
-``Gamma = span(U) cap [-1, 1]^d`` and an L-Lipschitz target ``f``:
+``Gamma = span(U) cap [-1, 1]^d`` and an L-Lipschitz target ``f`` (docs/theory.md,
+"Certificates"):
 
 1. every cell of the partition of Gamma is enumerated by breadth-first search
    over facet neighbours (start: the cell of a point of Gamma; neighbours:
    ``key +- e_i`` across each non-redundant slab facet), with vertices from
    :func:`~theory.geometry.cell_vertices`; completeness is proved by the cell
    volumes summing to ``vol(Gamma)``;
-2. each cell gets a constant ``alpha_c``: the bucket mean where training data
-   fell, otherwise the label of the training point nearest the cell's vertex
-   centroid (the "F-fill" model: a forward pass never misses);
-3. per cell, ``UB_c = |f(x_c) - alpha_c| + L R_c`` with ``x_c`` the vertex
-   centroid and ``R_c`` the largest vertex distance from it (the exact
-   covering radius about ``x_c``: distance is convex); ``LB_c`` is the largest
-   error at the centroid and the vertices.
+2. the certificate describes the fitted estimator itself: its value on a cell
+   is read from :meth:`~dsn_model.lsh_regressor.LSHRegressor.predict` at the
+   cell's vertex centroid ``x_c`` (constant on the cell for a trained bucket
+   and for the ``"global"`` fallback). Under the ``"nearest"`` fallback an
+   untrained cell answers ``y_j`` of the training point nearest to ``x``;
+   every such ``j`` lies within ``dist(x_c, X) + 2 R_c`` of ``x_c``;
+3. per cell, ``UB_c = max_alpha |f(x_c) - alpha| + L R_c`` over the values
+   ``alpha`` the model can take on the cell, ``R_c`` the largest vertex
+   distance from ``x_c`` (the covering radius about ``x_c``: distance is
+   convex); ``LB_c`` is the largest error of the model at the centroid and
+   the vertices.
 
-``sup_Gamma |f - g| <= max_c UB_c`` (plus the 1e-9 margins). Cost: one LP and
-one qhull call per cell, about 2-3 ms; feasible for k = 1 always and for k = 2
-up to ~1e5 cells. Only k <= 2 is supported here.
+``sup_Gamma |f - g| <= max_c UB_c`` (plus 1e-9 margins). A certificate is
+consistent only if ``lower <= upper``; :attr:`Certificate.consistent` says so.
+Cost: one LP and one qhull call per cell, about 2-3 ms; feasible for k = 1
+always and for k = 2 up to ~1e5 cells.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import ConvexHull
 
+from dsn_model.lsh import EuclideanLSH
+
 from .geometry import cell_halfspaces, polytope_vertices
 
 __all__ = ["Certificate", "certify_uniform_error", "enumerate_cells"]
@@ -36,18 +44,16 @@ __all__ = ["Certificate", "certify_uniform_error", "enumerate_cells"]
 
 @dataclass(frozen=True)
 class Certificate:
-    """Certified bounds on ``sup_Gamma |f - g|`` for the filled model.
+    """Certified bounds on ``sup_Gamma |f - g|`` for a fitted model.
 
     Attributes
     ----------
     upper, lower : float
-        ``max_c UB_c`` (certified) and ``max_c LB_c`` (attained).
+        ``max_c UB_c`` (certified) and ``max_c LB_c`` (attained by the model).
     n_cells, n_seen : int
-        Cells of Gamma, and those that held training data.
+        Cells of Gamma, and those whose bucket held training data.
     volume_ratio : float
         ``sum vol(cells) / vol(Gamma)``: 1 up to rounding proves completeness.
-    values : dict
-        ``key tuple -> alpha_c`` for every cell (the filled model).
     """
 
     upper: float
@@ -55,12 +61,11 @@ class Certificate:
     n_cells: int
     n_seen: int
     volume_ratio: float
-    values: dict
 
-    def predict(self, model, X: np.ndarray) -> np.ndarray:
-        """The filled model's prediction: ``alpha`` of the cell of each row."""
-        keys = model.family_.keys(X)[:, 0, :]
-        return np.array([self.values[tuple(k)] for k in keys])
+    @property
+    def consistent(self) -> bool:
+        """``lower <= upper`` (with a 1e-9 margin) and complete (volumes sum to 1)."""
+        return self.lower <= self.upper + 1e-9 and abs(self.volume_ratio - 1) <= 1e-9
 
 
 def _volume(vertices: np.ndarray) -> float:
@@ -110,31 +115,23 @@ def enumerate_cells(
 
 
 def certify_uniform_error(
-    model,
-    U: np.ndarray,
-    f,
-    L: float,
-    X_train: np.ndarray,
-    y_train: np.ndarray,
-    *,
-    max_cells: int = 100_000,
+    model, U: np.ndarray, f, L: float, *, max_cells: int = 100_000
 ) -> Certificate:
-    """Certify the uniform error over Gamma of a one-table Euclidean LSH model.
+    """Certify the uniform error over Gamma of a fitted one-table Euclidean LSH model.
 
     Parameters
     ----------
     model : LSHRegressor
-        Fitted with ``family="euclidean"``, ``n_tables=1``, ``degree=0`` and
+        Fitted with ``family="euclidean"``, ``n_tables=1``, ``degree=0``,
         ``hash_dtype="float64"`` (its cells are then its halfspaces up to
-        float64 rounding at the boundaries).
+        float64 rounding at the boundaries) and ``fallback`` ``"global"`` or
+        ``"nearest"``.
     U : ndarray (d, k)
-        Orthonormal basis of the subspace, k in {1, 2}.
+        Orthonormal basis of the subspace, k <= 3.
     f : callable
         The target on batches of R^d points.
     L : float
         A Lipschitz constant of ``f`` on Gamma.
-    X_train, y_train : arrays
-        The training data (for the fill values of unseen cells).
     max_cells : int
         Refuse partitions larger than this.
 
@@ -143,9 +140,19 @@ def certify_uniform_error(
     ValueError
         For an unsupported model or k, or more than ``max_cells`` cells.
     """
+    from sklearn.neighbors import KDTree
+
     family = model.family_
-    if type(family).__name__ != "EuclideanLSH" or family.n_tables != 1 or model.degree != 0:
-        raise ValueError("`model` must be a one-table, degree-0 Euclidean LSHRegressor.")
+    if (
+        not isinstance(family, EuclideanLSH)
+        or family.n_tables != 1
+        or model.degree != 0
+        or model.fallback not in ("global", "nearest")
+    ):
+        raise ValueError(
+            "`model` must be a one-table, degree-0 Euclidean LSHRegressor with fallback "
+            "'global' or 'nearest'."
+        )
     if family.dtype != "float64":
         raise ValueError(
             "`model` hashes in float32, so its cells are its halfspaces only up to a rounding "
@@ -153,40 +160,37 @@ def certify_uniform_error(
         )
     U = np.asarray(U, dtype=float)
     k = U.shape[1]
-    if k not in (1, 2):
-        raise ValueError(f"certification supports k = 1 or 2. Got k = {k}.")
+    if not 1 <= k <= 3:
+        raise ValueError(f"certification supports k = 1, 2 or 3. Got k = {k}.")
     if not (L > 0):
         raise ValueError(f"`L` must be > 0. Got {L}.")
     A, b, w = family.directions, family.offsets, family.width
     gamma = polytope_vertices(np.vstack([U, -U]), np.ones(2 * len(U)))
     vol_gamma = _volume(gamma)
-    seen_keys = family.keys(X_train)[:, 0, :]
-    from sklearn.neighbors import KDTree
-
-    tree = KDTree(X_train @ U)
-    values, total_volume = {}, 0.0
-    upper = lower = 0.0
-    n_seen = 0
-    for key, V in enumerate_cells(U, A, b, w, max_cells=max_cells):
-        total_volume += _volume(V)
-        centre = V.mean(axis=0)
-        radius = float(np.linalg.norm(V - centre, axis=1).max()) + 1e-9
-        mask = (seen_keys == np.array(key)).all(axis=1)
-        if mask.any():
-            alpha = float(y_train[mask].mean())
-            n_seen += 1
-        else:
-            alpha = float(y_train[tree.query(centre[None], k=1, return_distance=False)[0, 0]])
-        values[key] = alpha
-        points = np.vstack([centre, V]) @ U.T
-        errors = np.abs(f(points) - alpha)
-        upper = max(upper, float(errors[0]) + L * radius + 1e-12)
-        lower = max(lower, float(errors.max()))
+    nearest = model.fallback == "nearest"
+    if nearest:
+        tree = KDTree(model.X_seen_)
+    cells = list(enumerate_cells(U, A, b, w, max_cells=max_cells))
+    total_volume = sum(_volume(V) for _, V in cells)
+    centres = np.array([V.mean(axis=0) for _, V in cells]) @ U.T
+    radii = np.array([np.linalg.norm(V - V.mean(axis=0), axis=1).max() for _, V in cells]) + 1e-9
+    seen = model.in_trained_bucket(centres)[:, 0]
+    values = model.predict(centres)
+    upper = np.abs(f(centres) - values) + L * radii
+    if nearest and not seen.all():
+        rows = np.flatnonzero(~seen)
+        dist = tree.query(centres[rows], k=1)[0][:, 0]
+        candidates = tree.query_radius(centres[rows], dist + 2 * radii[rows])
+        f_c = f(centres[rows])
+        for r, row, cand in zip(range(len(rows)), rows, candidates, strict=True):
+            upper[row] = np.abs(f_c[r] - model.y_seen_[cand]).max() + L * radii[row]
+    points = np.vstack([V for _, V in cells]) @ U.T
+    lower = float(np.abs(f(points) - model.predict(points)).max())
+    lower = max(lower, float(np.abs(f(centres) - values).max()))
     return Certificate(
-        upper=upper,
+        upper=float(upper.max()) + 1e-12,
         lower=lower,
-        n_cells=len(values),
-        n_seen=n_seen,
+        n_cells=len(cells),
+        n_seen=int(seen.sum()),
         volume_ratio=total_volume / vol_gamma,
-        values=values,
     )

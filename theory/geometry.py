@@ -19,7 +19,16 @@ from scipy.optimize import linprog
 from scipy.spatial import HalfspaceIntersection
 from scipy.spatial.distance import pdist
 
-__all__ = ["cell_diameter", "cell_halfspaces", "cell_vertices", "lambda_inf", "polytope_vertices"]
+__all__ = [
+    "arrangement_cell_count",
+    "cell_diameter",
+    "cell_halfspaces",
+    "cell_vertices",
+    "hyperplane_levels",
+    "lambda_inf",
+    "polytope_vertices",
+    "support",
+]
 
 
 def polytope_vertices(A: np.ndarray, b: np.ndarray) -> np.ndarray | None:
@@ -81,3 +90,74 @@ def cell_vertices(U, directions, offsets, width, key):
 def cell_diameter(vertices: np.ndarray) -> float:
     """Largest pairwise vertex distance (a polytope's diameter)."""
     return float(pdist(vertices).max()) if len(vertices) > 1 else 0.0
+
+
+def support(U: np.ndarray, g: np.ndarray) -> float:
+    """``h_Gamma(g) = max g . y`` over ``Gamma_y = {y : |U y|_inf <= 1}`` (a linear program)."""
+    A = np.vstack([U, -U])
+    res = linprog(-g, A_ub=A, b_ub=np.ones(len(A)), bounds=[(None, None)] * len(g), method="highs")
+    return float(-res.fun)
+
+
+def hyperplane_levels(U, G, offsets, width) -> list[np.ndarray]:
+    """Per direction ``i``, the levels ``c = n w - b_i`` of the hyperplanes ``g_i . y = c``
+
+    that meet the interior of Gamma.
+    """
+    levels = []
+    for g, b in zip(G, offsets, strict=True):
+        h = support(U, g)
+        n = np.arange(np.floor((-h + b) / width) - 1, np.ceil((h + b) / width) + 2)
+        c = n * width - b
+        levels.append(c[np.abs(c) < h])
+    return levels
+
+
+def _meets_interior(U, GS, C):
+    """Which flats ``{y : GS y = c}`` (one per row of C) meet ``{y : |U y|_inf < 1}``."""
+    j, k = GS.shape
+    Y0 = np.linalg.lstsq(GS, C.T, rcond=None)[0].T  # (M, k) a point of each flat
+    P = Y0 @ U.T  # (M, d)
+    if j == k:
+        return (np.abs(P) < 1).all(axis=1)
+    if k - j != 1:
+        raise ValueError("flats of codimension other than k or 1 are not supported (k <= 3).")
+    v = np.linalg.svd(GS)[2][-1]  # the flat's direction
+    q = U @ v
+    moving = np.abs(q) > 1e-300
+    still_ok = (np.abs(P[:, ~moving]) < 1).all(axis=1)
+    a, b = (-1 - P[:, moving]) / q[moving], (1 - P[:, moving]) / q[moving]
+    lo, hi = np.minimum(a, b).max(axis=1), np.maximum(a, b).min(axis=1)
+    return still_ok & (lo < hi)
+
+
+def arrangement_cell_count(U, directions, offsets, width) -> tuple[int, int]:
+    """Cells of Gamma cut by Euclidean LSH, by the arrangement formula; and H.
+
+    ``N = 1 + sum_{j=1..k} F_j``, ``F_j`` the j-fold intersections of
+    hyperplanes of distinct directions that meet the interior of Gamma
+    (docs/theory.md, "Lemma 4.2"); ``H = F_1`` is the number of hyperplanes.
+    Vectorised per set of directions; k <= 3.
+
+    Returns
+    -------
+    (N, H) : tuple of int
+    """
+    from itertools import combinations
+
+    U = np.asarray(U, dtype=float)
+    k = U.shape[1]
+    if k > 3:
+        raise ValueError(f"the arrangement count supports k <= 3. Got k = {k}.")
+    G = np.asarray(directions, dtype=float) @ U
+    levels = hyperplane_levels(U, G, np.asarray(offsets, dtype=float), width)
+    H = sum(len(c) for c in levels)
+    total = 1 + H
+    for j in range(2, k + 1):
+        for S in combinations(range(len(G)), j):
+            if any(len(levels[i]) == 0 for i in S):
+                continue
+            grids = np.meshgrid(*[levels[i] for i in S], indexing="ij")
+            C = np.stack([g.ravel() for g in grids], axis=1)
+            total += int(_meets_interior(U, G[list(S)], C).sum())
+    return total, H

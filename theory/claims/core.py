@@ -1,0 +1,249 @@
+"""Claims, findings and their evidence; the registry that ``dsn check`` walks.
+
+A :class:`Claim` is a statement of the paper: its section, the paper's words
+(``quote``, verbatim where the check may refute it), what the checker tests
+and how. ``check()`` returns :class:`Evidence` with one of four verdicts
+(docs/theory.md, "Verdicts"):
+
+``holds``
+    the check passed;
+``fails``
+    it did not: a bug or a deliberately broken input. ``dsn check`` exits
+    non-zero;
+``refuted``
+    only for a sentence the paper writes (quoted verbatim in ``quote``),
+    with a counter-example. A claim registered as ``expect="refuted"`` whose
+    counter-example does not materialise *fails*: the reading or the checker
+    is wrong;
+``not reproduced``
+    a measurement of Section 5 that our reproduction, under its stated
+    protocol, does not show. Not a refutation and not a checker failure.
+
+A :class:`Finding` is a demonstration that is not a claim of the paper
+(hyperplanes through the origin, no unseen-bucket fallback): it is printed
+apart, with no verdict on the paper.
+
+Each check takes keyword parameters, so it can be pointed at a broken input
+(a wrong Lipschitz constant, a too-wide width, a router with s + 1 active
+units) and must then fail; the tests do exactly that for every claim.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "CLAIMS",
+    "FINDINGS",
+    "METHODS",
+    "VERDICTS",
+    "Claim",
+    "Evidence",
+    "Finding",
+    "check_claims",
+    "check_findings",
+    "register",
+]
+
+#: The verdicts a claim can get.
+VERDICTS = ("holds", "fails", "refuted", "not reproduced")
+#: How a check decides: bit-exact or rational; float tolerances stated in ulps;
+#: a sound bound; a test with stated level and power; a sympy derivation.
+METHODS = ("exact", "numeric", "certified", "statistical", "symbolic")
+
+
+def _plain(value):
+    """Numbers as JSON numbers (numpy scalars and arrays converted)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+@dataclass
+class Evidence:
+    """What a check measured, against which bound, how, and the verdict.
+
+    Attributes
+    ----------
+    verdict : str
+        One of :data:`VERDICTS`.
+    method : str
+        One of :data:`METHODS`.
+    summary : str
+        Measured versus bound, in one line.
+    measured, bound : dict
+        The numbers behind the summary (JSON numbers).
+    parameters : dict
+        The parameters the check ran with.
+    checked : str
+        What exactly was checked (filled from the claim).
+    claim, section, statement, quote : str
+        Filled from the claim by :meth:`Claim.check`.
+    seconds : float
+    """
+
+    verdict: str
+    method: str
+    summary: str
+    measured: dict = field(default_factory=dict)
+    bound: dict = field(default_factory=dict)
+    parameters: dict = field(default_factory=dict)
+    claim: str = ""
+    section: str = ""
+    statement: str = ""
+    quote: str = ""
+    checked: str = ""
+    seconds: float = 0.0
+
+    def __post_init__(self):
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"`verdict` must be one of {VERDICTS}. Got {self.verdict!r}.")
+        if self.method not in METHODS:
+            raise ValueError(f"`method` must be one of {METHODS}. Got {self.method!r}.")
+
+    def as_dict(self) -> dict:
+        """The evidence as plain JSON types (numbers stay numbers)."""
+        return _plain(asdict(self))
+
+
+@dataclass
+class Claim:
+    """A statement of the paper with a check.
+
+    Parameters
+    ----------
+    name : str
+        Dotted, by section: ``"lemma_4_2.diameter"``.
+    section : str
+        The paper's section, ``"4"``, ``"3.2"``, ``"5.1"``.
+    statement : str
+        The claim in short, our words.
+    checked : str
+        What the check tests (and its reconstruction, if any).
+    run : callable
+        Keyword parameters -> :class:`Evidence`.
+    quote : str, optional
+        The paper's sentence, verbatim; required with ``expect="refuted"``.
+    expect : {"holds", "refuted"}
+        What a correct checker finds on the default parameters.
+    quick, full : dict
+        Parameters of the quick and the full run.
+    expression : sympy expression, optional
+        The bound, from :mod:`theory.bounds`.
+    """
+
+    name: str
+    section: str
+    statement: str
+    checked: str
+    run: Callable[..., Evidence]
+    quote: str = ""
+    expect: str = "holds"
+    quick: dict = field(default_factory=dict)
+    full: dict = field(default_factory=dict)
+    expression: object = None
+
+    def __post_init__(self):
+        if self.expect not in ("holds", "refuted"):
+            raise ValueError(f"`expect` must be 'holds' or 'refuted'. Got {self.expect!r}.")
+        if self.expect == "refuted" and not self.quote:
+            raise ValueError(f"{self.name}: only a quoted sentence of the paper can be refuted.")
+
+    def check(self, *, full: bool = False, **params) -> Evidence:
+        """Run the check (quick sizes unless ``full``); ``params`` override them."""
+        start = time.perf_counter()
+        merged = {**(self.full if full else self.quick), **params}
+        evidence = self.run(**merged)
+        if self.expect == "refuted" and evidence.verdict == "holds":
+            evidence.verdict = "fails"  # the counter-example did not materialise
+            evidence.summary += " -- expected a counter-example to the quoted sentence"
+        elif self.expect == "holds" and evidence.verdict == "refuted":
+            raise AssertionError(f"{self.name} is not a quoted sentence; it cannot be refuted")
+        evidence.claim, evidence.section = self.name, self.section
+        evidence.statement, evidence.quote, evidence.checked = (
+            self.statement,
+            self.quote,
+            self.checked,
+        )
+        evidence.parameters = {**merged, **evidence.parameters}
+        evidence.seconds = round(time.perf_counter() - start, 2)
+        return evidence
+
+
+@dataclass
+class Finding:
+    """A demonstration that is not a claim of the paper: no verdict on the paper.
+
+    ``run`` returns :class:`Evidence` whose verdict says whether the
+    demonstration behaved as documented (``holds``) or not (``fails``).
+    """
+
+    name: str
+    section: str
+    statement: str
+    checked: str
+    run: Callable[..., Evidence]
+    quick: dict = field(default_factory=dict)
+    full: dict = field(default_factory=dict)
+
+    check = Claim.check
+    expect = "holds"
+    quote = ""
+
+
+#: Every registered claim by name, in registration order.
+CLAIMS: dict[str, Claim] = {}
+#: Every registered finding by name.
+FINDINGS: dict[str, Finding] = {}
+
+
+def register(item: Claim | Finding) -> Claim | Finding:
+    """Add a claim or a finding to its registry (names are unique)."""
+    registry = FINDINGS if isinstance(item, Finding) else CLAIMS
+    if item.name in CLAIMS or item.name in FINDINGS:
+        raise ValueError(f"{item.name!r} is registered already.")
+    registry[item.name] = item
+    return item
+
+
+def _run(registry, names, full, progress, desc, **params):
+    names = list(registry) if not names else list(names)
+    unknown = [n for n in names if n not in registry]
+    if unknown:
+        raise ValueError(f"Unknown {desc}(s) {unknown}; known: {sorted(registry)}.")
+    from tqdm.auto import tqdm
+
+    out = []
+    for name in tqdm(names, disable=not progress, desc=desc):
+        item = registry[name]
+        accepted = inspect.signature(item.run).parameters
+        extra = {k: v for k, v in params.items() if v is not None and k in accepted}
+        out.append(item.check(full=full, **extra))
+    return out
+
+
+def check_claims(
+    names=None, *, full: bool = False, progress: bool = False, records: str | None = None
+) -> list[Evidence]:
+    """Check the named claims (all by default) and return their Evidence in order.
+
+    ``records``: a folder of ``dsn reproduce`` records that the Section 5
+    claims read instead of running their own configuration.
+    """
+    return _run(CLAIMS, names, full, progress, "claim", records=records)
+
+
+def check_findings(names=None, *, full: bool = False, progress: bool = False) -> list[Evidence]:
+    """Run the named findings (all by default)."""
+    return _run(FINDINGS, names, full, progress, "finding")
