@@ -74,7 +74,7 @@ def _bounds(args: argparse.Namespace) -> int:
         )
     print(
         f"bounds at d={args.d}, k={args.k}, L={args.L}, eps={args.eps} "
-        "(hidden constants: MATH.md defaults)"
+        "(hidden constants: defaults of docs/theory.md)"
     )
     width = max(len(r["bound"]) for r in rows)
     for r in rows:

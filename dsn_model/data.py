@@ -3,7 +3,7 @@
 * :func:`uniform_cube` -- uniform on ``[-1, 1]^d`` (the paper's experiments);
 * :func:`random_subspace` and :func:`uniform_on_section` -- exactly uniform on
   ``Gamma = V cap [-1, 1]^d`` for a k-dimensional subspace V (Theorem 4.1's
-  setting; MATH.md §0.1): rejection from the tight bounding box of
+  setting; docs/theory.md): rejection from the tight bounding box of
   ``Gamma_y = {y : ||U y||_inf <= 1}`` (2k linear programs), so the accepted
   points are uniform on the polytope, not on a ball;
 * :func:`curved_manifold` -- a k-dimensional paraboloid of curvature at most

@@ -1,6 +1,6 @@
 """The Data-Dependent Sparse Model DSM(d, s, t) and its compositions.
 
-PAPER.md §2 / MATH.md §1. A DSM is ``g(x) = A (mask(x) o phi(x))`` with a fixed
+Section 2 of the paper (docs/theory.md). A DSM is ``g(x) = A (mask(x) o phi(x))`` with a fixed
 top layer ``A in R^t``, a feature map ``phi: R^d -> R^t`` from a declared family
 (:mod:`dsn_model.features`) and an ``s``-sparse ``mask(x)`` given by a router
 (:mod:`dsn_model.routers`). A router may also weight its active units (the
@@ -118,7 +118,7 @@ class SparseLayer:
 class SparseNetwork:
     """A stack of sparse layers with a fixed top layer ``A``.
 
-    ``g(x) = A (mask_L o phi_L( ... (mask_1(x) o phi_1(x)) ... ))`` (MATH.md §1.2).
+    ``g(x) = A (mask_L o phi_L( ... (mask_1(x) o phi_1(x)) ... ))`` (docs/theory.md).
     Layer ``l``'s features and router read the sparse hidden vector of layer
     ``l - 1`` (a dense array with zeros off the active units).
 
@@ -274,7 +274,7 @@ class DSM(SparseNetwork):
 
     Notes
     -----
-    Containments (MATH.md §1.3): ``DSM(d,s,t)`` is in ``DSM(d,s',t')`` for
+    Containments (docs/theory.md): ``DSM(d,s,t)`` is in ``DSM(d,s',t')`` for
     ``s <= s'``, ``t <= t'``, and a dense width-t layer is ``DSM(d,t,t)``.
 
     Examples

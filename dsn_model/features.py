@@ -2,7 +2,7 @@
 
 The paper's DSM (Section 2.1) is ``g(x) = A (mask(x) o phi(x))``. Which
 functions ``phi`` may be is a modelling choice (with arbitrary ``phi`` the class
-contains every function, MATH.md E15), so ``phi`` is always one of a declared
+contains every function, docs/theory.md), so ``phi`` is always one of a declared
 family:
 
 * :class:`IdentityFeatures` -- ``phi(x) = x`` (``t = d``);
@@ -36,7 +36,7 @@ __all__ = [
     "RandomFeatures",
 ]
 
-#: Elementwise activations by name. ``sign`` maps 0 to +1 (MATH.md §0.1).
+#: Elementwise activations by name. ``sign`` maps 0 to +1 (docs/theory.md).
 ACTIVATIONS = {
     "identity": lambda z: z,
     "relu": lambda z: np.maximum(z, 0.0),
@@ -134,7 +134,7 @@ class IdentityFeatures(FeatureMap):
 class ConstantFeatures(FeatureMap):
     """``phi(x) = 1`` for every unit: the value of an active unit is its weight.
 
-    Used for bucket models (the LSH model with Delta = 0, MATH.md §2.5) and for
+    Used for bucket models (the LSH model with Delta = 0, docs/theory.md) and for
     k-NN regression as a DSM (Section 3).
 
     Examples

@@ -7,8 +7,8 @@ are equal. Bounded families also pack a key into one integer below
 ``universe`` (the number of buckets per table).
 
 * :class:`HyperplaneLSH` -- sign patterns of ``m`` hyperplanes (Charikar 2002,
-  PAPER.md §4), ``2^m`` buckets per table, ``m <= 64``, packed bit ``j`` = hash
-  ``j`` (MATH.md §2.5's ``idx(z)``).
+  docs/theory.md), ``2^m`` buckets per table, ``m <= 64``, packed bit ``j`` = hash
+  ``j`` (the bucket index ``idx(z)`` of docs/theory.md).
 * :class:`EuclideanLSH` -- ``floor((<a, x> + b) / width)`` (Datar et al. 2004);
   keys are the integer vectors themselves, so two different cells never
   share a bucket (no fingerprinting here; see :mod:`dsn_model.buckets`).
@@ -156,7 +156,7 @@ class HyperplaneLSH(LSHFamily):
     Which one approximates: with ``offset=0`` (Charikar) every hyperplane
     passes through the origin, so every bucket is a cone containing 0 and no
     number of hyperplanes makes buckets small -- a constant per bucket then
-    errs by at least ``sup f - f(0)`` over half a bucket (MATH.md §3.2, E14).
+    errs by at least ``sup f - f(0)`` over half a bucket (docs/theory.md, "Sections 2 and 3").
     Offsets move the hyperplanes off the origin so that cells shrink as ``m``
     grows; choose ``offset`` on the scale of ``||x||`` of the data (the
     default 1 suits ``[-1, 1]^d`` at small d).
@@ -280,7 +280,7 @@ class EuclideanLSH(LSHFamily):
 
     ``a_i ~ N(0, I_d)``, ``b_i ~ U[0, width)``. A key is the vector of the
     ``n_hashes`` integers of a table; each cell is an intersection of slabs
-    ``n_i width <= <a_i, x> + b_i < (n_i + 1) width`` (PAPER.md §4, MATH.md §3.2).
+    ``n_i width <= <a_i, x> + b_i < (n_i + 1) width`` (docs/theory.md).
     Keys are exact integer vectors: distinct cells never share a bucket.
 
     Parameters
@@ -289,7 +289,7 @@ class EuclideanLSH(LSHFamily):
     n_hashes : int
         ``D``, directions per table (Lemma 4.2 uses ``C k``).
     width : float
-        The slab width (the paper's epsilon inside ``h_i``; ``w`` in MATH.md).
+        The slab width (the paper's epsilon inside ``h_i``; ``w`` in docs/theory.md).
     n_tables : int, default=1
     random_state : None, int or Generator
     dtype : {"float64", "float32"}, default="float64"

@@ -1,4 +1,4 @@
-"""The LSH model LSH(d, s, m, Delta) as a scikit-learn regressor (PAPER.md §4).
+"""The LSH model LSH(d, s, m, Delta) as a scikit-learn regressor (docs/theory.md).
 
 ``s`` independent hash tables; each bucket ``z`` of table ``i`` holds a
 polynomial ``g^i_z`` of degree ``Delta`` fitted to the training points that fall
@@ -20,7 +20,7 @@ Units. Every prediction reads one *unit* per table; the units are
 
 A unit holds coefficients ``(c_0, c_1..c_d)`` and contributes
 ``alpha_i (c_0 + c . x)``. This is also exactly how :meth:`LSHRegressor.to_dsm`
-writes the model as a DSM: constant features (``degree=0``, MATH.md §2.5) or
+writes the model as a DSM: constant features (``degree=0``, docs/theory.md) or
 per-unit affine features (``degree=1``, representation (b)).
 """
 
@@ -86,7 +86,7 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
         mean; the first populated bucket among ``n_probes`` multi-probe
         neighbours (the training mean if none); or the label of the nearest
         training point -- the fallback under which Theorem 4.1's uniform error
-        holds (MATH.md §5.2). ``"nearest"`` stores the training points.
+        holds (docs/theory.md). ``"nearest"`` stores the training points.
     n_probes : int, default=8
         Neighbouring buckets tried by ``fallback="probe"``.
     hash_dtype : {"float32", "float64"}, default="float32"
@@ -398,7 +398,7 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
         return {"paper": 2 * s * per_unit, "routing": routing, "total": 2 * s * per_unit + routing}
 
     def to_dsm(self) -> DSM:
-        """The fitted model as the DSM(d, s, t) it is (PAPER.md §3.2).
+        """The fitted model as the DSM(d, s, t) it is (docs/theory.md).
 
         ``t = s 2^m`` (exact, reported by ``n_units``) for bounded families;
         the DSM materialises one unit per stored bucket and fallback unit.

@@ -1,4 +1,4 @@
-"""Routers: the data-dependent ``mask(x)`` of a sparse layer (PAPER.md §3).
+"""Routers: the data-dependent ``mask(x)`` of a sparse layer (docs/theory.md).
 
 Every router maps a batch ``X (n, d)`` (or, for :class:`TopKRouter`, the
 features ``phi(X)``) to a :class:`~dsn_model.routing.Routing` with at most
@@ -187,7 +187,7 @@ class KNNRouter(Router):
 
     With unit-norm centres ``b_i`` these are the ``k`` nearest neighbours of
     ``x`` for **every** x, since ``||x - b_i||^2 = ||x||^2 + 1 - 2 <x, b_i>``
-    (PAPER.md §3, MATH.md §2.2). Ties go to the lower index. Routing costs
+    (docs/theory.md). Ties go to the lower index. Routing costs
     ``2 d n`` FLOPs: sparsity without a compute saving.
 
     Parameters
@@ -236,7 +236,7 @@ class SwitchRouter(Router):
     gate logits are ``W x`` with ``W (L, d)``. The ``top_k`` experts with the
     largest logits are active (Switch: ``top_k = 1``), so ``s = top_k *
     expert_size`` and the mask is non-zero exactly on the chosen blocks
-    (PAPER.md §3, MATH.md §2.3). The gate costs ``2 d L`` FLOPs per input:
+    (docs/theory.md). The gate costs ``2 d L`` FLOPs per input:
     routing cost grows linearly in the number of experts.
 
     Parameters
@@ -362,7 +362,7 @@ class BlockRouter(Router):
     The ``t`` units form ``n_blocks = s`` consecutive blocks of ``t / s``. A
     controller scores every unit, ``(x @ down.T) @ up.T`` (low rank ``r``) or
     ``x @ down.T`` (full), and each block keeps its best-scoring unit (ties to
-    the lower index). The mask is block one-hot (MATH.md §2.4).
+    the lower index). The mask is block one-hot (docs/theory.md).
 
     Parameters
     ----------
@@ -478,7 +478,7 @@ class UniformHashRouter(Router):
 
 
 class LSHRouter(Router):
-    """The LSH model's routing: one active unit per hash table (PAPER.md §3.2).
+    """The LSH model's routing: one active unit per hash table (docs/theory.md).
 
     With ``s`` tables of ``2^m`` buckets the LSH model is DSM(d, s, s 2^m): the
     ``s`` active units are the buckets ``x`` falls into, one per table.

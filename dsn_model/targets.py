@@ -2,15 +2,15 @@
 
 Every target is callable on a batch ``X (N, n)``, carries ``.expr`` (a sympy
 expression in ``.symbols``) and ``.lipschitz_bound()``, an upper bound on its
-l2 Lipschitz constant over ``[-1, 1]^n`` in closed form (MATH.md §7):
+l2 Lipschitz constant over ``[-1, 1]^n`` in closed form (docs/theory.md):
 
 * :class:`RandomPolynomial` -- the paper's random polynomial (Section 5):
   all ``binom(n + P, P)`` monomials of degree ``<= P``, Gaussian coefficients
   rescaled to ``sum |c| = 1 - 1e-9`` (the paper asks for ``< 1``; it does not
-  say how it draws them, this is our choice); bound ``B1`` of MATH.md §7.1;
+  say how it draws them, this is our choice); bound ``B1`` of docs/theory.md;
 * :class:`RandomHypercube` -- ``sum_y v_y prod_i (1 + y_i x_i)/2`` with random
   signs ``v_y``; the exact Lipschitz constant ``sqrt(max_y #disagreeing
-  neighbours)`` (MATH.md §7.2);
+  neighbours)`` (docs/theory.md);
 * :class:`LinearTarget`, :class:`DistanceTarget` (``L ||x - c||``, gradient
   norm L everywhere: the hard case of Theorem 4.1) and
   :class:`ReLUNetworkTarget` (a random ReLU network rescaled to Lipschitz
@@ -129,7 +129,7 @@ class RandomPolynomial(Target):
         )
 
     def lipschitz_bound(self) -> float:
-        """``B1 = ||(sum_a |c_a| a_i)_i||_2`` (MATH.md §7.1), rounded up by 1e-12."""
+        """``B1 = ||(sum_a |c_a| a_i)_i||_2`` (docs/theory.md), rounded up by 1e-12."""
         per_axis = np.abs(self.coefficients) @ self.exponents
         return float(np.linalg.norm(per_axis)) * (1 + 1e-12)
 
@@ -181,7 +181,7 @@ class RandomHypercube(Target):
         return sp.Add(*terms)
 
     def lipschitz_bound(self) -> float:
-        """Exact: ``sqrt(max_y #{i : v_y != v_{y xor e_i}})`` (MATH.md §7.2)."""
+        """Exact: ``sqrt(max_y #{i : v_y != v_{y xor e_i}})`` (docs/theory.md)."""
         corners = np.arange(2**self.input_dim)
         flips = sum(self.values != self.values[corners ^ (1 << i)] for i in range(self.input_dim))
         return float(np.sqrt(flips.max()))
@@ -217,7 +217,7 @@ class LinearTarget(Target):
 
 
 class DistanceTarget(Target):
-    """``f(x) = L ||x - c||_2``: gradient norm exactly L away from c (the 'cone' of MATH.md §5.5).
+    """``f(x) = L ||x - c||_2``: gradient norm exactly L away from c (the 'cone' of docs/theory.md).
 
     Examples
     --------

@@ -14,7 +14,7 @@ def main() -> None:
     print("  table size       ", bounds.table_size(d, k, L, eps))
     print("  samples          ", bounds.sample_complexity(d, k, L, eps))
     print("  forward pass     ", bounds.forward_cost_sparse(d, k, L, eps))
-    print("Theorem 4.3 (dense model, random bottom layer), C = theta sqrt(k):")
+    print("Theorem 4.3 (dense model, random bottom layer), C = theta sqrt(2 pi e):")
     print("  width            ", bounds.dense_width_lower_bound(d, k, L, eps))
     print("  samples          ", bounds.dense_sample_lower_bound(d, k, L, eps))
 

@@ -158,3 +158,19 @@ def test_theorem_4_3_features_of_full_width_cannot_be_certified_to_miss():
     Z, _ = grid_centres(8, 2, 1.0, 0.2, 1.25)
     phi = RandomFeatures.random(8, len(Z) + 20, random_state=0)
     assert CLAIMS["theorem_4_3"].check(features=phi).verdict == "fails"
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"declared_L": 0.5},  # the target is twice as steep as declared
+        {"width_power": 0.5},  # cells wider than the certified width
+        {"perturb": 0.1},  # stored values moved
+    ],
+)
+def test_the_certificate_fails_on_each_kind_of_broken_learner(broken):
+    evidence = CLAIMS["theorem_4_1.certified"].check(**broken)
+    assert evidence.verdict == "fails", evidence
+    assert evidence.measured["lower"] <= evidence.measured["upper"] + 1e-9 or (
+        "INCONSISTENT" in evidence.summary
+    )

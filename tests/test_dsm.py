@@ -75,7 +75,7 @@ def test_two_layer_composition_equals_hand_computation():
 
 
 def test_knn_dsm_is_the_knn_average():
-    """k-NN regression is DSM(d, k, n): A = f(b)/k, phi = 1 (PAPER.md §3)."""
+    """k-NN regression is DSM(d, k, n): A = f(b)/k, phi = 1 (docs/theory.md)."""
     rng = np.random.default_rng(1)
     B = rng.standard_normal((50, 4))
     B /= np.linalg.norm(B, axis=1, keepdims=True)

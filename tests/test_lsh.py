@@ -43,7 +43,7 @@ def test_float32_hyperplane_keys_equal_the_exact_signs_outside_the_rounding_band
 
 @given(st.integers(1, 5), st.integers(1, 6), st.floats(0.05, 2.0), seeds)
 def test_euclidean_key_is_the_thermometer_decoding(d, D, width, seed):
-    """MATH.md §3.2: floor(u) == lo + sum_j [u >= j], u computed once."""
+    """docs/theory.md: floor(u) == lo + sum_j [u >= j], u computed once."""
     lsh = EuclideanLSH(d, D, width, random_state=seed)
     X = np.random.default_rng(seed).normal(size=(40, d))
     U = lsh.scaled(X)

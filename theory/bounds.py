@@ -1,8 +1,8 @@
-"""The paper's bounds as exact sympy expressions (PAPER.md §5, MATH.md §4-§6).
+"""The paper's bounds as exact sympy expressions (docs/theory.md).
 
 Every function takes ``d, k, L, eps`` -- numbers or sympy symbols -- and
 returns a ``sympy.Expr``. The big-O constants the paper hides are explicit
-keyword arguments whose defaults are MATH.md's calibrated values, so that the
+keyword arguments whose defaults are calibrated values (docs/theory.md), so that the
 expressions can be evaluated, inverted and compared:
 
 * Theorem 4.1 (upper bound, LSH learner): :func:`table_size`,
@@ -10,7 +10,7 @@ expressions can be evaluated, inverted and compared:
 * Lemma 4.2 (Euclidean LSH on a k-dim section of the cube):
   :func:`cell_diameter_bound`, :func:`cell_count_bound`,
   :func:`nonempty_bucket_bound`, and the literal reading
-  :func:`naive_bucket_count`, which is false in general (MATH.md E6);
+  :func:`naive_bucket_count`, which is false in general (docs/theory.md);
 * Theorem 4.3 (lower bound, dense width): :func:`dense_width_lower_bound`
   (the larger of :func:`grid_packing_size` and :func:`volume_packing_bound`),
   :func:`dense_sample_lower_bound`, and the paper's constant form
@@ -18,7 +18,7 @@ expressions can be evaluated, inverted and compared:
 * Equation (1): :func:`forward_cost_dense`, :func:`inference_gap`.
 
 Helpers: :func:`evaluate`, :func:`solve_for`, :func:`compare`, :func:`latex`,
-:func:`numeric` (the one ``lambdify``). Reading E4 of MATH.md is used
+:func:`numeric` (the one ``lambdify``). The reading of docs/theory.md (errata) is used
 throughout: ``L sqrt(d)^k / eps^k`` means ``(L sqrt(d) / eps)^k``.
 
 The module is pure sympy: exact rationals (``Rational(5, 4)``), never floats.
@@ -65,7 +65,7 @@ SYMBOLS = {"d": d, "k": k, "L": L, "eps": eps}
 THETA = sp.Rational(5, 4)
 #: Theorem 4.3's constant: C = theta sqrt(2 pi e) (about 5.17), the same for every k.
 THEOREM_4_3_C = THETA * sp.sqrt(2 * sp.pi * sp.E)
-#: Directions per subspace dimension of the learner, D = C k (MATH.md §5.2).
+#: Directions per subspace dimension of the learner, D = C k (docs/theory.md).
 DIRECTIONS_PER_DIM = 4
 
 
@@ -97,8 +97,8 @@ def table_size(d, k, L, eps, *, c=1):
 
     Assumptions: ``f: [-1,1]^d -> R`` is L-Lipschitz, inputs uniform on an
     unknown k-dimensional subspace of the cube; success probability >= 0.8.
-    ``c`` is the hidden constant (1 by default; MATH.md §5.5 measured the
-    stored buckets at 1.8-38 times this).
+    ``c`` is the hidden constant (1 by default); ``dsn check`` fits it
+    (claim ``theorem_4_1.table_size``).
 
     Examples
     --------
@@ -112,8 +112,8 @@ def table_size(d, k, L, eps, *, c=1):
 def sample_complexity(d, k, L, eps, *, c=1):
     """Theorem 4.1: samples ``c k (L sqrt(d)/eps)^k log(L sqrt(d)/eps)``.
 
-    ``c = 1`` is ``n_paper`` of MATH.md §5.3; the checker's practical choice
-    is ``c = 4`` (MATH.md §5.5: 240/240 trials passed).
+    ``c = 1`` is the paper's expression with constant 1; the checker's learner
+    uses ``c = 4`` (docs/theory.md, "Theorem 4.1").
 
     Examples
     --------
@@ -130,7 +130,7 @@ def forward_cost_sparse(d, k, L, eps, *, C=DIRECTIONS_PER_DIM):
 
     ``D = C k`` directions: ``2 D d`` for the projections, ``3 D`` for offsets,
     scaling and floors, and a look-up on a key of ``D log2(L sqrt(d)/eps)``
-    bits (MATH.md §5.2): ``O(d k log(L sqrt(d)/eps))``.
+    bits (docs/theory.md): ``O(d k log(L sqrt(d)/eps))``.
 
     Examples
     --------

@@ -77,7 +77,7 @@ def _volume(vertices: np.ndarray) -> float:
 def enumerate_cells(
     U: np.ndarray, A: np.ndarray, b: np.ndarray, w: float, *, max_cells: int = 100_000
 ):
-    """Yield ``(key, vertices)`` for every full-dimensional cell of Gamma (BFS, MATH.md §4.2).
+    """Yield ``(key, vertices)`` for every full-dimensional cell of Gamma (BFS, docs/theory.md).
 
     Starts from the cell of a point of Gamma and crosses every non-redundant
     slab facet (one shared by at least k vertices); the facet-adjacency graph

@@ -1,4 +1,4 @@
-"""Exact cell geometry of Euclidean LSH on a k-dim section of the cube (MATH.md §4.2).
+"""Exact cell geometry of Euclidean LSH on a k-dim section of the cube (docs/theory.md).
 
 In the coordinates ``y`` of the subspace (``x = U y``), a bucket of Euclidean
 LSH restricted to ``Gamma = V cap [-1,1]^d`` is the polytope

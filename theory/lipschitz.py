@@ -1,7 +1,7 @@
 """Certified Lipschitz constants: interval arithmetic, exact maxima, closed forms.
 
 For a C^1 function on a convex box the l2 Lipschitz constant is
-``sup ||grad f||_2`` (MATH.md §7). This module bounds it from both sides:
+``sup ||grad f||_2`` (docs/theory.md). This module bounds it from both sides:
 
 * :func:`lipschitz_bound` -- a **certified upper bound** by interval
   arithmetic on the sympy expression tree of every partial derivative,
@@ -14,7 +14,7 @@ For a C^1 function on a convex box the l2 Lipschitz constant is
   or two variables, from critical points (corners, edge roots, and interior
   points through a resultant).
 * closed forms for the paper's targets: :func:`hypercube_lipschitz` (exact,
-  MATH.md §7.2) and :func:`polynomial_lipschitz_chain` (``L <= B1 <= B2 <= B3
+  docs/theory.md) and :func:`polynomial_lipschitz_chain` (``L <= B1 <= B2 <= B3
   <= P sum|c|``, §7.1);
 * networks: :func:`dense_network_lipschitz` for ``A sigma(B x + c)`` and
   :func:`dsm_region_lipschitz` for one routing region of a DSM.
@@ -462,7 +462,7 @@ def exact_gradient_norm_max(expr: sp.Expr, variables, box) -> sp.Expr:
 
 
 def hypercube_lipschitz(values, n: int) -> sp.Expr:
-    """Exact Lipschitz constant of the random hypercube function (MATH.md §7.2).
+    """Exact Lipschitz constant of the random hypercube function (docs/theory.md).
 
     ``f(x) = sum_y v_y prod_i (1 + y_i x_i)/2`` with corner ``y`` indexed by the
     integer whose bit ``i`` is set when ``y_i = +1``. Then
@@ -484,7 +484,7 @@ def hypercube_lipschitz(values, n: int) -> sp.Expr:
 
 
 def polynomial_lipschitz_chain(expr: sp.Expr, variables) -> dict:
-    """Closed-form bounds ``L <= B1 <= B2 <= B3 <= P sum|c|`` on ``[-1, 1]^n`` (MATH.md §7.1).
+    """Closed-form bounds ``L <= B1 <= B2 <= B3 <= P sum|c|`` on ``[-1, 1]^n`` (docs/theory.md).
 
     With ``p = sum c_a x^a``: ``B1 = ||(sum_a |c_a| a_i)_i||_2``,
     ``B2 = sum_a |c_a| ||a||_2``, ``B3 = sum_a |c_a| |a|_1``, and

@@ -13,7 +13,13 @@ Examples
 ('holds', 'numeric')
 """
 
-from . import findings, lemma_4_2, section3, section5, theorem_4_1, theorem_4_3
+# registration order is the paper's order
+from . import section3  # isort: skip
+from . import lemma_4_2  # isort: skip
+from . import theorem_4_1  # isort: skip
+from . import theorem_4_3  # isort: skip
+from . import section5  # isort: skip
+from . import findings  # isort: skip
 from .core import (
     CLAIMS,
     FINDINGS,

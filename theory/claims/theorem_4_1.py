@@ -140,10 +140,21 @@ def _probability(
     )
 
 
-def _certified(d=8, k=1, eps=0.2, L=1.0, C=4, factor=4, seed=0, declared_L=None, perturb=0.0):
+def _certified(
+    d=8, k=1, eps=0.2, L=1.0, C=4, factor=4, seed=0, declared_L=None, perturb=0.0, width_power=1.0
+):
     rng = np.random.default_rng(seed)
     model, U, f, X = fit_learner(
-        d, k, eps, L, rng, C=C, factor=factor, declared_L=declared_L, exact_lambda=True
+        d,
+        k,
+        eps,
+        L,
+        rng,
+        C=C,
+        factor=factor,
+        declared_L=declared_L,
+        exact_lambda=True,
+        width_power=width_power,
     )
     if perturb:
         model.unit_values_ = model.unit_values_ + perturb
