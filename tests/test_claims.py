@@ -174,3 +174,27 @@ def test_the_certificate_fails_on_each_kind_of_broken_learner(broken):
     assert evidence.measured["lower"] <= evidence.measured["upper"] + 1e-9 or (
         "INCONSISTENT" in evidence.summary
     )
+
+
+def test_check_and_report_print_the_same_fig4_verdicts(tmp_path):
+    from dsn_model.report import FIG4_COMPARISONS, _fig4_section
+    from theory.claims.section5 import _fig4_records
+
+    records = list(_fig4_records(True, 3))  # the records the quick claims judge
+    report = _fig4_section(records, tmp_path)
+    names = {
+        ("DSM", "dense"): "experiments.dsm_beats_dense",
+        ("LSH", "dense"): "experiments.lsh_beats_dense",
+        ("dense", "random hash"): "experiments.hash_worse_than_dense",
+    }
+    assert set(names) == set(FIG4_COMPARISONS)
+    for pair, name in names.items():
+        evidence = CLAIMS[name].check()
+        sentence = evidence.summary.split("; fig4")[0]
+        assert sentence in report
+        assert (evidence.verdict == "holds") == (": reproduced" in sentence)
+    (tmp_path / "fig4.json").write_text(json.dumps(records))
+    from_folder = CLAIMS["experiments.dsm_beats_dense"].check(records=str(tmp_path))
+    assert from_folder.measured == CLAIMS["experiments.dsm_beats_dense"].check().measured
+    with pytest.raises(ValueError, match="records"):
+        CLAIMS["experiments.dsm_beats_dense"].check(records=str(tmp_path / "missing"))

@@ -183,7 +183,10 @@ def certify_uniform_error(
         candidates = tree.query_radius(centres[rows], dist + 2 * radii[rows])
         f_c = f(centres[rows])
         for r, row, cand in zip(range(len(rows)), rows, candidates, strict=True):
-            upper[row] = np.abs(f_c[r] - model.y_seen_[cand]).max() + L * radii[row]
+            # the answer y_j of some candidate j: |f(x) - y_j| <= |f(x_c) - y_j| + L R_c; and
+            # |f(x) - f(x_j)| <= L dist(x, X) <= L (dist(x_c, X) + R_c) for the nearest j
+            spread = min(np.abs(f_c[r] - model.y_seen_[cand]).max(), L * dist[r])
+            upper[row] = spread + L * radii[row]
     points = np.vstack([V for _, V in cells]) @ U.T
     lower = float(np.abs(f(points) - model.predict(points)).max())
     lower = max(lower, float(np.abs(f(centres) - values).max()))

@@ -60,21 +60,27 @@ def _ordering(better="DSM", worse="dense", quick=True, seeds=3, records=None, sw
     )
 
 
+def _hypercube_gradient(f, X):
+    """``grad f`` of a multilinear f: ``d_i f(x) = (f(x; x_i = 1) - f(x; x_i = -1)) / 2``."""
+    n = X.shape[1]
+    out = np.empty_like(X)
+    for i in range(n):  # 2n evaluations of f, each vectorised over the points
+        hi, lo = X.copy(), X.copy()
+        hi[:, i], lo[:, i] = 1.0, -1.0
+        out[:, i] = (f(hi) - f(lo)) / 2
+    return out
+
+
 def _hypercube(n=8, draws=20, seed=0, points=20_000, scale=1.0):
     """L = sqrt(max corner disagreements), exact; attained at a corner, never exceeded inside."""
     rng = np.random.default_rng(seed)
+    corners = np.array([[1.0 if c >> i & 1 else -1.0 for i in range(n)] for c in range(2**n)])
     worst_excess, attained = -np.inf, True
     for _ in range(draws):
         f = RandomHypercube(n, random_state=rng)
         L = float(hypercube_lipschitz(f.values.astype(int), n)) * scale
-        x = f.symbols
-        grad = sp.lambdify(x, [sp.diff(f.expr, v) for v in x], "numpy")
-        X = rng.uniform(-1, 1, (points, n))
-        norms = np.linalg.norm(np.array(grad(*X.T), dtype=float).reshape(n, -1), axis=0)
-        corners = np.array([[1 if c >> i & 1 else -1 for i in range(n)] for c in range(2**n)])
-        corner_norms = np.linalg.norm(
-            np.array(grad(*corners.T), dtype=float).reshape(n, -1), axis=0
-        )
+        norms = np.linalg.norm(_hypercube_gradient(f, rng.uniform(-1, 1, (points, n))), axis=1)
+        corner_norms = np.linalg.norm(_hypercube_gradient(f, corners), axis=1)
         attained &= abs(corner_norms.max() - L) <= 1e-12
         worst_excess = max(worst_excess, float(norms.max() - L))
     ok = attained and worst_excess <= 1e-12
@@ -82,7 +88,7 @@ def _hypercube(n=8, draws=20, seed=0, points=20_000, scale=1.0):
         "holds" if ok else "fails",
         "exact",
         f"{draws} draws (n = {n}): the formula equals max ||grad f|| over the corners: "
-        f"{attained}; sampled interior gradients exceed it by at most {worst_excess:.2e}",
+        f"{attained}; sampled interior gradient norms stay {-worst_excess:.3f} or more below it",
         measured={"attained_at_corner": bool(attained), "max_excess": worst_excess},
         bound={"max_excess": 1e-12},
     )
