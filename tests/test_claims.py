@@ -188,7 +188,7 @@ def test_check_and_report_print_the_same_fig4_verdicts(tmp_path):
         ("dense", "random hash"): "experiments.hash_worse_than_dense",
     }
     assert set(names) == set(FIG4_COMPARISONS)
-    for pair, name in names.items():
+    for name in names.values():
         evidence = CLAIMS[name].check()
         sentence = evidence.summary.split("; fig4")[0]
         assert sentence in report
