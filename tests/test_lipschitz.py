@@ -157,3 +157,54 @@ def test_exact_maximum_in_one_variable_matches_calculus():
     assert math.isclose(float(exact_gradient_norm_max(x**4 - x, [x], [(-1, 1)])), 5.0)
     with pytest.raises(ValueError, match="polynomial"):
         exact_gradient_norm_max(sp.sin(x), [x], [(0, 1)])
+
+
+def relu_gradient_norm_max(f, n_points=400_000, seed=0):
+    """An independent estimate: the largest ||grad|| of the network over random points."""
+    X = np.random.default_rng(seed).uniform(-1, 1, (n_points, f.input_dim))
+    active = X @ f.B.T + f.c > 0
+    return float(np.linalg.norm((active * f.a) @ f.B, axis=1).max())
+
+
+@pytest.mark.parametrize(("width", "within"), [(3, 0.01), (16, 0.05)])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_relu_networks_converge_to_their_lipschitz_constant(width, within, seed):
+    from dsn_model.targets import ReLUNetworkTarget
+
+    f = ReLUNetworkTarget(2, width=width, random_state=seed)
+    bound = lipschitz_bound(
+        f.expr, f.symbols, [(-1, 1), (-1, 1)], tol=1e-4, max_boxes=20_000, time_limit=30
+    )
+    sampled = relu_gradient_norm_max(f)
+    assert bound.lower - 1e-12 <= bound.upper
+    assert sampled <= bound.upper + 1e-12  # certified
+    assert bound.upper <= (1 + within) * sampled  # and tight: the kinks do not block it
+    assert bound.gap == bound.upper - bound.lower
+
+
+def test_the_search_stops_on_its_time_limit_with_sound_bounds():
+    xs = sp.symbols("x0:6")
+    expr = sp.expand((xs[0] * xs[1] - xs[2] + xs[3] * xs[4] * xs[5]) ** 6)
+    bound = lipschitz_bound(expr, xs, [(-1, 1)] * 6, tol=1e-12, time_limit=0.5, max_boxes=10**9)
+    assert bound.stopped == "time_limit" and not bound.converged
+    assert 0 < bound.lower <= bound.upper
+
+
+@pytest.mark.parametrize(
+    ("expr", "match"),
+    [
+        (sp.DiracDelta(x) + y, "DiracDelta"),
+        (sp.nan * x, "NaN"),
+        (sp.exp(1000 * x) * 10**300, "overflow"),
+    ],
+)
+def test_unsupported_or_overflowing_expressions_are_named(expr, match):
+    with pytest.raises(ValueError, match=match):
+        lipschitz_bound(expr, [x, y], [(-1, 1), (-1, 1)])
+
+
+def test_abs_sign_and_missing_variables():
+    b = lipschitz_bound(sp.Abs(x) + sp.Abs(y), [x, y], [(-1, 1), (-1, 1)], tol=1e-9)
+    assert b.upper == pytest.approx(math.sqrt(2), rel=1e-12) and b.converged
+    with pytest.raises(ValueError, match="y"):
+        lipschitz_bound(x * y, [x], [(0, 1)])

@@ -3,13 +3,14 @@
 For a C^1 function on a convex box the l2 Lipschitz constant is
 ``sup ||grad f||_2`` (docs/theory.md). This module bounds it from both sides:
 
-* :func:`lipschitz_bound` -- a **certified upper bound** by interval
-  arithmetic on the sympy expression tree of every partial derivative,
-  tightened by branch and bound over sub-boxes, and a **witnessed lower
-  bound** (a point where ``||grad f||`` is that large). Arithmetic is exact
-  (``fractions.Fraction``) while the expression and box are rational;
-  transcendental functions and irrational constants switch to floats rounded
-  outward, so the upper bound stays sound.
+* :func:`lipschitz_bound` -- a **certified upper bound** by rigorous interval
+  arithmetic (:mod:`theory.intervals`: exact rationals for polynomials, Arb
+  ball arithmetic otherwise) on every partial derivative, tightened by branch
+  and bound over sub-boxes, and a **witnessed lower bound** (a point where
+  ``||grad f||`` is that large). Kinks (``Max``, ``Abs``, ReLU) are bounded
+  jointly: on a box that a kink crosses, every side of every crossing kink is
+  tried for all partial derivatives at once -- the extreme points of the
+  Clarke generalised gradient -- so the bound converges on ReLU networks.
 * :func:`exact_gradient_norm_max` -- the exact maximum for polynomials in one
   or two variables, from critical points (corners, edge roots, and interior
   points through a resultant).
@@ -26,15 +27,21 @@ from __future__ import annotations
 
 import heapq
 import math
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import product
 
 import mpmath
 import sympy as sp
+from flint import arb
+
+from .intervals import Interval, UnboundedError, box_interval, evaluate_interval
 
 __all__ = [
+    "Interval",
     "LipschitzBound",
+    "UnboundedError",
     "dense_network_lipschitz",
     "dsm_region_lipschitz",
     "exact_gradient_norm_max",
@@ -46,113 +53,10 @@ __all__ = [
 ]
 
 
-class UnboundedError(ValueError):
-    """The expression (or its gradient) is unbounded or undefined on the box."""
-
-
-# --------------------------------------------------------------------- intervals
-def _down(x):
-    return x if isinstance(x, Fraction) else math.nextafter(float(x), -math.inf)
-
-
-def _up(x):
-    return x if isinstance(x, Fraction) else math.nextafter(float(x), math.inf)
-
-
-def _mix(a, b):
-    """Common type of two endpoints: Fraction if both exact, else float."""
-    if isinstance(a, Fraction) and isinstance(b, Fraction):
-        return a, b
-    return float(a), float(b)
-
-
-class Interval:
-    """A closed interval ``[lo, hi]`` with Fraction (exact) or float (outward) ends."""
-
-    __slots__ = ("hi", "lo")
-
-    def __init__(self, lo, hi):
-        if lo > hi:  # pragma: no cover - an internal invariant
-            raise AssertionError("empty interval")
-        self.lo, self.hi = lo, hi
-
-    def __add__(self, other):
-        lo1, lo2 = _mix(self.lo, other.lo)
-        hi1, hi2 = _mix(self.hi, other.hi)
-        return Interval(_down(lo1 + lo2), _up(hi1 + hi2))
-
-    def __mul__(self, other):
-        products = []
-        for a in (self.lo, self.hi):
-            for b in (other.lo, other.hi):
-                x, y = _mix(a, b)
-                products.append(x * y)
-        return Interval(_down(min(products)), _up(max(products)))
-
-    def power(self, n: int):
-        if n == 0:
-            return Interval(Fraction(1), Fraction(1))
-        if n < 0:
-            if self.lo <= 0 <= self.hi:
-                raise UnboundedError("division by an interval that contains 0")
-            inv = Interval(
-                _down(1 / self.hi if isinstance(self.hi, Fraction) else 1.0 / self.hi),
-                _up(1 / self.lo if isinstance(self.lo, Fraction) else 1.0 / self.lo),
-            )
-            return inv.power(-n)
-        a, b = self.lo**n, self.hi**n
-        if n % 2 == 1 or self.lo >= 0:
-            return Interval(_down(min(a, b)), _up(max(a, b)))
-        if self.hi <= 0:
-            return Interval(_down(b), _up(a))
-        return Interval(Fraction(0) if isinstance(a, Fraction) else 0.0, _up(max(a, b)))
-
-    def monotone(self, fn, increasing=True):
-        a, b = fn(float(self.lo)), fn(float(self.hi))
-        lo, hi = (a, b) if increasing else (b, a)
-        return Interval(_down(lo), _up(hi))
-
-    def magnitude(self):
-        """``max(|lo|, |hi|)``."""
-        return max(abs(self.lo), abs(self.hi))
-
-
-def _constant(value: sp.Expr) -> Interval:
-    if value.is_Rational:
-        q = Fraction(int(value.p), int(value.q))
-        return Interval(q, q)
-    if value.is_Float:
-        q = Fraction(float(value))
-        return Interval(q, q)
-    if value.is_real is False:
-        raise UnboundedError(f"non-real constant {value}")
-    x = float(sp.N(value, 30))
-    return Interval(_down(x), _up(x))
-
-
-def _trig(iv: Interval, fn, peaks_at):
-    lo, hi = float(iv.lo), float(iv.hi)
-    if hi - lo >= 2 * math.pi:
-        return Interval(-1.0, 1.0)
-    values = [fn(lo), fn(hi)]
-    k = math.ceil((lo - peaks_at) / (math.pi / 2))
-    while peaks_at + k * math.pi / 2 <= hi:
-        values.append(fn(peaks_at + k * math.pi / 2))
-        k += 1
-    return Interval(max(-1.0, _down(min(values))), min(1.0, _up(max(values))))
-
-
 def interval_of(expr: sp.Expr, box: dict) -> Interval:
     """An interval containing ``expr`` over ``box`` (``{symbol: (lo, hi)}``).
 
-    Supports sums, products, integer and rational powers, exp, log, sin,
-    cos, tanh, Abs, Max, Min, Heaviside and constants.
-
-    Raises
-    ------
-    ValueError
-        If the expression is unbounded or undefined somewhere on the box
-        (a pole, ``sqrt`` or ``log`` of a non-positive range).
+    See :func:`theory.intervals.evaluate_interval` for what is supported.
 
     Examples
     --------
@@ -161,93 +65,14 @@ def interval_of(expr: sp.Expr, box: dict) -> Interval:
     >>> iv.lo, iv.hi
     (Fraction(-1, 1), Fraction(2, 1))
     """
-    memo: dict = {}
-    boxed = {s: _as_interval(v) for s, v in box.items()}
-    return _eval(sp.sympify(expr), boxed, memo)
-
-
-def _as_interval(bounds) -> Interval:
-    lo, hi = bounds
-    return Interval(_to_exact(lo), _to_exact(hi))
-
-
-def _to_exact(value):
-    value = sp.sympify(value)
-    if value.is_Rational or value.is_Float:
-        return _constant(value).lo
-    raise ValueError(f"box bounds must be rational or float numbers. Got {value}.")
-
-
-def _eval(e, box, memo):
-    if e in memo:
-        return memo[e]
-    if e.is_Symbol:
-        if e not in box:
-            raise ValueError(f"the box does not bound the variable {e}.")
-        out = box[e]
-    elif e.is_number:
-        out = _constant(e)
-    elif e.is_Add:
-        args = [_eval(a, box, memo) for a in e.args]
-        out = args[0]
-        for a in args[1:]:
-            out = out + a
-    elif e.is_Mul:
-        args = [_eval(a, box, memo) for a in e.args]
-        out = args[0]
-        for a in args[1:]:
-            out = out * a
-    elif e.is_Pow:
-        base, expo = e.args
-        b = _eval(base, box, memo)
-        if expo.is_Integer:
-            out = b.power(int(expo))
-        elif expo.is_Rational and expo.q == 2:
-            if b.lo < 0 or (b.lo == 0 and expo < 0):
-                raise UnboundedError(f"{e} is undefined or unbounded on the box")
-            root = b.monotone(math.sqrt)
-            out = root.power(int(expo.p))
-        else:
-            if b.lo <= 0:
-                raise UnboundedError(f"{e} is undefined or unbounded on the box")
-            out = Interval(
-                _down(min(float(b.lo) ** float(expo), float(b.hi) ** float(expo))),
-                _up(max(float(b.lo) ** float(expo), float(b.hi) ** float(expo))),
-            )
-    elif isinstance(e, sp.exp):
-        out = _eval(e.args[0], box, memo).monotone(math.exp)
-    elif isinstance(e, sp.log):
-        a = _eval(e.args[0], box, memo)
-        if a.lo <= 0:
-            raise UnboundedError(f"{e} is undefined or unbounded on the box")
-        out = a.monotone(math.log)
-    elif isinstance(e, sp.tanh):
-        out = _eval(e.args[0], box, memo).monotone(math.tanh)
-    elif isinstance(e, sp.sin):
-        out = _trig(_eval(e.args[0], box, memo), math.sin, math.pi / 2)
-    elif isinstance(e, sp.cos):
-        out = _trig(_eval(e.args[0], box, memo), math.cos, 0.0)
-    elif isinstance(e, sp.Abs):
-        a = _eval(e.args[0], box, memo)
-        zero = Fraction(0) if isinstance(a.lo, Fraction) else 0.0
-        lo = zero if a.lo <= 0 <= a.hi else min(abs(a.lo), abs(a.hi))
-        out = Interval(lo, a.magnitude())
-    elif isinstance(e, sp.Max | sp.Min):
-        args = [_eval(a, box, memo) for a in e.args]
-        pick = max if isinstance(e, sp.Max) else min
-        out = Interval(pick(a.lo for a in args), pick(a.hi for a in args))
-    elif isinstance(e, sp.Heaviside):
-        a = _eval(e.args[0], box, memo)
-        out = Interval(Fraction(int(a.lo > 0)), Fraction(int(a.hi >= 0)))
-    else:
-        raise ValueError(f"interval arithmetic does not support {type(e).__name__} ({e}).")
-    memo[e] = out
-    return out
+    return evaluate_interval(expr, box)
 
 
 # ----------------------------------------------------------------- the bounds
 def gradient(expr: sp.Expr, variables) -> list[sp.Expr]:
-    """The symbolic gradient ``[d expr / d v for v in variables]``.
+    """The symbolic gradient ``[d expr / d v for v in variables]``, the variables taken real.
+
+    (With real variables, ``d|x|/dx = sign(x)`` and ``d Max(0, x)/dx = Heaviside(x)``.)
 
     Examples
     --------
@@ -255,7 +80,11 @@ def gradient(expr: sp.Expr, variables) -> list[sp.Expr]:
     >>> gradient(x**2 * y, [x, y])
     [2*x*y, x**2]
     """
-    return [sp.diff(sp.sympify(expr), v) for v in variables]
+    variables = list(variables)
+    real = [sp.Dummy(v.name, real=True) for v in variables]
+    e = sp.sympify(expr).subs(dict(zip(variables, real, strict=True)))
+    back = dict(zip(real, variables, strict=True))
+    return [sp.diff(e, r).subs(back) for r in real]
 
 
 @dataclass(frozen=True)
@@ -265,7 +94,7 @@ class LipschitzBound:
     Attributes
     ----------
     upper : float
-        Certified: no point of the box has a larger gradient norm.
+        Certified: no point of the box has a larger gradient norm (rounded up).
     lower : float
         Attained: ``||grad f(witness)||_2 == lower`` (up to rounding).
     witness : tuple of float
@@ -273,6 +102,8 @@ class LipschitzBound:
         Sub-boxes examined.
     converged : bool
         ``upper - lower <= tol``.
+    stopped : str
+        Why the search ended: ``"converged"``, ``"max_boxes"`` or ``"time_limit"``.
     """
 
     upper: float
@@ -280,34 +111,83 @@ class LipschitzBound:
     witness: tuple
     n_boxes: int
     converged: bool
+    stopped: str = "converged"
+
+    @property
+    def gap(self) -> float:
+        """``upper - lower``: how far from the true constant either bound can be."""
+        return self.upper - self.lower
 
 
-def _norm_upper(components):
+def _float_up(value) -> float:
+    """A float at or above an exact Fraction or arb point; ValueError on overflow."""
+    f = float(value)
+    if not math.isfinite(f):
+        raise ValueError("overflow: the gradient norm exceeds the float range on the box.")
+    return math.nextafter(f, math.inf)
+
+
+def _norm_upper(components: list[Interval]) -> float:
     """Rounded-up ``sqrt(sum max(lo^2, hi^2))`` of gradient component intervals."""
-    total = Fraction(0)
-    inexact = 0.0
-    for iv in components:
-        m = iv.magnitude()
-        if isinstance(m, Fraction):
-            total += m * m
-        else:
-            inexact = _up(inexact + _up(float(m) * float(m)))
-    root = math.sqrt(_up(float(total) + inexact) if inexact else float(total))
-    root = _up(root)
-    while inexact == 0.0 and Fraction(root) ** 2 < total:
-        root = _up(root)
-    return root
+    if all(c.exact for c in components):
+        total = sum((c.magnitude() ** 2 for c in components), Fraction(0))
+        root = _float_up(math.sqrt(float(total)))
+        while Fraction(root) ** 2 < total:
+            root = math.nextafter(root, math.inf)
+        return root
+    total = arb(0)
+    for c in components:
+        m = c.magnitude_ball()
+        total += m * m
+    return _float_up(total.sqrt().upper())
+
+
+def _kinks(grad) -> list[sp.Expr]:
+    """The Heaviside and sign factors of the gradient: where it jumps."""
+    found = set()
+    for g in grad:
+        found |= g.atoms(sp.Heaviside, sp.sign)
+    return sorted(found, key=sp.default_sort_key)
+
+
+def _side(kink, arg: Interval):
+    """The value of a Heaviside / sign factor where its argument has one sign, else None."""
+    if arg.lo > 0:
+        return 1
+    if arg.hi < 0:
+        return 0 if isinstance(kink, sp.Heaviside) else -1
+    return None
+
+
+_NUMERIC = {
+    "Heaviside": lambda z, *_: 1.0 if z > 0 else (0.0 if z < 0 else 0.5),
+    "sign": lambda z: math.copysign(1.0, z) if z != 0 else 0.0,
+}
 
 
 def lipschitz_bound(
-    expr: sp.Expr, variables, box, *, tol: float = 1e-3, max_boxes: int = 2000
+    expr: sp.Expr,
+    variables,
+    box,
+    *,
+    tol: float = 1e-3,
+    max_boxes: int = 2000,
+    time_limit: float | None = None,
+    max_kinks: int = 12,
 ) -> LipschitzBound:
     """Certified upper and witnessed lower bound of ``sup_box ||grad expr||_2``.
 
-    Branch and bound: the box with the largest interval upper bound is split
-    along its widest side until ``upper - lower <= tol`` or ``max_boxes``
-    boxes have been examined (then ``converged`` is False and ``upper`` is
-    still a valid bound).
+    Branch and bound: the box with the largest upper bound is split along its
+    widest side until ``upper - lower <= tol``, ``max_boxes`` boxes have been
+    examined or ``time_limit`` seconds have passed (then ``converged`` is
+    False, ``stopped`` says why, and ``upper`` is still a certified bound).
+
+    On a box crossed by kinks of the gradient (Heaviside or sign factors whose
+    argument changes sign on it), each of the ``2^u`` sides of the ``u``
+    crossing kinks is evaluated for all partial derivatives at once (up to
+    ``max_kinks`` kinks; beyond, their hull): for a Lipschitz function the
+    constant is the largest norm over these pieces, so the bound converges on
+    piecewise-smooth functions such as ReLU networks.
 
     Parameters
     ----------
@@ -316,12 +196,15 @@ def lipschitz_bound(
     box : sequence of (lo, hi) pairs, one per variable (rational or float)
     tol : float, default=1e-3
     max_boxes : int, default=2000
+    time_limit : float, optional
+        Seconds after which the search stops with the bounds it has.
+    max_kinks : int, default=12
 
     Raises
     ------
     ValueError
-        If the gradient is unbounded or undefined on the box, or the box is
-        malformed.
+        If the gradient is unbounded or undefined on the box, uses an
+        unsupported function (named), overflows, or the box is malformed.
 
     Examples
     --------
@@ -329,34 +212,57 @@ def lipschitz_bound(
     >>> b = lipschitz_bound(x**2 + y, [x, y], [(-1, 1), (-1, 1)], tol=1e-6)
     >>> round(b.upper, 5), round(b.lower, 5)   # sqrt(4 + 1) at x = +-1
     (2.23607, 2.23607)
+    >>> relu = lipschitz_bound(sp.Max(0, x + y) - sp.Max(0, x - y), [x, y], [(-1, 1), (-1, 1)])
+    >>> relu.gap < 1e-3, round(relu.upper, 3)   # |(0, 2)| where both units are on
+    (True, 2.0)
     """
     variables = list(variables)
     if len(box) != len(variables):
         raise ValueError(f"`box` must give one (lo, hi) per variable ({len(variables)}).")
-    root = []
-    for lo, hi in box:
-        lo_, hi_ = _to_exact(lo), _to_exact(hi)
-        if not lo_ <= hi_:
-            raise ValueError(f"`box` bounds must satisfy lo <= hi. Got ({lo}, {hi}).")
-        root.append((lo_, hi_))
+    expr = sp.sympify(expr)
+    if expr.has(sp.nan):
+        raise ValueError(f"`expr` contains NaN: {expr}.")
+    if expr.has(sp.oo, -sp.oo, sp.zoo):
+        raise ValueError(f"`expr` contains an infinity: {expr}.")
+    missing = expr.free_symbols - set(variables)
+    if missing:
+        raise ValueError(f"`variables` does not list {sorted(map(str, missing))} of `expr`.")
+    root = [(iv.lo, iv.hi) for iv in map(box_interval, box)]
     grad = gradient(expr, variables)
-    numeric = sp.lambdify(variables, grad, "math")
+    kinks = _kinks(grad)
+    numeric = sp.lambdify(variables, grad, modules=[_NUMERIC, "math"])
 
     def upper_of(cell):
-        memo: dict = {}
-        boxed = {v: Interval(*c) for v, c in zip(variables, cell, strict=True)}
+        boxed = {v: Interval(lo, hi) for v, (lo, hi) in zip(variables, cell, strict=True)}
+        fixed, crossing = {}, []
+        for kink in kinks:
+            side = _side(kink, evaluate_interval(kink.args[0], boxed))
+            if side is None:
+                crossing.append(kink)
+            else:
+                fixed[kink] = side
+        if len(crossing) > max_kinks:
+            crossing = []  # their hull: still sound, only looser
+        values = [(0, 1) if isinstance(k, sp.Heaviside) else (-1, 1) for k in crossing]
+        best = 0.0
         try:
-            return _norm_upper([_eval(g, boxed, memo) for g in grad])
+            for sides in product(*values):
+                chosen = {**fixed, **dict(zip(crossing, sides, strict=True))}
+                parts = [evaluate_interval(g, boxed, fixed=chosen) for g in grad]
+                best = max(best, _norm_upper(parts))
         except UnboundedError as exc:
             raise ValueError(f"the gradient of {expr} is unbounded on the box: {exc}") from exc
+        return best
 
     def norm_at(point):
         try:
             values = numeric(*point)
-        except (ValueError, ZeroDivisionError, OverflowError):
+            return math.sqrt(sum(float(v) ** 2 for v in values))
+        except (ValueError, ZeroDivisionError, OverflowError, TypeError):
             return -math.inf
-        return math.sqrt(sum(float(v) ** 2 for v in values))
 
+    start = time.perf_counter()
+    heap = [(-upper_of(root), 0, root)]  # first: refuses what cannot be bounded, by name
     best, witness = -math.inf, None
     for corner in product(*root):  # corners first: where many maxima lie
         point = tuple(float(c) for c in corner)
@@ -365,11 +271,16 @@ def lipschitz_bound(
             best, witness = value, point
         if len(variables) > 4:
             break
-    heap = [(-upper_of(root), 0, root)]
-    counter, n_boxes = 1, 1
+    counter, n_boxes, stopped = 1, 1, "converged"
     while heap:
         ub = -heap[0][0]
-        if ub - best <= tol or n_boxes >= max_boxes:
+        if ub - best <= tol:
+            break
+        if n_boxes >= max_boxes:
+            stopped = "max_boxes"
+            break
+        if time_limit is not None and time.perf_counter() - start > time_limit:
+            stopped = "time_limit"
             break
         _, _, cell = heapq.heappop(heap)
         centre = tuple(float((lo + hi) / 2) for lo, hi in cell)
@@ -392,6 +303,7 @@ def lipschitz_bound(
         witness=witness,
         n_boxes=n_boxes,
         converged=upper - best <= tol,
+        stopped=stopped if upper - best > tol else "converged",
     )
 
 
