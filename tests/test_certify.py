@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
+from scipy.spatial import ConvexHull
 from sklearn.base import clone
 
 from dsn_model.data import random_subspace, uniform_on_section
@@ -95,3 +96,52 @@ def test_three_dimensional_sections_are_certified_completely():
     model, U, f, _, _ = fitted(3, 1.2, 2, n=1500)
     cert = certify_uniform_error(model, U, f, 1.0)
     assert cert.consistent and cert.n_cells > cert.n_seen > 0
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.integers(0, 2**31), st.floats(0.25, 0.8), st.integers(4, 10))
+def test_the_planar_sweep_finds_the_cells_breadth_first_search_finds(seed, width, d):
+    from dsn_model.lsh import EuclideanLSH
+    from theory.arrangement import planar_cells
+    from theory.certify import enumerate_cells
+
+    U = random_subspace(d, 2, random_state=seed)
+    lsh = EuclideanLSH(d, 6, width, random_state=seed)
+    cells = planar_cells(U, lsh.directions, lsh.offsets, lsh.width)
+    bfs = dict(enumerate_cells(U, lsh.directions, lsh.offsets, lsh.width))
+    assert {tuple(k) for k in cells.keys} == set(bfs)
+    for key, radius, area in zip(cells.keys, cells.radii, cells.areas, strict=True):
+        V = bfs[tuple(key)]
+        assert radius == pytest.approx(np.linalg.norm(V - V.mean(axis=0), axis=1).max(), abs=1e-12)
+        assert area == pytest.approx(ConvexHull(V).volume, rel=1e-9, abs=1e-15)
+    assert cells.areas.sum() == pytest.approx(cells.gamma_area, rel=1e-12)
+
+
+def test_exact_vertices_give_the_same_certificate_and_an_exact_volume_check():
+    model, U, f, _, _ = fitted(2, 0.6, 3, n=400)
+    exact = certify_uniform_error(model, U, f, 1.0, exact=True)
+    fast = certify_uniform_error(model, U, f, 1.0)
+    assert exact.volume_ratio == 1.0 and exact.consistent  # sum of rational areas, exactly
+    assert exact.n_cells == fast.n_cells
+    assert exact.upper == pytest.approx(fast.upper, abs=1e-8)
+
+
+def test_several_tables_are_certified_on_the_common_refinement():
+    rng = np.random.default_rng(4)
+    U = random_subspace(6, 2, random_state=rng)
+    f = DistanceTarget(uniform_on_section(1, U, random_state=rng)[0])
+    X = uniform_on_section(3000, U, random_state=rng)
+    model = LSHRegressor(
+        family="euclidean",
+        n_tables=3,
+        n_hashes=4,
+        width=0.4,
+        hash_dtype="float64",
+        random_state=4,
+    ).fit(X, f(X))
+    cert = certify_uniform_error(model, U, f, 1.0)
+    assert cert.consistent and cert.n_cells > 100
+    Xt = uniform_on_section(50_000, U, random_state=rng)
+    assert np.abs(model.predict(Xt) - f(Xt)).max() <= cert.upper
+    with pytest.raises(ValueError, match="one table"):
+        certify_uniform_error(clone(model).set_params(fallback="nearest").fit(X, f(X)), U, f, 1.0)

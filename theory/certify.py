@@ -1,42 +1,52 @@
 """Certified uniform error of a fitted piecewise-constant Euclidean-LSH model.
 
-For a one-table Euclidean :class:`~dsn_model.lsh_regressor.LSHRegressor` on
+For a degree-0 Euclidean :class:`~dsn_model.lsh_regressor.LSHRegressor` on
 ``Gamma = span(U) cap [-1, 1]^d`` and an L-Lipschitz target ``f`` (docs/theory.md,
 "Certificates"):
 
-1. every cell of the partition of Gamma is enumerated by breadth-first search
-   over facet neighbours (start: the cell of a point of Gamma; neighbours:
-   ``key +- e_i`` across each non-redundant slab facet), with vertices from
-   :func:`~theory.geometry.cell_vertices`; completeness is proved by the cell
-   volumes summing to ``vol(Gamma)``;
+1. every cell of the partition of Gamma by all the model's tables is found:
+   for ``k = 2`` all at once by a sweep of the line arrangement
+   (:func:`theory.arrangement.planar_cells`), for ``k = 1, 3`` by
+   breadth-first search over facet neighbours (:func:`enumerate_cells`);
+   completeness is proved by the cell volumes summing to ``vol(Gamma)``, and
+   the model must hash every cell's centroid to the cell's own key;
 2. the certificate describes the fitted estimator itself: its value on a cell
    is read from :meth:`~dsn_model.lsh_regressor.LSHRegressor.predict` at the
-   cell's vertex centroid ``x_c`` (constant on the cell for a trained bucket
-   and for the ``"global"`` fallback). Under the ``"nearest"`` fallback an
-   untrained cell answers ``y_j`` of the training point nearest to ``x``;
-   every such ``j`` lies within ``dist(x_c, X) + 2 R_c`` of ``x_c``;
+   cell's vertex centroid ``x_c`` (constant on a trained cell and under the
+   ``"global"`` fallback). Under the ``"nearest"`` fallback an untrained cell
+   answers ``y_j`` of the training point nearest to ``x``; every such ``j``
+   lies within ``dist(x_c, X) + 2 R_c`` of ``x_c``, and the error is also at
+   most ``L dist(x, X) <= L (dist(x_c, X) + R_c)``;
 3. per cell, ``UB_c = max_alpha |f(x_c) - alpha| + L R_c`` over the values
-   ``alpha`` the model can take on the cell, ``R_c`` the largest vertex
-   distance from ``x_c`` (the covering radius about ``x_c``: distance is
-   convex); ``LB_c`` is the largest error of the model at the centroid and
+   ``alpha`` the model can take on the cell (for an untrained cell under
+   ``"nearest"``, at most ``L dist(x_c, X)`` + ``L R_c``), ``R_c`` the largest
+   vertex distance from ``x_c`` (the covering radius about ``x_c``: distance
+   is convex); ``LB_c`` is the largest error of the model at the centroid and
    the vertices.
 
-``sup_Gamma |f - g| <= max_c UB_c`` (plus 1e-9 margins). A certificate is
-consistent only if ``lower <= upper``; :attr:`Certificate.consistent` says so.
-Cost: one LP and one qhull call per cell, about 2-3 ms; feasible for k = 1
-always and for k = 2 up to ~1e5 cells.
+``sup_Gamma |f - g| <= max_c UB_c`` (plus 1e-9 margins). With ``exact=True``
+the vertices are exact rationals (the binary64 parameters taken exactly).
+A certificate is consistent only if ``lower <= upper``, the volumes are
+complete and the keys agree; :attr:`Certificate.consistent` says so. The
+``"probe"`` fallback is not certified: its answer varies inside a cell.
+Cost: about 1e5 cells a second for ``k = 2``; 1-3 ms per cell otherwise.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
+from fractions import Fraction
+from itertools import combinations
 
 import numpy as np
+import sympy as sp
 from scipy.spatial import ConvexHull
 
 from dsn_model.lsh import EuclideanLSH
 
+from .arrangement import planar_cells
 from .geometry import cell_halfspaces, polytope_vertices
 
 __all__ = ["Certificate", "certify_uniform_error", "enumerate_cells"]
@@ -54,6 +64,9 @@ class Certificate:
         Cells of Gamma, and those whose bucket held training data.
     volume_ratio : float
         ``sum vol(cells) / vol(Gamma)``: 1 up to rounding proves completeness.
+    key_mismatches : int
+        Cells whose centroid the model hashes to another key than the geometry
+        says (0 unless the model's hashing and its halfspaces disagree).
     """
 
     upper: float
@@ -61,11 +74,16 @@ class Certificate:
     n_cells: int
     n_seen: int
     volume_ratio: float
+    key_mismatches: int = 0
 
     @property
     def consistent(self) -> bool:
-        """``lower <= upper`` (with a 1e-9 margin) and complete (volumes sum to 1)."""
-        return self.lower <= self.upper + 1e-9 and abs(self.volume_ratio - 1) <= 1e-9
+        """``lower <= upper`` (1e-9 margin), complete (volumes sum to 1), keys as the model's."""
+        return (
+            self.lower <= self.upper + 1e-9
+            and abs(self.volume_ratio - 1) <= 1e-9
+            and self.key_mismatches == 0
+        )
 
 
 def _volume(vertices: np.ndarray) -> float:
@@ -114,18 +132,114 @@ def enumerate_cells(
                 queue.append(neighbour)
 
 
+def _fractions(M) -> np.ndarray:
+    """An object array of exact Fractions of a float array."""
+    return np.vectorize(Fraction, otypes=[object])(np.asarray(M, dtype=float))
+
+
+def _exact_vertices(H, h, V, scale):
+    """Snap float vertices to exact rational ones: solve the k tightest constraints exactly.
+
+    ``H`` and ``h`` are object arrays of Fractions; every snapped vertex is checked
+    to satisfy all constraints exactly.
+    """
+    k = H.shape[1]
+    Hf = H.astype(float)
+    hf = h.astype(float)
+    out = []
+    for v in V:
+        order = np.argsort(np.abs(Hf @ v - hf))
+        rows = next(
+            list(c)
+            for c in combinations(order[: k + 4], k)
+            if abs(np.linalg.det(Hf[list(c)])) > 1e-12 * scale
+        )
+        M = sp.Matrix(H[rows].tolist())
+        x = M.LUsolve(sp.Matrix(h[rows].tolist()))
+        x = np.array([Fraction(int(e.p), int(e.q)) for e in x], dtype=object)
+        if any(row @ x > bound for row, bound in zip(H, h, strict=True)):
+            raise ValueError("an exact vertex violates a constraint: degenerate cell.")
+        out.append(x)
+    return np.array(out, dtype=object)
+
+
+def _sqrt_up(q: Fraction) -> float:
+    r = math.nextafter(math.sqrt(float(q)), math.inf)
+    while Fraction(r) ** 2 < q:
+        r = math.nextafter(r, math.inf)
+    return r
+
+
+def _exact_cells(U, A, b, w, max_cells):
+    """BFS cells with exact rational vertices: keys, centroids, radii (rounded up), volumes."""
+    Ue, Ae, be, we = _fractions(U), _fractions(A), _fractions(b), Fraction(w)
+    Ge = Ae @ Ue
+    k = U.shape[1]
+    H = np.vstack([Ue, -Ue, Ge, -Ge])
+    keys, centroids, radii, volumes, points = [], [], [], [], []
+    for key, V in enumerate_cells(U, A, b, w, max_cells=max_cells):
+        n = np.array([Fraction(int(t)) for t in key], dtype=object)
+        h = np.concatenate(
+            [np.full(2 * len(U), Fraction(1), dtype=object), (n + 1) * we - be, be - n * we]
+        )
+        Vx = _exact_vertices(H, h, V, scale=1.0)
+        c = Vx.sum(axis=0) / len(Vx)
+        r2 = max(sum((v - c) ** 2) for v in Vx)
+        c_float = np.array([float(t) for t in c])
+        drift = sum((c - _fractions(c_float)) ** 2)  # the float centroid's distance, squared
+        keys.append(key)
+        centroids.append(c_float)
+        radii.append(_sqrt_up(r2) + _sqrt_up(drift))
+        volumes.append(_exact_volume(Vx) if k <= 2 else _volume(V))
+        points.append(V)
+    return keys, np.array(centroids), np.array(radii), volumes, np.vstack(points)
+
+
+def _exact_volume(Vx):
+    if Vx.shape[1] == 1:
+        return max(Vx[:, 0]) - min(Vx[:, 0])
+    c = Vx.sum(axis=0) / len(Vx)
+    angle = [math.atan2(float(v[1] - c[1]), float(v[0] - c[0])) for v in Vx]
+    P = Vx[np.argsort(angle)]
+    Q = np.roll(P, -1, axis=0)
+    return abs(sum(P[:, 0] * Q[:, 1] - Q[:, 0] * P[:, 1])) / 2
+
+
+def _float_cells(U, A, b, w, max_cells):
+    """keys, centroids, radii, volumes and all vertices: planar sweep for k = 2, BFS otherwise."""
+    if U.shape[1] == 2:
+        cells = planar_cells(U, A, b, w)
+        if cells.n_cells > max_cells:
+            raise ValueError(f"more than max_cells={max_cells} cells; widen the LSH width.")
+        keys = [tuple(k) for k in cells.keys]
+        return keys, cells.centroids, cells.radii + 1e-9, list(cells.areas), cells.vertices
+    keys, centroids, radii, volumes, points = [], [], [], [], []
+    for key, V in enumerate_cells(U, A, b, w, max_cells=max_cells):
+        keys.append(key)
+        centroids.append(V.mean(axis=0))
+        radii.append(np.linalg.norm(V - V.mean(axis=0), axis=1).max() + 1e-9)
+        volumes.append(_volume(V))
+        points.append(V)
+    return keys, np.array(centroids), np.array(radii), volumes, np.vstack(points)
+
+
 def certify_uniform_error(
-    model, U: np.ndarray, f, L: float, *, max_cells: int = 100_000
+    model, U: np.ndarray, f, L: float, *, max_cells: int = 1_000_000, exact: bool = False
 ) -> Certificate:
-    """Certify the uniform error over Gamma of a fitted one-table Euclidean LSH model.
+    """Certify the uniform error over Gamma of a fitted Euclidean LSH model.
+
+    The cells are those of all tables together (each an intersection of one
+    cell per table): for ``k = 2`` all at once by a sweep of the arrangement
+    (:func:`theory.arrangement.planar_cells`, about 1e5 cells a second), for
+    ``k = 1, 3`` by breadth-first search.
 
     Parameters
     ----------
     model : LSHRegressor
-        Fitted with ``family="euclidean"``, ``n_tables=1``, ``degree=0``,
-        ``hash_dtype="float64"`` (its cells are then its halfspaces up to
-        float64 rounding at the boundaries) and ``fallback`` ``"global"`` or
-        ``"nearest"``.
+        Fitted with ``family="euclidean"``, ``degree=0``, ``hash_dtype="float64"``
+        (its cells are then its halfspaces up to float64 rounding at the
+        boundaries) and ``fallback="global"``, or ``fallback="nearest"`` with
+        one table.
     U : ndarray (d, k)
         Orthonormal basis of the subspace, k <= 3.
     f : callable
@@ -134,6 +248,11 @@ def certify_uniform_error(
         A Lipschitz constant of ``f`` on Gamma.
     max_cells : int
         Refuse partitions larger than this.
+    exact : bool, default=False
+        Vertices in exact rational arithmetic (the binary64 parameters taken
+        exactly; breadth-first search, small problems); the completeness check
+        is then exact for k <= 2. Otherwise float vertices, with radii rounded
+        out by 1e-9.
 
     Raises
     ------
@@ -145,13 +264,13 @@ def certify_uniform_error(
     family = model.family_
     if (
         not isinstance(family, EuclideanLSH)
-        or family.n_tables != 1
         or model.degree != 0
         or model.fallback not in ("global", "nearest")
+        or (model.fallback == "nearest" and family.n_tables != 1)
     ):
         raise ValueError(
-            "`model` must be a one-table, degree-0 Euclidean LSHRegressor with fallback "
-            "'global' or 'nearest'."
+            "`model` must be a degree-0 Euclidean LSHRegressor with fallback 'global', or "
+            "'nearest' with one table."
         )
     if family.dtype != "float64":
         raise ValueError(
@@ -166,34 +285,55 @@ def certify_uniform_error(
         raise ValueError(f"`L` must be > 0. Got {L}.")
     A, b, w = family.directions, family.offsets, family.width
     gamma = polytope_vertices(np.vstack([U, -U]), np.ones(2 * len(U)))
-    vol_gamma = _volume(gamma)
-    nearest = model.fallback == "nearest"
-    if nearest:
-        tree = KDTree(model.X_seen_)
-    cells = list(enumerate_cells(U, A, b, w, max_cells=max_cells))
-    total_volume = sum(_volume(V) for _, V in cells)
-    centres = np.array([V.mean(axis=0) for _, V in cells]) @ U.T
-    radii = np.array([np.linalg.norm(V - V.mean(axis=0), axis=1).max() for _, V in cells]) + 1e-9
-    seen = model.in_trained_bucket(centres)[:, 0]
+    if exact:
+        keys, Yc, radii, volumes, Yv = _exact_cells(U, A, b, w, max_cells)
+        gamma_exact = (
+            _exact_volume(
+                _exact_vertices(
+                    np.vstack([_fractions(U), -_fractions(U)]),
+                    np.full(2 * len(U), Fraction(1), dtype=object),
+                    gamma,
+                    1.0,
+                )
+            )
+            if k <= 2
+            else _volume(gamma)
+        )
+        volume_ratio = (
+            float(sum(volumes, Fraction(0)) / gamma_exact)
+            if k <= 2
+            else (sum(volumes) / gamma_exact)
+        )
+    else:
+        keys, Yc, radii, volumes, Yv = _float_cells(U, A, b, w, max_cells)
+        volume_ratio = float(np.sum(volumes)) / _volume(gamma)
+    centres = Yc @ U.T
+    model_keys = family.keys(centres).reshape(len(centres), -1)
+    mismatches = int((model_keys != np.array(keys)).any(axis=1).sum())
+    seen = model.in_trained_bucket(centres).all(axis=1)
     values = model.predict(centres)
-    upper = np.abs(f(centres) - values) + L * radii
-    if nearest and not seen.all():
+    f_c = f(centres)
+    upper = np.abs(f_c - values) + L * radii
+    if model.fallback == "nearest" and not seen.all():
         rows = np.flatnonzero(~seen)
+        tree = KDTree(model.X_seen_)
         dist = tree.query(centres[rows], k=1)[0][:, 0]
+        # the answer is y_j of some j within dist + 2R of the centroid, and within L dist(x, X)
         candidates = tree.query_radius(centres[rows], dist + 2 * radii[rows])
-        f_c = f(centres[rows])
-        for r, row, cand in zip(range(len(rows)), rows, candidates, strict=True):
-            # the answer y_j of some candidate j: |f(x) - y_j| <= |f(x_c) - y_j| + L R_c; and
-            # |f(x) - f(x_j)| <= L dist(x, X) <= L (dist(x_c, X) + R_c) for the nearest j
-            spread = min(np.abs(f_c[r] - model.y_seen_[cand]).max(), L * dist[r])
-            upper[row] = spread + L * radii[row]
-    points = np.vstack([V for _, V in cells]) @ U.T
-    lower = float(np.abs(f(points) - model.predict(points)).max())
-    lower = max(lower, float(np.abs(f(centres) - values).max()))
+        sizes = np.array([len(c) for c in candidates])
+        spread = np.abs(np.repeat(f_c[rows], sizes) - model.y_seen_[np.concatenate(candidates)])
+        worst = np.maximum.reduceat(spread, np.r_[0, np.cumsum(sizes)[:-1]])
+        upper[rows] = np.minimum(worst, L * dist) + L * radii[rows]
+    points = Yv @ U.T
+    lower = max(
+        float(np.abs(f(points) - model.predict(points)).max()),
+        float(np.abs(f_c - values).max()),
+    )
     return Certificate(
         upper=float(upper.max()) + 1e-12,
         lower=lower,
-        n_cells=len(cells),
+        n_cells=len(keys),
         n_seen=int(seen.sum()),
-        volume_ratio=total_volume / vol_gamma,
+        volume_ratio=volume_ratio,
+        key_mismatches=mismatches,
     )
