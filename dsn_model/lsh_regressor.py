@@ -345,6 +345,44 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
         probed = np.take_along_axis(slots, first[:, None, :], axis=1)[:, 0, :]
         return np.where(found, probed, units)
 
+    def bucket_values(self, keys: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """The stored value of each table's bucket ``keys`` and whether training data fell in it.
+
+        Parameters
+        ----------
+        keys : array_like of int, shape (n, n_tables, key_width)
+            Key vectors, as :meth:`~dsn_model.lsh.LSHFamily.keys` returns them.
+
+        Returns
+        -------
+        values : ndarray (n, n_tables)
+            The bucket's mean label (``degree=0``); the training mean where the
+            bucket is not stored or held no data.
+        trained : ndarray of bool (n, n_tables)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).uniform(-1, 1, (500, 2))
+        >>> model = LSHRegressor(n_tables=2, n_hashes=6, random_state=0).fit(X, X[:, 0])
+        >>> values, trained = model.bucket_values(model.family_.keys(X[:3]))
+        >>> bool(np.allclose(values.mean(axis=1), model.predict(X[:3]))), bool(trained.all())
+        (True, True)
+        """
+        check_is_fitted(self, "unit_coef_")
+        if self.degree != 0:
+            raise ValueError("`bucket_values` describes degree-0 models (one value per bucket).")
+        s, width = self.family_.n_tables, self.family_.key_width
+        keys = np.asarray(keys, dtype=np.int64)
+        if keys.ndim != 3 or keys.shape[1:] != (s, width):
+            raise ValueError(f"`keys` must have shape (n, {s}, {width}). Got {keys.shape}.")
+        slots = self.index_.lookup(keys)
+        trained = slots >= 0
+        trained[trained] = self.populated_[slots[trained]]
+        global_units = self.index_.n_slots + np.arange(s)
+        units = np.where(trained, slots, global_units)
+        return self.unit_values_.take(units), trained
+
     def in_trained_bucket(self, X: ArrayLike) -> np.ndarray:
         """Whether each row's bucket in each table held training data: bool ``(n, n_tables)``.
 

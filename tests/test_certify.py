@@ -82,9 +82,6 @@ def test_certify_refuses_what_it_cannot_certify():
     hyper = LSHRegressor(n_tables=1).fit(X, f(X))
     with pytest.raises(ValueError, match="Euclidean"):
         certify_uniform_error(hyper, U, f, 1.0)
-    probe = clone(model).set_params(fallback="probe").fit(X, f(X))
-    with pytest.raises(ValueError, match="fallback"):
-        certify_uniform_error(probe, U, f, 1.0)
     with pytest.raises(ValueError, match="max_cells"):
         certify_uniform_error(model, U, f, 1.0, max_cells=5)
     single = clone(model).set_params(hash_dtype="float32").fit(X, f(X))
@@ -145,3 +142,25 @@ def test_several_tables_are_certified_on_the_common_refinement():
     assert np.abs(model.predict(Xt) - f(Xt)).max() <= cert.upper
     with pytest.raises(ValueError, match="one table"):
         certify_uniform_error(clone(model).set_params(fallback="nearest").fit(X, f(X)), U, f, 1.0)
+
+
+@pytest.mark.parametrize(("tables", "probes"), [(1, 2), (1, 8), (3, 8)])
+def test_the_probe_fallback_is_certified_by_the_range_of_its_answers(tables, probes):
+    rng = np.random.default_rng(5)
+    U = random_subspace(6, 2, random_state=rng)
+    f = DistanceTarget(uniform_on_section(1, U, random_state=rng)[0])
+    X = uniform_on_section(1500, U, random_state=rng)
+    model = LSHRegressor(
+        family="euclidean",
+        n_tables=tables,
+        n_hashes=4,
+        width=0.3,
+        hash_dtype="float64",
+        fallback="probe",
+        n_probes=probes,
+        random_state=5,
+    ).fit(X, f(X))
+    cert = certify_uniform_error(model, U, f, 1.0)
+    assert cert.consistent and cert.n_seen < cert.n_cells  # untrained cells are covered
+    Xt = uniform_on_section(100_000, U, random_state=rng)
+    assert np.abs(model.predict(Xt) - f(Xt)).max() <= cert.upper

@@ -208,3 +208,5 @@ def test_abs_sign_and_missing_variables():
     assert b.upper == pytest.approx(math.sqrt(2), rel=1e-12) and b.converged
     with pytest.raises(ValueError, match="y"):
         lipschitz_bound(x * y, [x], [(0, 1)])
+    with pytest.raises(ValueError, match="empty"):
+        lipschitz_bound(sp.Integer(1), [], [])

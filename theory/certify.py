@@ -28,7 +28,8 @@ For a degree-0 Euclidean :class:`~dsn_model.lsh_regressor.LSHRegressor` on
 the vertices are exact rationals (the binary64 parameters taken exactly).
 A certificate is consistent only if ``lower <= upper``, the volumes are
 complete and the keys agree; :attr:`Certificate.consistent` says so. The
-``"probe"`` fallback is not certified: its answer varies inside a cell.
+``"probe"`` fallback's answer varies inside a cell; its range over the
+trained neighbours ``key +- e_j`` (and the training mean) is certified.
 Cost: about 1e5 cells a second for ``k = 2``; 1-3 ms per cell otherwise.
 """
 
@@ -223,6 +224,37 @@ def _float_cells(U, A, b, w, max_cells):
     return keys, np.array(centroids), np.array(radii), volumes, np.vstack(points)
 
 
+def _probe_ranges(model, cell_keys, values, trained):
+    """Per (cell, table): the range of answers of the ``"probe"`` fallback.
+
+    An untrained bucket answers the value of the first trained bucket among
+    its nearest neighbours ``key +- e_j`` (which ones depends on the point),
+    or the training mean if none of those it tries is trained.
+    """
+    lo, hi = values.copy(), values.copy()
+    rows, tables = np.nonzero(~trained)
+    if not rows.size:
+        return lo, hi
+    s, D = cell_keys.shape[1:]
+    m, j = len(rows), np.arange(D)
+    keys = np.repeat(cell_keys[rows][:, None], 2 * D, axis=1)  # (m, 2D, s, D)
+    pick = (np.arange(m)[:, None], np.arange(2 * D)[None, :], tables[:, None])
+    near = keys[pick]  # (m, 2D, D): this table's key, repeated
+    near[:, j, j] -= 1
+    near[:, D + j, j] += 1
+    keys[pick] = near
+    v, t = model.bucket_values(keys.reshape(-1, s, D))
+    v = v.reshape(m, 2 * D, s)[pick[0], pick[1], tables[:, None]]
+    t = t.reshape(m, 2 * D, s)[pick[0], pick[1], tables[:, None]]
+    mean = values[rows, tables]  # an untrained bucket holds the training mean
+    with_mean = (model.n_probes < 2 * D) | ~t.any(axis=1)
+    lo[rows, tables] = np.where(t, v, np.inf).min(axis=1)
+    hi[rows, tables] = np.where(t, v, -np.inf).max(axis=1)
+    lo[rows, tables] = np.where(with_mean, np.minimum(lo[rows, tables], mean), lo[rows, tables])
+    hi[rows, tables] = np.where(with_mean, np.maximum(hi[rows, tables], mean), hi[rows, tables])
+    return lo, hi
+
+
 def certify_uniform_error(
     model, U: np.ndarray, f, L: float, *, max_cells: int = 1_000_000, exact: bool = False
 ) -> Certificate:
@@ -238,8 +270,8 @@ def certify_uniform_error(
     model : LSHRegressor
         Fitted with ``family="euclidean"``, ``degree=0``, ``hash_dtype="float64"``
         (its cells are then its halfspaces up to float64 rounding at the
-        boundaries) and ``fallback="global"``, or ``fallback="nearest"`` with
-        one table.
+        boundaries) and ``fallback`` ``"global"`` or ``"probe"``, or
+        ``"nearest"`` with one table.
     U : ndarray (d, k)
         Orthonormal basis of the subspace, k <= 3.
     f : callable
@@ -265,12 +297,11 @@ def certify_uniform_error(
     if (
         not isinstance(family, EuclideanLSH)
         or model.degree != 0
-        or model.fallback not in ("global", "nearest")
         or (model.fallback == "nearest" and family.n_tables != 1)
     ):
         raise ValueError(
-            "`model` must be a degree-0 Euclidean LSHRegressor with fallback 'global', or "
-            "'nearest' with one table."
+            "`model` must be a degree-0 Euclidean LSHRegressor with fallback 'global' or "
+            "'probe', or 'nearest' with one table."
         )
     if family.dtype != "float64":
         raise ValueError(
@@ -308,12 +339,19 @@ def certify_uniform_error(
         keys, Yc, radii, volumes, Yv = _float_cells(U, A, b, w, max_cells)
         volume_ratio = float(np.sum(volumes)) / _volume(gamma)
     centres = Yc @ U.T
-    model_keys = family.keys(centres).reshape(len(centres), -1)
-    mismatches = int((model_keys != np.array(keys)).any(axis=1).sum())
-    seen = model.in_trained_bucket(centres).all(axis=1)
-    values = model.predict(centres)
+    s_tables, D = family.n_tables, family.n_hashes
+    cell_keys = np.array(keys, dtype=np.int64).reshape(len(keys), s_tables, D)
+    mismatches = int((family.keys(centres) != cell_keys).any(axis=(1, 2)).sum())
+    values, trained = model.bucket_values(cell_keys)  # the model's own per-table values
+    lo, hi = values.copy(), values.copy()
+    if model.fallback == "probe":
+        lo, hi = _probe_ranges(model, cell_keys, values, trained)
+    weights = model.table_weights_
+    low = np.minimum(lo * weights, hi * weights).sum(axis=1)
+    high = np.maximum(lo * weights, hi * weights).sum(axis=1)
     f_c = f(centres)
-    upper = np.abs(f_c - values) + L * radii
+    upper = np.maximum(np.abs(f_c - low), np.abs(f_c - high)) + L * radii
+    seen = trained.all(axis=1)
     if model.fallback == "nearest" and not seen.all():
         rows = np.flatnonzero(~seen)
         tree = KDTree(model.X_seen_)
@@ -327,7 +365,7 @@ def certify_uniform_error(
     points = Yv @ U.T
     lower = max(
         float(np.abs(f(points) - model.predict(points)).max()),
-        float(np.abs(f_c - values).max()),
+        float(np.abs(f_c - model.predict(centres)).max()),
     )
     return Certificate(
         upper=float(upper.max()) + 1e-12,

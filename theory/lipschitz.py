@@ -217,6 +217,8 @@ def lipschitz_bound(
     (True, 2.0)
     """
     variables = list(variables)
+    if not variables:
+        raise ValueError("`variables` must name at least one symbol (the box is empty).")
     if len(box) != len(variables):
         raise ValueError(f"`box` must give one (lo, hi) per variable ({len(variables)}).")
     expr = sp.sympify(expr)
