@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._io import atomic_writer, save_figure, writable_folder
 from .audit import (
     collision_curve,
     cross_polytope_collision,
@@ -88,8 +89,7 @@ def audit_router(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out, _ = writable_folder(out)
     net = build_audited(
         kind, d=d, t=t, s=s, width=width, capacity_factor=capacity_factor, seed=seed
     )
@@ -132,7 +132,7 @@ def audit_router(
     axes[1].set_title(f"load over {n} inputs (max/mean {balance['max_over_mean']:.2f})")
     fig.tight_layout()
     png = out / f"audit_{kind}.png"
-    fig.savefig(png, dpi=110)
+    save_figure(fig, png, dpi=110)
     plt.close(fig)
     lines = [
         f"# Audit of `{kind}` (d = {d}, t = {net.n_units}, s = {net.sparsity})\n",
@@ -162,5 +162,6 @@ def audit_router(
             " these have offsets, so no closed form is drawn"
         )
     path = out / f"audit_{kind}.md"
-    path.write_text("\n".join(lines) + "\n")
+    with atomic_writer(path) as fh:
+        fh.write("\n".join(lines) + "\n")
     return path

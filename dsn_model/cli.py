@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import numpy as np
+
+from ._io import atomic_writer
 
 __all__ = ["main"]
 
@@ -18,6 +21,8 @@ def _inspect(args: argparse.Namespace) -> int:
     from .dsm import DSM
     from .graph import active_subgraph, draw_graph
 
+    if not np.isfinite(args.step):
+        raise ValueError(f"`--step` must be a finite number. Got {args.step}.")
     net = DSM.random(args.d, args.t, args.s, router=args.router, random_state=args.seed)
     rng = np.random.default_rng(args.seed)
     x = rng.uniform(-1, 1, size=args.d)
@@ -83,33 +88,37 @@ def _bounds(args: argparse.Namespace) -> int:
     print(f"  Eq. (1): dense / sparse forward cost = {ratio:.6g} (tends to infinity as eps -> 0)")
     if args.json:
         record = {"parameters": values, "bounds": rows, "dense_over_sparse": ratio}
-        with open(args.json, "w") as fh:
+        with atomic_writer(args.json) as fh:
             json.dump(record, fh, indent=2)
         print(f"  wrote {args.json}")
     return 0
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    import os
-
-    from .report import reproduce
+    from .runner import render_report, reproduce
 
     if args.render_only:
-        from .report import render_report
-
-        path = render_report(args.experiments, args.out, quick=args.quick, seeds=args.seeds)
+        path = render_report(args.out)
         print(f"redrew {path} from the records in {args.out}")
         return 0
-    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+    if args.jobs == 0:
+        raise ValueError(
+            "`--jobs` must be a number of processes, or negative as in joblib (-1: all cores, "
+            "-2: all but one). Got 0."
+        )
+    created = not Path(args.out).exists()
     path = reproduce(
         args.experiments,
         args.out,
         quick=args.quick,
         seeds=args.seeds,
-        jobs=jobs,
+        jobs=args.jobs,
         dask_address=args.dask,
         progress=not args.no_progress,
+        force=args.force,
     )
+    if created:
+        print(f"created the folder {args.out}")
     print(f"wrote {path} (figures, CSV and JSON records beside it)")
     return 0
 
@@ -146,7 +155,7 @@ def _check(args: argparse.Namespace) -> int:
             "claims": [e.as_dict() for e in claims],
             "findings": [e.as_dict() for e in findings],
         }
-        with open(args.json, "w") as fh:
+        with atomic_writer(args.json) as fh:
             json.dump(rows, fh, indent=2)
     failed = counts["fails"] + sum(e.verdict == "fails" for e in findings)
     return 1 if failed else 0
@@ -208,8 +217,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quick", action="store_true", help="small sizes (about a minute for all)")
     p.add_argument("--seeds", type=int, default=3, help="seeds per point (default 3)")
-    p.add_argument("--out", default="out", help="output folder (default: out)")
-    p.add_argument("--jobs", type=int, default=0, help="worker processes (default: all cores)")
+    p.add_argument(
+        "--out",
+        default="out",
+        help="output folder (default: out; created if missing, its parent must exist)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=-1,
+        help="worker processes, joblib's convention: -1 all cores (default), -2 all but one",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="rerun finished tasks; replace a run of another mode or seed count in --out",
+    )
     p.add_argument(
         "--dask",
         default=None,
@@ -220,7 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--render-only",
         action="store_true",
-        help="redraw figures and REPORT.md from the records already in --out",
+        help="redraw figures and REPORT.md from the records in --out (mode and seeds are "
+        "read from its run.json)",
     )
     p.set_defaults(func=_reproduce)
     p = sub.add_parser("check", help="check the paper's claims and print the evidence")
@@ -269,6 +293,18 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"dsn {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        where = f" {exc.filename!r}" if exc.filename else ""
+        print(f"dsn {args.command}: error: cannot write{where}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        kept = ""
+        if args.command == "reproduce":
+            records = Path(args.out) / "records"
+            n = sum(1 for _ in records.glob("*/*.json")) if records.is_dir() else 0
+            kept = f"; {n} finished task records kept in {records} (rerun to resume)"
+        print(f"dsn {args.command}: interrupted{kept}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

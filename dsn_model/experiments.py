@@ -29,13 +29,16 @@ exact ridge top layers (alpha = 1e-6 per sample); ReLU random features
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ._io import atomic_writer
 from .data import load_digits_data, random_subspace, uniform_on_section
 from .estimators import (
     DenseClassifier,
@@ -51,8 +54,10 @@ __all__ = [
     "EXPERIMENTS",
     "Task",
     "build_tasks",
+    "iter_tasks",
     "run_task",
     "run_tasks",
+    "task_id",
     "write_records",
 ]
 
@@ -151,6 +156,50 @@ def run_task(task: Task) -> dict:
     return record
 
 
+def task_id(task: Task) -> str:
+    """A short digest of the task's fields and the code version: its record's file name."""
+    from . import __version__
+
+    fields = {**asdict(task), "version": __version__}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def iter_tasks(tasks, *, jobs: int = 1, dask_address: str | None = None, progress: bool = True):
+    """Run tasks (joblib processes or a Dask cluster) and yield ``(task, record)`` in order.
+
+    Each record is yielded as soon as its task and all earlier ones finished, so a
+    caller can keep it before the next one ends. The progress bar names the task.
+    """
+    from joblib import Parallel, delayed, parallel_config
+    from tqdm.auto import tqdm
+
+    tasks = list(tasks)
+    with contextlib.ExitStack() as stack:
+        if dask_address is not None:
+            stack.enter_context(_dask_client(dask_address))
+            stack.enter_context(parallel_config(backend="dask"))
+        runner = Parallel(n_jobs=jobs, return_as="generator")(delayed(run_task)(t) for t in tasks)
+        bar = stack.enter_context(tqdm(total=len(tasks), disable=not progress))
+        for task, record in zip(tasks, runner, strict=True):
+            bar.set_description(f"{task.experiment}: {task.label} seed {task.seed}")
+            bar.update()
+            yield task, record
+
+
+@contextlib.contextmanager
+def _dask_client(address: str, timeout: float = 10.0):
+    from dask.distributed import Client
+
+    try:
+        client = Client(address, timeout=timeout)
+    except (OSError, TimeoutError) as exc:
+        raise ValueError(
+            f"`--dask`: cannot reach a Dask scheduler at {address!r} within {timeout:.0f} s."
+        ) from exc
+    with client:
+        yield client
+
+
 def run_tasks(
     tasks, *, jobs: int = 1, dask_address: str | None = None, progress: bool = True
 ) -> list[dict]:
@@ -159,27 +208,18 @@ def run_tasks(
     Each task is seeded by itself, so records do not depend on the backend
     or the number of workers.
     """
-    from joblib import Parallel, delayed, parallel_config
-    from tqdm.auto import tqdm
-
-    tasks = list(tasks)
-    if dask_address is not None:
-        from dask.distributed import Client
-
-        with Client(dask_address), parallel_config(backend="dask"):
-            return list(Parallel()(delayed(run_task)(t) for t in tasks))
-    runner = Parallel(n_jobs=jobs, return_as="generator")(delayed(run_task)(t) for t in tasks)
-    return list(tqdm(runner, total=len(tasks), disable=not progress, desc="tasks"))
+    runner = iter_tasks(tasks, jobs=jobs, dask_address=dask_address, progress=progress)
+    return [record for _, record in runner]
 
 
 def write_records(records: list[dict], path_stem) -> None:
-    """Write records as ``<stem>.csv`` and ``<stem>.json``."""
+    """Write records as ``<stem>.csv`` and ``<stem>.json``, each replaced atomically."""
     keys = sorted({key for record in records for key in record})
-    with open(f"{path_stem}.csv", "w", newline="") as fh:
+    with atomic_writer(f"{path_stem}.csv", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=keys)
         writer.writeheader()
         writer.writerows(records)
-    with open(f"{path_stem}.json", "w") as fh:
+    with atomic_writer(f"{path_stem}.json") as fh:
         json.dump(records, fh, indent=1)
 
 

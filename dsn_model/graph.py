@@ -33,6 +33,7 @@ import networkx as nx
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._io import save_figure
 from ._validation import check_batch
 from .dsm import FlopCount, SparseNetwork
 from .features import ACTIVATIONS
@@ -364,5 +365,5 @@ def draw_graph(G: nx.DiGraph, *, ax=None, path: str | None = None, title: str | 
     if title:
         ax.set_title(title)
     if path is not None:
-        ax.figure.savefig(path, dpi=120, bbox_inches="tight")
+        save_figure(ax.figure, path, dpi=120, bbox_inches="tight")
     return ax

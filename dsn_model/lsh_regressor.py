@@ -38,6 +38,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.neighbors import KDTree
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._io import atomic_writer
 from ._threads import single_blas_thread
 from ._validation import as_rng, check_positive_float, check_positive_int
 from .buckets import BucketIndex
@@ -484,11 +485,13 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
         }
         arrays["meta"] = np.array(json.dumps(meta))
         arrays["checksum"] = np.array(_checksum(arrays))
-        with open(path, "wb") as fh:
+        with atomic_writer(path, "wb") as fh:  # a crash mid-write leaves the old file
             np.savez(fh, **arrays)
 
     def _json_params(self):
-        params = self.get_params()
+        params = {
+            k: v.item() if isinstance(v, np.generic) else v for k, v in self.get_params().items()
+        }
         if params["table_weights"] is not None:
             params["table_weights"] = np.asarray(params["table_weights"], dtype=float).tolist()
         rs = params["random_state"]

@@ -1,26 +1,25 @@
 """Figures and the markdown report of a reproduction, drawn from experiment records.
 
-:func:`reproduce` runs the requested experiments (:mod:`dsn_model.experiments`),
-writes ``<name>.csv/.json`` records and ``<name>.png`` figures into one
-folder, and a ``REPORT.md`` that puts our numbers beside the paper's and says
-plainly where they agree and where they do not.
+:func:`render_sections` turns the records of each experiment into its figure
+(``<name>.png``) and its section of ``REPORT.md``, which puts our numbers
+beside the paper's and says plainly where they agree and where they do not.
+Running the experiments into a folder is :mod:`dsn_model.runner`'s job.
 """
 
 from __future__ import annotations
 
-import json
-import time
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
+from ._io import save_figure
 from .comparisons import paired_comparison
-from .experiments import build_tasks, run_tasks, table1_scale, write_records
+from .experiments import table1_scale
 from .lsh_regressor import LSHRegressor
 from .targets import RandomPolynomial
 
-__all__ = ["ALL", "PAPER_TABLE1", "PAPER_TABLE2", "render_report", "reproduce"]
+__all__ = ["ALL", "PAPER_TABLE1", "PAPER_TABLE2", "render_sections"]
 
 #: Everything ``dsn reproduce all`` runs, in order.
 ALL = ("fig1", "fig2", "fig3", "fig4", "table1", "table2", "subspace")
@@ -102,7 +101,7 @@ def _fig1(out: Path, quick: bool) -> str:
         ax.legend(loc="best", fontsize=8)
     fig.suptitle("Fig. 1: piecewise-constant LSH fit of a degree-4 polynomial")
     fig.tight_layout()
-    fig.savefig(out / "fig1.png", dpi=120)
+    save_figure(fig, out / "fig1.png", dpi=120)
     plt.close(fig)
     return (
         "## Fig. 1 -- 1-D LSH fit\n\n![fig1](fig1.png)\n\nOffset hyperplanes in one "
@@ -132,7 +131,7 @@ def _curve_plot(records, out: Path, name: str, title: str) -> None:
     axes[1].set_title("(b) dense vs LSH of several bucket counts")
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(out / f"{name}.png", dpi=120)
+    save_figure(fig, out / f"{name}.png", dpi=120)
     plt.close(fig)
 
 
@@ -186,7 +185,7 @@ def _fig4_section(records, out: Path) -> str:
     axes[0].set_ylabel("test MSE / Var(y)")
     fig.suptitle("Fig. 4: dense vs random hash vs DSM vs LSH")
     fig.tight_layout()
-    fig.savefig(out / "fig4.png", dpi=120)
+    save_figure(fig, out / "fig4.png", dpi=120)
     plt.close(fig)
     lines = ["## Fig. 4 -- routing matters\n", "![fig4](fig4.png)\n"]
     for better, worse in FIG4_COMPARISONS:
@@ -293,7 +292,7 @@ def _subspace_section(records, out: Path) -> str:
     ax.set_yscale("log")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(out / "subspace.png", dpi=120)
+    save_figure(fig, out / "subspace.png", dpi=120)
     plt.close(fig)
     lines.append(
         "\nInputs uniform on a random k-dim section of [-1, 1]^d, target a random "
@@ -320,92 +319,23 @@ def _section(name: str, records: list[dict], out: Path, quick: bool) -> str:
     return _subspace_section(records, out)
 
 
-def _header(quick: bool, seeds: int) -> list[str]:
+def render_sections(records_of: dict, out: Path, *, quick: bool, seeds: int) -> str:
+    """``REPORT.md``'s text, drawing each experiment's figure into ``out``.
+
+    ``records_of`` maps experiment names to their records (Fig. 1 has none:
+    ``None``); sections come in the order of :data:`ALL`.
+    """
     mode = "quick" if quick else "full"
-    return [
+    sections = [
         f"# Reproduction report ({mode} mode, {seeds} seeds)\n",
         "Every number below was measured by `dsn reproduce`; the paper's numbers are quoted "
         "beside ours where it reports them. Mean ± standard deviation over seeds.\n",
     ]
-
-
-def _names(experiments) -> list[str]:
-    names = list(ALL) if "all" in experiments else list(experiments)
-    unknown = sorted(set(names) - set(ALL))
-    if unknown:
-        raise ValueError(f"`experiments` must be among {list(ALL)} or 'all'. Got {unknown}.")
-    return names
-
-
-def reproduce(
-    experiments,
-    out,
-    *,
-    quick: bool = True,
-    seeds: int = 3,
-    jobs: int = 1,
-    dask_address: str | None = None,
-    progress: bool = True,
-) -> Path:
-    """Run experiments, write records, figures and ``REPORT.md`` into ``out``.
-
-    Parameters
-    ----------
-    experiments : sequence of str
-        Names from :data:`ALL` (``"all"`` expands to every one).
-    out : path
-    quick : bool, default=True
-    seeds : int, default=3
-    jobs : int, default=1
-    dask_address : str, optional
-        Run the tasks on this Dask scheduler instead of local processes.
-
-    Returns
-    -------
-    Path of the report.
-    """
-    names = _names(experiments)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    sections = _header(quick, seeds)
-    started = time.perf_counter()
-    for name in names:
+    for name in ALL:
+        if name not in records_of:
+            continue
         if name == "fig1":
             sections.append(_fig1(out, quick))
-            continue
-        records = run_tasks(
-            build_tasks(name, quick=quick, seeds=seeds),
-            jobs=jobs,
-            dask_address=dask_address,
-            progress=progress,
-        )
-        write_records(records, out / name)
-        sections.append(_section(name, records, out, quick))
-    sections.append(f"\n_Run time: {time.perf_counter() - started:.0f} s._\n")
-    path = out / "REPORT.md"
-    path.write_text("\n".join(sections))
-    return path
-
-
-def render_report(
-    experiments, out, *, quick: bool, seeds: int, run_seconds: float | None = None
-) -> Path:
-    """Redraw the figures and ``REPORT.md`` from the records a run left in ``out``.
-
-    No model is fitted (Fig. 1, which has no records, is redrawn in a moment).
-    """
-    out = Path(out)
-    sections = _header(quick, seeds)
-    for name in _names(experiments):
-        if name == "fig1":
-            sections.append(_fig1(out, quick))
-            continue
-        path = out / f"{name}.json"
-        if not path.exists():
-            raise ValueError(f"no records for {name!r} in {str(out)!r}: run `dsn reproduce` first.")
-        sections.append(_section(name, json.loads(path.read_text()), out, quick))
-    if run_seconds is not None:
-        sections.append(f"\n_Run time of the experiments: {run_seconds:.0f} s._\n")
-    report = out / "REPORT.md"
-    report.write_text("\n".join(sections))
-    return report
+        else:
+            sections.append(_section(name, records_of[name], out, quick))
+    return "\n".join(sections)

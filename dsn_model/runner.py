@@ -1,0 +1,202 @@
+"""Running a reproduction into a folder: resumable, safe to run concurrently, nothing lost.
+
+A reproduction folder holds
+
+* ``records/<experiment>/<task id>.json`` -- one record per task, written
+  atomically as soon as the task finishes (the id digests the task's fields
+  and the code version, see :func:`~dsn_model.experiments.task_id`);
+* ``<experiment>.csv`` / ``.json`` / ``.png`` -- every record of an experiment
+  and its figure;
+* ``run.json`` -- the run's manifest: quick or full mode, seeds, Table 1's
+  scale, the code version and each experiment's run time;
+* ``REPORT.md`` -- rendered from *all* the experiments in the folder.
+
+A rerun into the same folder skips the tasks whose records are there (unless
+``force``); a run of another mode or number of seeds is refused rather than
+mixed in. Writers of one folder take turns on a lock file for the shared
+files; every file is replaced atomically (:mod:`dsn_model._io`).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+from . import __version__
+from ._io import atomic_writer, folder_lock, writable_folder
+from .experiments import build_tasks, iter_tasks, table1_scale, task_id, write_records
+from .report import ALL, render_sections
+
+__all__ = ["MANIFEST", "render_report", "reproduce"]
+
+#: The manifest file of a reproduction folder.
+MANIFEST = "run.json"
+
+
+def _names(experiments) -> list[str]:
+    names = list(ALL) if "all" in experiments else list(experiments)
+    unknown = sorted(set(names) - set(ALL))
+    if unknown:
+        raise ValueError(f"`experiments` must be among {list(ALL)} or 'all'. Got {unknown}.")
+    return names
+
+
+def read_manifest(out) -> dict | None:
+    """The manifest of a reproduction folder, or None if it has none."""
+    path = Path(out) / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        manifest = json.loads(path.read_text())
+        manifest["mode"], manifest["seeds"], manifest["seconds"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"{str(path)!r} is not a reproduction manifest: {exc}") from exc
+    return manifest
+
+
+def _clear(out: Path) -> None:
+    """Remove a previous run's outputs (``force`` over a run of another mode)."""
+    shutil.rmtree(out / "records", ignore_errors=True)
+    for name in ALL:
+        for suffix in (".csv", ".json", ".png"):
+            (out / f"{name}{suffix}").unlink(missing_ok=True)
+    for name in (MANIFEST, "REPORT.md"):
+        (out / name).unlink(missing_ok=True)
+
+
+def _claim_folder(out: Path, mode: str, seeds: int, force: bool) -> None:
+    manifest = read_manifest(out)
+    if manifest is not None and (manifest["mode"], manifest["seeds"]) != (mode, seeds):
+        if not force:
+            raise ValueError(
+                f"`--out` {str(out)!r} holds a {manifest['mode']} run with "
+                f"{manifest['seeds']} seeds; this is a {mode} run with {seeds}: use another "
+                "folder, or --force to replace that run."
+            )
+        _clear(out)
+        manifest = None
+    if manifest is None:
+        manifest = {
+            "mode": mode,
+            "seeds": seeds,
+            "table1_scale": table1_scale(mode == "quick"),
+            "version": __version__,
+            "seconds": {},
+        }
+        with atomic_writer(out / MANIFEST) as fh:
+            json.dump(manifest, fh, indent=1)
+
+
+def _record_experiment(out: Path, name: str, seconds: float) -> None:
+    manifest = read_manifest(out)
+    manifest["seconds"][name] = round(manifest["seconds"].get(name, 0.0) + seconds, 1)
+    with atomic_writer(out / MANIFEST) as fh:
+        json.dump(manifest, fh, indent=1)
+
+
+def _render(out: Path) -> Path:
+    """REPORT.md from every experiment of the folder (call with the lock held)."""
+    manifest = read_manifest(out)
+    records_of = {}
+    for name in ALL:
+        if name == "fig1":
+            if "fig1" in manifest["seconds"]:
+                records_of[name] = None
+            continue
+        path = out / f"{name}.json"
+        if path.exists():
+            records_of[name] = json.loads(path.read_text())
+    text = render_sections(
+        records_of, out, quick=manifest["mode"] == "quick", seeds=manifest["seeds"]
+    )
+    total = sum(manifest["seconds"].values())
+    text += f"\n_Run time of the experiments: {total:.0f} s._\n"
+    report = out / "REPORT.md"
+    with atomic_writer(report) as fh:
+        fh.write(text)
+    return report
+
+
+def reproduce(
+    experiments,
+    out,
+    *,
+    quick: bool = True,
+    seeds: int = 3,
+    jobs: int = 1,
+    dask_address: str | None = None,
+    progress: bool = True,
+    force: bool = False,
+) -> Path:
+    """Run experiments into ``out``: records per task, figures, and ``REPORT.md``.
+
+    Parameters
+    ----------
+    experiments : sequence of str
+        Names from :data:`~dsn_model.report.ALL` (``"all"`` expands to every one).
+    out : path
+        The folder; created if missing (its parent must exist).
+    quick : bool, default=True
+    seeds : int, default=3
+    jobs : int, default=1
+        Worker processes (joblib's convention: -1 all cores, -2 all but one).
+    dask_address : str, optional
+        Run the tasks on this Dask scheduler instead of local processes.
+    force : bool, default=False
+        Rerun finished tasks, and replace a run of another mode or seed count.
+
+    Returns
+    -------
+    Path of the report.
+
+    Raises
+    ------
+    ValueError
+        A bad folder, a folder holding another kind of run (without ``force``),
+        an unknown experiment, or an unreachable Dask scheduler.
+    """
+    names = _names(experiments)
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise ValueError(f"`seeds` must be a positive integer. Got {seeds!r}.")
+    out, _ = writable_folder(out)
+    mode = "quick" if quick else "full"
+    with folder_lock(out):
+        _claim_folder(out, mode, seeds, force)
+    for name in names:
+        started = time.perf_counter()
+        if name != "fig1":
+            tasks = build_tasks(name, quick=quick, seeds=seeds)
+            folder = out / "records" / name
+            folder.mkdir(parents=True, exist_ok=True)
+            todo = [t for t in tasks if force or not (folder / f"{task_id(t)}.json").exists()]
+            for task, record in iter_tasks(
+                todo, jobs=jobs, dask_address=dask_address, progress=progress
+            ):
+                with atomic_writer(folder / f"{task_id(task)}.json") as fh:
+                    json.dump(record, fh)
+            records = [json.loads((folder / f"{task_id(t)}.json").read_text()) for t in tasks]
+        with folder_lock(out):
+            if name != "fig1":
+                write_records(records, out / name)
+            _record_experiment(out, name, time.perf_counter() - started)
+            report = _render(out)
+    return report
+
+
+def render_report(out) -> Path:
+    """Redraw the figures and ``REPORT.md`` of a reproduction folder from its records.
+
+    Mode, seeds and run times come from the folder's manifest; no model is
+    fitted (Fig. 1, which has no records, is redrawn in a moment).
+    """
+    out = Path(out)
+    if not out.is_dir():
+        raise ValueError(f"`--out` {str(out)!r} is not a folder.")
+    if read_manifest(out) is None:
+        raise ValueError(
+            f"`--out` {str(out)!r} has no {MANIFEST}: it is not a `dsn reproduce` folder."
+        )
+    with folder_lock(out):
+        return _render(out)
