@@ -503,37 +503,72 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
 
     @classmethod
     def load(cls, path) -> LSHRegressor:
-        """Load a model saved by :meth:`save`; raises ``ValueError`` on a bad file."""
-        try:
-            with np.load(Path(path), allow_pickle=False) as data:
-                arrays = {k: data[k] for k in data.files}
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-            raise ValueError(f"`path` {str(path)!r} is not a readable .npz file: {exc}") from exc
+        """Load a model saved by :meth:`save`, validating the whole file.
+
+        The checksum (SHA-256 over every array) detects accidental corruption;
+        it is not an authentication -- anyone can write a file with a matching
+        checksum -- so the contents are validated as well: every array's
+        declared size against its bytes before anything is allocated, shapes
+        against the parameters, counts (non-negative integers that sum to the
+        samples seen in every table), finite sums, codes and slots in range.
+
+        Raises
+        ------
+        ValueError
+            Naming the file and the field that is wrong.
+        """
+        where = f"`path` {str(path)!r}"
+        arrays = _read_npz(path, where)
         try:
             checksum = str(arrays.pop("checksum"))
             meta = json.loads(str(arrays["meta"]))
         except (KeyError, json.JSONDecodeError) as exc:
-            raise ValueError(f"`path` {str(path)!r} is not a saved LSHRegressor.") from exc
-        if meta.get("format") != _FORMAT:
-            raise ValueError(f"`path` holds format {meta.get('format')!r}, expected {_FORMAT!r}.")
+            raise ValueError(f"{where} is not a saved LSHRegressor (no meta/checksum).") from exc
+        if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
+            found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+            raise ValueError(f"{where} holds format {found!r}, expected {_FORMAT!r}.")
         if _checksum(arrays) != checksum:
-            raise ValueError(f"`path` {str(path)!r} is corrupted: its checksum does not match.")
-        model = cls(**meta["params"])
-        d = int(meta["n_features_in"])
+            raise ValueError(f"{where} is corrupted: its checksum does not match.")
+        try:
+            return cls._from_contents(meta, arrays)
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from exc
+        except (KeyError, TypeError, IndexError, AttributeError, ZeroDivisionError) as exc:
+            raise ValueError(f"{where} has a missing or malformed field: {exc!r}") from exc
+
+    @classmethod
+    def _from_contents(cls, meta: dict, arrays: dict) -> LSHRegressor:
+        params = meta["params"]
+        if not isinstance(params, dict):
+            raise ValueError("field `params` must be a mapping.")
+        model = cls(**params)
+        d = meta["n_features_in"]
+        if isinstance(d, bool) or not isinstance(d, int) or d < 1:
+            raise ValueError(f"field `n_features_in` must be a positive integer. Got {d!r}.")
         model.n_features_in_ = d
         model.table_weights_ = model._check_params()
         state = {k[len("family.") :]: v for k, v in arrays.items() if k.startswith("family.")}
         state["name"] = meta["family"]
         model.family_ = family_from_state(state)
         f = model.family_
+        if type(f) is not FAMILIES[model.family]:
+            raise ValueError(f"field `family` {meta['family']!r} contradicts `params.family`.")
+        if (f.input_dim, f.n_tables, f.n_hashes) != (d, model.n_tables, model.n_hashes):
+            raise ValueError(
+                "the hash family's (input_dim, n_tables, n_hashes) = "
+                f"{(f.input_dim, f.n_tables, f.n_hashes)} contradict the parameters "
+                f"{(d, model.n_tables, model.n_hashes)}."
+            )
         index_arrays = {k[len("index.") :]: v for k, v in arrays.items() if k.startswith("index.")}
         model.index_ = BucketIndex.from_arrays(f.n_tables, f.key_width, f.universe, index_arrays)
         for name in _STATE:
             setattr(model, name, arrays.get("state." + name))
-        model.n_samples_seen_ = int(meta["n_samples_seen"])
+        seen = meta["n_samples_seen"]
+        if isinstance(seen, bool) or not isinstance(seen, int) or seen < 1:
+            raise ValueError(f"field `n_samples_seen` must be a positive integer. Got {seen!r}.")
+        model.n_samples_seen_ = seen
         model.y_sum_ = float(meta["y_sum"])
-        if len(model.bucket_counts_) != model.index_.n_slots:
-            raise ValueError("`path` is inconsistent: bucket statistics do not match the index.")
+        _validate_state(model)
         model._finalize()
         return model
 
@@ -541,6 +576,85 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         return tags
+
+
+def _read_npz(path, where: str) -> dict:
+    """The arrays of an ``.npz`` archive, each member's size checked before it is read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                with archive.open(info) as fh:
+                    version = np.lib.format.read_magic(fh)
+                    read = (
+                        np.lib.format.read_array_header_1_0
+                        if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0
+                    )
+                    shape, _, dtype = read(fh)
+                    header = fh.tell()
+                if dtype.hasobject:
+                    raise ValueError(f"{where}: member {info.filename!r} holds Python objects.")
+                declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+                if declared != info.file_size - header:
+                    raise ValueError(
+                        f"{where}: member {info.filename!r} declares {declared} bytes of data "
+                        f"but holds {info.file_size - header}; refused before reading it."
+                    )
+        with np.load(Path(path), allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except zipfile.BadZipFile as exc:
+        raise ValueError(
+            f"{where} is not an .npz archive written by LSHRegressor.save (a .npy or text file?)."
+        ) from exc
+    except (OSError, EOFError) as exc:
+        raise ValueError(f"{where} cannot be read: {exc}") from exc
+    except ValueError as exc:
+        if str(exc).startswith(where):
+            raise
+        raise ValueError(f"{where} is not a readable .npz archive: {exc}") from exc
+
+
+def _validate_state(model: LSHRegressor) -> None:
+    """Shapes, finiteness and count consistency of loaded bucket statistics."""
+    n, s, d = model.index_.n_slots, model.family_.n_tables, model.n_features_in_
+    p = d + 1 if model.degree == 1 else 1
+    expected = {
+        "bucket_counts_": (n,),
+        "bucket_sums_": (n,),
+        "bucket_gram_": (n, p * (p + 1) // 2) if model.degree == 1 else None,
+        "bucket_xty_": (n, p) if model.degree == 1 else None,
+        "X_seen_": (model.n_samples_seen_, d) if model.fallback == "nearest" else None,
+        "y_seen_": (model.n_samples_seen_,) if model.fallback == "nearest" else None,
+    }
+    for name, shape in expected.items():
+        value = getattr(model, name)
+        if shape is None:
+            if value is not None:
+                raise ValueError(f"field `{name}` is present but this model has none.")
+            continue
+        if value is None or np.shape(value) != shape:
+            got = None if value is None else np.shape(value)
+            raise ValueError(f"field `{name}` has shape {got}, expected {shape}.")
+        if value.dtype.kind not in "fiu" or not np.all(np.isfinite(value)):
+            raise ValueError(f"field `{name}` must hold finite numbers.")
+        setattr(model, name, value.astype(np.float64))
+    counts = model.bucket_counts_
+    if np.any(counts < 0) or np.any(counts != np.round(counts)):
+        raise ValueError("field `bucket_counts_` must hold non-negative integers.")
+    tables = model.index_.slot_tables()
+    if len(tables) != n or (n and (tables.min() < 0 or tables.max() >= s)):
+        raise ValueError("field `index` assigns slots to tables that do not exist.")
+    per_table = np.bincount(tables, weights=counts, minlength=s)
+    if not np.array_equal(per_table, np.full(s, float(model.n_samples_seen_))):
+        raise ValueError(
+            f"field `bucket_counts_` sums to {per_table.tolist()} per table; every table "
+            f"must hold n_samples_seen = {model.n_samples_seen_} samples."
+        )
+    if not np.isfinite(model.y_sum_):
+        raise ValueError("field `y_sum` must be finite.")
+    sums = np.bincount(tables, weights=model.bucket_sums_, minlength=s)
+    if not np.allclose(sums, model.y_sum_, rtol=1e-9, atol=1e-9 * max(1.0, abs(model.y_sum_))):
+        raise ValueError("field `bucket_sums_` does not add up to `y_sum` in every table.")
 
 
 def _checksum(arrays: dict) -> str:

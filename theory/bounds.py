@@ -26,6 +26,7 @@ The module is pure sympy: exact rationals (``Rational(5, 4)``), never floats.
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass
 
@@ -79,6 +80,8 @@ def _param(value, name, *, integer=False):
         raise ValueError(f"`{name}` must be a number or a sympy expression. Got {value!r}.")
     if not value > 0:
         raise ValueError(f"`{name}` must be > 0. Got {value}.")
+    if not math.isfinite(value):
+        raise ValueError(f"`{name}` must be finite. Got {value}.")
     if integer and int(value) != value:
         raise ValueError(f"`{name}` must be a positive integer. Got {value}.")
     # a float is read as the decimal it prints as (0.05 -> 1/20): exact and fast
