@@ -92,7 +92,7 @@ def test_codes_moved_between_tables_are_refused(tmp_path):
     with np.load(path) as data:
         assert "index.codes" in data.files
     tamper(path, _shuffle_tables)
-    with pytest.raises(ValueError, match="bucket_counts_|table"):
+    with pytest.raises(ValueError, match=r"bucket_counts_|table"):
         LSHRegressor.load(path)
 
 
@@ -109,7 +109,7 @@ def test_a_member_declaring_a_huge_array_is_refused_before_reading(tmp_path):
     with zipfile.ZipFile(path, "w") as archive:
         for member, data in members.items():
             archive.writestr(member, data)
-    with pytest.raises(ValueError, match="declares .* bytes"):
+    with pytest.raises(ValueError, match=r"declares .* bytes"):
         LSHRegressor.load(path)
 
 
@@ -118,7 +118,7 @@ def test_other_files_are_refused_clearly(tmp_path):
     np.save(npy, np.arange(3))
     text.write_text("not a model\n")
     for path in (npy, text):
-        with pytest.raises(ValueError, match="not an .npz archive"):
+        with pytest.raises(ValueError, match=r"not an \.npz archive"):
             LSHRegressor.load(path)
     with pytest.raises(ValueError, match="cannot be read"):
         LSHRegressor.load(tmp_path / "missing.npz")
