@@ -6,12 +6,21 @@ Validate once at the public boundary; internals assume valid input.
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.utils import check_array
 
-__all__ = ["as_rng", "check_batch", "check_positive_float", "check_positive_int"]
+__all__ = [
+    "as_rng",
+    "check_batch",
+    "check_memory",
+    "check_numeric_targets",
+    "check_positive_float",
+    "check_positive_int",
+    "memory_budget",
+]
 
 
 def check_batch(X: ArrayLike, input_dim: int | None = None, *, name: str = "X"):
@@ -71,3 +80,51 @@ def as_rng(random_state) -> np.random.Generator:
             "`random_state` must be None, an int, a SeedSequence or a "
             f"numpy Generator. Got {random_state!r}."
         ) from exc
+
+
+def memory_budget() -> int:
+    """A quarter of this machine's physical memory, in bytes: the most one structure may take
+    (its working copies need room too)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return 8 << 30
+
+
+def check_memory(nbytes: float, what: str) -> None:
+    """``ValueError`` before allocating ``nbytes`` for ``what`` beyond :func:`memory_budget`.
+
+    Examples
+    --------
+    >>> check_memory(1e6, "a small array")
+    >>> check_memory(1e30, "`n_units` = 10^23")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: `n_units` = 10^23 would need ... GiB of memory; at most ...
+    """
+    budget = memory_budget()
+    if nbytes > budget:
+        raise ValueError(
+            f"{what} would need {nbytes / 2**30:.1f} GiB of memory; at most "
+            f"{budget / 2**30:.1f} GiB (a quarter of this machine's) may be allocated. "
+            "Choose smaller parameters."
+        )
+
+
+def check_numeric_targets(y, name: str = "y") -> None:
+    """``ValueError`` naming ``name`` unless ``y`` holds numbers (not strings or objects)."""
+    if y is None:
+        return  # scikit-learn's validation says that y is required
+    values = np.asarray(y)
+    if values.dtype.kind in "US" or (values.dtype.kind == "O" and not _numbers(values)):
+        raise ValueError(
+            f"`{name}` must hold numbers for regression. Got an array of dtype {values.dtype}."
+        )
+
+
+def _numbers(values: np.ndarray) -> bool:
+    try:
+        values.astype(np.float64)
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -31,7 +31,7 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import as_rng, check_positive_int
+from ._validation import as_rng, check_numeric_targets, check_positive_int
 from .dsm import DSM
 from .features import RandomFeatures
 from .lsh_regressor import LSHRegressor
@@ -158,6 +158,7 @@ class _RandomFeatureModel(BaseEstimator):
 class _Regressor(RegressorMixin, _RandomFeatureModel):
     def fit(self, X, y):
         """Draw the bottom layer, route, and solve the top layer exactly."""
+        check_numeric_targets(y)
         X, y = validate_data(self, X, y, reset=True, dtype=np.float64, y_numeric=True)
         self._fit_features(X)
         self._build_dsm()

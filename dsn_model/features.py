@@ -26,7 +26,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import as_rng, check_batch, check_positive_int
+from ._validation import as_rng, check_batch, check_memory, check_positive_int
 
 __all__ = [
     "ACTIVATIONS",
@@ -222,6 +222,7 @@ class RandomFeatures(FeatureMap):
         """
         d = check_positive_int(input_dim, "input_dim")
         t = check_positive_int(n_units, "n_units")
+        check_memory(8.0 * t * (d + 1), f"`n_units`={t} random features on {d} inputs")
         rng = as_rng(random_state)
         B = rng.standard_normal((t, d)) / np.sqrt(d)
         c = rng.uniform(-1.0, 1.0, size=t) if bias else None

@@ -149,7 +149,7 @@ def to_graph(model: SparseNetwork, *, include_routing: bool = True) -> nx.DiGrap
             f"The full graph would have {n_edges} edges (limit MAX_GRAPH_EDGES="
             f"{MAX_GRAPH_EDGES}); use active_subgraph(model, x) for one input instead."
         )
-    G = nx.DiGraph(kind="full")
+    G = nx.DiGraph(kind="full", input_dim=model.input_dim)
     _add_inputs(G, model.input_dim)
     offset = 1
     for layer in range(1, len(model.layers) + 1):
@@ -202,7 +202,7 @@ def active_subgraph(
     if len(x) != 1:
         raise ValueError(f"`x` must be a single input. Got {len(x)} rows.")
     routings = model.route_all(x)
-    G = nx.DiGraph(kind="active")  # inputs are added as edges reach them
+    G = nx.DiGraph(kind="active", input_dim=model.input_dim)  # inputs added as edges reach them
     allowed = None
     offset = 1
     for layer, r in enumerate(routings, start=1):
@@ -281,9 +281,12 @@ def evaluate_graph(G: nx.DiGraph, x: ArrayLike, *, return_values: bool = False):
             "`G` has no output node ('y',); build it with to_graph or active_subgraph."
         )
     x = np.asarray(x, dtype=np.float64).ravel()
-    n_inputs = sum(1 for r in roles.values() if r == "input")
-    if len(x) < n_inputs or not np.all(np.isfinite(x)):
-        raise ValueError(f"`x` must be a finite vector with at least {n_inputs} entries.")
+    indices = [G.nodes[n].get("index", n[1]) for n, r in roles.items() if r == "input"]
+    n_inputs = G.graph.get("input_dim", max(indices, default=-1) + 1)
+    if len(x) != n_inputs or not np.all(np.isfinite(x)):
+        raise ValueError(
+            f"`x` must be a finite vector of the graph's {n_inputs} inputs. Got {len(x)} entries."
+        )
     values: dict = {}
     for node in nx.topological_sort(G):
         role = roles.get(node)
@@ -292,14 +295,24 @@ def evaluate_graph(G: nx.DiGraph, x: ArrayLike, *, return_values: bool = False):
         elif role == "bias":
             values[node] = 1.0
         else:
-            z = math.fsum(
-                d.get("weight", 1.0) * values[u] for u, _, d in G.in_edges(node, data=True)
-            )
+            try:
+                z = math.fsum(
+                    float(d.get("weight", 1.0)) * values[u]
+                    for u, _, d in G.in_edges(node, data=True)
+                )
+                gate = float(G.nodes[node].get("gate", 1.0))
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"node {node!r} has a non-numeric weight or gate: {exc}") from exc
             if role == "output":
                 values[node] = z
             else:
-                act = ACTIVATIONS[G.nodes[node].get("activation", "identity")]
-                values[node] = G.nodes[node].get("gate", 1.0) * float(act(np.float64(z)))
+                name = G.nodes[node].get("activation", "identity")
+                if name not in ACTIVATIONS:
+                    raise ValueError(
+                        f"node {node!r} has an unknown activation {name!r}; known: "
+                        f"{sorted(ACTIVATIONS)}."
+                    )
+                values[node] = gate * float(ACTIVATIONS[name](np.float64(z)))
     out = values[("y",)]
     return (out, values) if return_values else out
 

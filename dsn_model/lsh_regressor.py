@@ -40,7 +40,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._io import atomic_writer
 from ._threads import single_blas_thread
-from ._validation import as_rng, check_positive_float, check_positive_int
+from ._validation import (
+    as_rng,
+    check_memory,
+    check_numeric_targets,
+    check_positive_float,
+    check_positive_int,
+)
 from .buckets import BucketIndex
 from .dsm import DSM
 from .features import ConstantFeatures, RandomFeatures
@@ -192,10 +198,19 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
 
     def _reset(self, d):
         self.table_weights_ = self._check_params()
+        per_hash = d * d if self.family == "cross-polytope" else d + 1
+        check_memory(  # the directions and their padded hashing copy
+            16.0 * self.n_tables * self.n_hashes * per_hash,
+            f"`n_tables`={self.n_tables} tables of `n_hashes`={self.n_hashes} hashes on {d} inputs",
+        )
         self.family_ = self._make_family(d)
         f = self.family_
         self.index_ = BucketIndex(f.n_tables, f.key_width, f.universe)
         n = self.index_.n_slots
+        check_memory(
+            float(n) * self._slot_bytes(),
+            f"{n} buckets with `degree`={self.degree} on {d} inputs",
+        )
         p = d + 1 if self.degree == 1 else 1
         self.bucket_counts_ = np.zeros(n)
         self.bucket_sums_ = np.zeros(n)
@@ -209,8 +224,10 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
     # ------------------------------------------------------------------ fitting
     def fit(self, X: ArrayLike, y: ArrayLike) -> LSHRegressor:
         """Fit from scratch (forgets earlier calls)."""
+        check_numeric_targets(y)
         X, y = validate_data(self, X, y, reset=True, dtype=np.float64, y_numeric=True)
         self._reset(X.shape[1])
+        self._check_hash_range(X)
         self._accumulate(X, y)
         self._finalize()
         return self
@@ -218,17 +235,39 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
     def partial_fit(self, X: ArrayLike, y: ArrayLike) -> LSHRegressor:
         """Add a chunk of samples; statistics merge exactly with earlier chunks."""
         first = not hasattr(self, "family_")
+        check_numeric_targets(y)
         X, y = validate_data(self, X, y, reset=first, dtype=np.float64, y_numeric=True)
         if first:
             self._reset(X.shape[1])
+        self._check_hash_range(X)
         self._accumulate(X, y)
         self._finalize()
         return self
+
+    def _check_hash_range(self, X: np.ndarray) -> None:
+        """Refuse inputs whose float32 hash projections would overflow (naming ``hash_dtype``)."""
+        if self.family_.dtype != "float32" or not len(X):
+            return
+        top = float(np.abs(X).max())
+        reach = top * float(np.abs(self.family_.projection_matrix()).sum(axis=1).max())
+        if not reach < 1e37:
+            raise ValueError(
+                f"`X` holds values up to {top:.3g}, whose hash projections (up to {reach:.3g}) "
+                "overflow `hash_dtype`='float32'; use hash_dtype='float64' or rescale X."
+            )
+
+    def _slot_bytes(self) -> int:
+        p = self.n_features_in_ + 1 if self.degree == 1 else 1
+        return 8 * (2 + (p * (p + 1) // 2 + p if self.degree == 1 else 0))
 
     def _grow(self, n_slots):
         extra = n_slots - len(self.bucket_counts_)
         if extra <= 0:
             return
+        check_memory(
+            float(n_slots) * self._slot_bytes(),
+            f"{n_slots} buckets with `degree`={self.degree} on {self.n_features_in_} inputs",
+        )
         self.bucket_counts_ = np.concatenate([self.bucket_counts_, np.zeros(extra)])
         self.bucket_sums_ = np.concatenate([self.bucket_sums_, np.zeros(extra)])
         if self.degree == 1:
@@ -408,6 +447,7 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
         """``g(x) = sum_i alpha_i g^i_{z^i(x)}(x)`` for every row."""
         check_is_fitted(self, "unit_coef_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
+        self._check_hash_range(X)
         out = np.empty(len(X))
         with single_blas_thread():
             for start in range(0, len(X), _PREDICT_CHUNK):  # cache-sized chunks
