@@ -196,6 +196,7 @@ def test_the_search_stops_on_its_time_limit_with_sound_bounds():
         (sp.DiracDelta(x) + y, "DiracDelta"),
         (sp.nan * x, "NaN"),
         (sp.exp(1000 * x) * 10**300, "overflow"),
+        (x**3 * 10**300 + y, "overflow"),
     ],
 )
 def test_unsupported_or_overflowing_expressions_are_named(expr, match):

@@ -121,7 +121,10 @@ class LipschitzBound:
 
 def _float_up(value) -> float:
     """A float at or above an exact Fraction or arb point; ValueError on overflow."""
-    f = float(value)
+    try:
+        f = float(value)
+    except OverflowError:
+        f = math.inf
     if not math.isfinite(f):
         raise ValueError("overflow: the gradient norm exceeds the float range on the box.")
     return math.nextafter(f, math.inf)
@@ -131,7 +134,7 @@ def _norm_upper(components: list[Interval]) -> float:
     """Rounded-up ``sqrt(sum max(lo^2, hi^2))`` of gradient component intervals."""
     if all(c.exact for c in components):
         total = sum((c.magnitude() ** 2 for c in components), Fraction(0))
-        root = _float_up(math.sqrt(float(total)))
+        root = _float_up(math.sqrt(_float_up(total)))
         while Fraction(root) ** 2 < total:
             root = math.nextafter(root, math.inf)
         return root
