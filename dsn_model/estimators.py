@@ -4,9 +4,12 @@ All random-feature models share one fixed bottom layer ``phi(x) = sigma(B x + c)
 (:meth:`~dsn_model.features.RandomFeatures.random`, drawn from
 ``random_state``) and an exactly solved top layer: ridge regression on the
 (masked) features, through the normal equations ``(Phi^T Phi + alpha n I) a =
-Phi^T y`` (centred, for the intercept) with ``Phi`` stored as a sparse matrix
-holding only active units; the Gram matrix is accumulated in dense row blocks
-and the system solved by Cholesky.
+Phi^T y`` (centred, for the intercept). The sums are accumulated over row
+blocks of about 4 MiB -- a symmetric rank-k update (BLAS ``dsyrk``) for dense
+features, the ``s^2`` products of each row's active units for sparse ones --
+so memory stays ``O(t^2 + block)`` at any number of samples, ``partial_fit``
+merges chunks exactly, and the system is solved by Cholesky. Predictions use
+the active units only, block by block.
 
 * :class:`DenseRegressor` -- all ``n_units`` features (the dense baseline);
 * :class:`DSMRegressor` -- Top-K: the ``n_active`` largest features of each
@@ -24,15 +27,14 @@ Each fitted model reports ``n_active_units_``, ``n_params_`` and
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sps
-from scipy.linalg import solve
+from scipy.linalg import blas, cho_factor, cho_solve
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import as_rng, check_numeric_targets, check_positive_int
-from .dsm import DSM
+from ._validation import as_rng, check_memory, check_numeric_targets, check_positive_int
+from .dsm import DSM, SparseLayer
 from .features import RandomFeatures
 from .lsh_regressor import LSHRegressor
 from .routers import TopKRouter, UniformHashRouter
@@ -47,7 +49,24 @@ __all__ = [
     "RandomHashRegressor",
 ]
 
-_ROWS = 4096  # rows of features materialised at a time
+#: Cost model of the Gram accumulation (one core, measured here): a BLAS ``dsyrk``
+#: multiply-add, a scattered ``bincount`` update of one active pair, and adding one entry of a
+#: ``t x t`` block, in ns. A sparse router's Gram is accumulated pair by pair only where this
+#: predicts it cheaper than the masked dense rank-k update.
+_DSYRK_NS, _PAIR_NS, _ADD_NS = 0.08, 4.0, 1.0
+_PAIRS = 1 << 22  # active pairs per sparse block: 64 MiB of temporaries
+
+
+def sparse_gram_pays(t: int, s: int) -> bool:
+    """Whether scattering the ``s^2`` active pairs per row beats a dense ``t``-wide rank-k update.
+
+    Examples
+    --------
+    >>> sparse_gram_pays(512, 32), sparse_gram_pays(512, 256)
+    (True, False)
+    """
+    rows = max(1, _PAIRS // (s * s))
+    return s * s * _PAIR_NS + t * t * _ADD_NS / rows < t * t / 2 * _DSYRK_NS
 
 
 class _RandomFeatureModel(BaseEstimator):
@@ -77,24 +96,79 @@ class _RandomFeatureModel(BaseEstimator):
 
     _sparse = True
 
-    def _design(self, X):
-        """The masked features as a CSR matrix ``(n, t)``."""
-        t = self.features_.n_units
+    def _block_rows(self) -> int:
+        """Rows per block: ``_PAIRS`` active pairs (sparse Gram) or about 4 MiB of features."""
+        if self._pairwise:
+            return max(1, _PAIRS // self.n_active_units_**2)
+        return max(64, (4 << 20) // (8 * self.features_.n_units))
+
+    def _active_features(self, Xc):
+        """``(units, values)`` of a block's active features, or ``(None, F)`` for dense."""
         if self.router_ is None:
-            return sps.csr_matrix(self.features_.transform(X))
-        blocks = []
-        for start in range(0, len(X), _ROWS):
-            Xc = X[start : start + _ROWS]
-            routing, values = self.dsm_.layers[0].forward(Xc)
-            s = routing.slots
-            indptr = np.arange(0, len(Xc) * s + 1, s)
-            blocks.append(
-                sps.csr_matrix(
-                    (values.ravel(), np.maximum(routing.units, 0).ravel(), indptr),
-                    shape=(len(Xc), t),
+            return None, self.features_._transform(Xc)
+        routing, values = self._layer.forward(Xc)
+        return np.maximum(routing.units, 0), values  # empty slots hold value 0
+
+    def _reset_stats(self, outputs: int):
+        t = self.features_.n_units
+        self._G = np.zeros((t, t))
+        self._colsum = np.zeros(t)
+        self._FtY = np.zeros((t, outputs))
+        self._ysum = np.zeros(outputs)
+        self._n = 0
+
+    def _accumulate(self, X, Y):
+        """Add a chunk's normal-equation sums, block by block: memory O(t^2 + block)."""
+        t = self.features_.n_units
+        step = self._block_rows()
+        for start in range(0, len(X), step):
+            Xc, Yc = X[start : start + step], Y[start : start + step]
+            units, values = self._active_features(Xc)
+            if units is not None and not self._pairwise:  # masked dense rows
+                dense = np.zeros((len(Xc), t))
+                rows = np.repeat(np.arange(len(Xc)), units.shape[1])
+                np.add.at(dense, (rows, units.ravel()), values.ravel())  # empty slots add 0
+                units, values = None, dense
+            if units is None:  # a symmetric rank-k update of the upper triangle
+                self._G = blas.dsyrk(
+                    1.0, values, beta=1.0, c=self._G, trans=1, lower=0, overwrite_c=1
                 )
-            )
-        return sps.vstack(blocks, format="csr")
+                self._colsum += values.sum(axis=0)
+                self._FtY += values.T @ Yc
+                continue
+            pairs = (units[:, :, None] * t + units[:, None, :]).ravel()
+            weights = (values[:, :, None] * values[:, None, :]).ravel()
+            self._G += np.bincount(pairs, weights, minlength=t * t).reshape(t, t)
+            self._colsum += np.bincount(units.ravel(), values.ravel(), minlength=t)
+            for j in range(Yc.shape[1]):
+                w = (values * Yc[:, j : j + 1]).ravel()
+                self._FtY[:, j] += np.bincount(units.ravel(), w, minlength=t)
+        self._ysum += Y.sum(axis=0)
+        self._n += len(X)
+
+    def _solve(self):
+        """Ridge with intercept from the accumulated sums: centred normal equations, Cholesky."""
+        n = self._n
+        G = self._G.copy() if self._pairwise else np.triu(self._G) + np.triu(self._G, 1).T
+        mean, y_mean = self._colsum / n, self._ysum / n
+        G -= n * np.outer(mean, mean)
+        G[np.diag_indices_from(G)] += self.alpha * n + 1e-12 * max(1.0, np.trace(G) / len(G))
+        rhs = self._FtY - n * np.outer(mean, y_mean)
+        coef = cho_solve(cho_factor(G, lower=False, check_finite=False), rhs)
+        return coef, y_mean - mean @ coef
+
+    def _scores(self, X):
+        """``Phi(X) @ coef_ + intercept_`` block by block, from the active features only."""
+        coef = self.coef_.reshape(self.features_.n_units, -1)
+        out = np.empty((len(X), coef.shape[1]))
+        step = self._block_rows()
+        for start in range(0, len(X), step):
+            units, values = self._active_features(X[start : start + step])
+            if units is None:
+                out[start : start + step] = values @ coef
+            else:
+                out[start : start + step] = np.einsum("ns,nso->no", values, coef[units])
+        return out + np.reshape(self.intercept_, (1, -1))
 
     def _fit_features(self, X):
         d = X.shape[1]
@@ -106,39 +180,30 @@ class _RandomFeatureModel(BaseEstimator):
             or not (self.alpha >= 0)
         ):
             raise ValueError(f"`alpha` must be a number >= 0. Got {self.alpha!r}.")
+        check_memory(8.0 * t * t * 2, f"the {t} x {t} normal equations of `n_units`={t}")
         rng = as_rng(self.random_state)
         self.features_ = RandomFeatures.random(d, t, activation=self.activation, random_state=rng)
         self.router_ = self._router(d, t, s, rng)
+        router = self.router_ if self.router_ is not None else TopKRouter(t, t)
+        self._layer = SparseLayer(self.features_, router)
+        self._pairwise = self.router_ is not None and sparse_gram_pays(t, s)
         self.n_active_units_ = s
         self.n_params_ = t + 1
 
-    def _solve(self, Phi, Y):
-        """Ridge with intercept on sparse features: exact (centred) normal equations."""
-        Y2 = Y.reshape(len(Y), -1)
-        n = len(Y2)
-        mean = np.asarray(Phi.mean(axis=0)).ravel()
-        y_mean = Y2.mean(axis=0)
-        G = _gram(Phi) - n * np.outer(mean, mean)
-        G[np.diag_indices_from(G)] += self.alpha * n + 1e-12 * max(1.0, np.trace(G) / len(G))
-        rhs = Phi.T @ Y2 - n * np.outer(mean, y_mean)
-        coef = solve(G, rhs, assume_a="pos")
-        intercept = y_mean - mean @ coef
-        if Y.ndim == 1:
-            return coef[:, 0], float(intercept[0])
-        return coef, intercept
-
-    def _build_dsm(self):
-        router = (
-            self.router_
-            if self.router_ is not None
-            else TopKRouter(self.features_.n_units, self.features_.n_units)
-        )
-        self.dsm_ = DSM(self.features_, router, np.zeros(self.features_.n_units))
+    def _finish(self, Y_ndim: int):
+        coef, intercept = self._solve()
+        if Y_ndim == 1:
+            self.coef_, self.intercept_ = coef[:, 0], float(intercept[0])
+        else:
+            self.coef_, self.intercept_ = coef, intercept
+        router = self._layer.router
+        top = self.coef_ if np.ndim(self.coef_) == 1 else np.zeros(self.features_.n_units)
+        self.dsm_ = DSM(self.features_, router, top)  # g(x) = dsm_.predict(x) + intercept_
 
     def _decision(self, X):
         check_is_fitted(self, "coef_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        return self._design(X) @ self.coef_ + self.intercept_
+        return self._scores(X)
 
     def flops_per_sample(self) -> dict:
         """FLOPs of one prediction: ``paper`` (active units + read-out) and ``routing``.
@@ -157,17 +222,34 @@ class _RandomFeatureModel(BaseEstimator):
 
 class _Regressor(RegressorMixin, _RandomFeatureModel):
     def fit(self, X, y):
-        """Draw the bottom layer, route, and solve the top layer exactly."""
+        """Draw the bottom layer, route, and solve the top layer exactly (streamed in blocks)."""
         check_numeric_targets(y)
         X, y = validate_data(self, X, y, reset=True, dtype=np.float64, y_numeric=True)
         self._fit_features(X)
-        self._build_dsm()
-        self.coef_, self.intercept_ = self._solve(self._design(X), y)
+        self._reset_stats(1)
+        self._accumulate(X, y.reshape(-1, 1))
+        self._finish(1)
+        return self
+
+    def partial_fit(self, X, y):
+        """Add a chunk: the normal-equation sums merge exactly; the top layer is re-solved.
+
+        A chunk that fails validation (another number of features, NaN) leaves
+        the model as it was.
+        """
+        first = not hasattr(self, "features_")
+        check_numeric_targets(y)
+        X, y = validate_data(self, X, y, reset=first, dtype=np.float64, y_numeric=True)
+        if first:
+            self._fit_features(X)
+            self._reset_stats(1)
+        self._accumulate(X, y.reshape(-1, 1))
+        self._finish(1)
         return self
 
     def predict(self, X):
         """Predictions of the fitted model."""
-        return self._decision(X)
+        return self._decision(X)[:, 0]
 
 
 class _Classifier(ClassifierMixin, _RandomFeatureModel):
@@ -179,14 +261,15 @@ class _Classifier(ClassifierMixin, _RandomFeatureModel):
         Y = self._binarizer.fit_transform(y).astype(np.float64)
         self.classes_ = self._binarizer.classes_
         self._fit_features(X)
-        self._build_dsm()
-        self.coef_, self.intercept_ = self._solve(self._design(X), Y)
+        self._reset_stats(Y.shape[1])
+        self._accumulate(X, Y)
+        self._finish(2)
         return self
 
     def decision_function(self, X):
         """One score per class (one column for two classes)."""
         scores = self._decision(X)
-        return scores.ravel() if scores.ndim == 2 and scores.shape[1] == 1 else scores
+        return scores.ravel() if scores.shape[1] == 1 else scores
 
     def predict(self, X):
         """The class with the highest score."""
@@ -194,24 +277,6 @@ class _Classifier(ClassifierMixin, _RandomFeatureModel):
         if scores.ndim == 1:
             return self.classes_[(scores > 0).astype(int)]
         return self.classes_[np.argmax(scores, axis=1)]
-
-
-def _gram(Phi) -> np.ndarray:
-    """``Phi^T Phi`` of a CSR design, accumulated over dense row blocks with BLAS.
-
-    A sparse-sparse product costs ``n s^2`` scattered updates, dense blocks
-    ``n t^2`` flops at BLAS speed (measured here: about 300 times cheaper per
-    operation), so the sparse product is used only when ``t / s > 16``.
-    """
-    n, t = Phi.shape
-    if n and t > 16 * max(1, Phi.nnz // n):
-        return (Phi.T @ Phi).toarray()
-    G = np.zeros((t, t))
-    step = max(1, (1 << 22) // t)
-    for start in range(0, Phi.shape[0], step):
-        block = Phi[start : start + step].toarray()
-        G += block.T @ block
-    return G
 
 
 def _dense(cls):

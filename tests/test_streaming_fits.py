@@ -1,0 +1,98 @@
+"""Streamed random-feature fits equal the direct ridge solution, merge by partial_fit, and stay
+small in memory."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from dsn_model.estimators import (
+    DenseClassifier,
+    DenseRegressor,
+    DSMRegressor,
+    RandomHashRegressor,
+    sparse_gram_pays,
+)
+
+rng = np.random.default_rng(0)
+X = rng.uniform(-1, 1, (3000, 5))
+y = np.sin(3 * X[:, 0]) + X[:, 1] * X[:, 2]
+
+
+def direct_ridge(model, X, y):
+    """The exact solution from the explicit masked design (an independent oracle)."""
+    F = model.features_.transform(X)
+    Phi = F * model.dsm_.mask(X) if model.router_ is not None else F
+    n = len(X)
+    mean, y_mean = Phi.mean(axis=0), y.mean()
+    Pc = Phi - mean
+    G = Pc.T @ Pc
+    G[np.diag_indices_from(G)] += model.alpha * n + 1e-12 * max(1.0, np.trace(G) / len(G))
+    coef = np.linalg.solve(G, Pc.T @ (y - y_mean))
+    return coef, y_mean - mean @ coef
+
+
+MODELS = [
+    DenseRegressor(n_units=64, random_state=1),
+    DSMRegressor(n_units=256, n_active=16, random_state=1),  # scattered pairs
+    DSMRegressor(n_units=64, n_active=32, random_state=1),  # masked dense rank-k update
+    RandomHashRegressor(n_units=256, n_active=16, random_state=1),
+]
+
+
+@pytest.mark.parametrize("model", MODELS, ids=repr)
+def test_streamed_fit_equals_the_direct_solution(model):
+    model.fit(X, y)
+    coef, intercept = direct_ridge(model, X, y)
+    assert np.allclose(model.coef_, coef, rtol=1e-8, atol=1e-8 * np.abs(coef).max())
+    assert model.intercept_ == pytest.approx(intercept, rel=1e-8, abs=1e-10)
+    Phi_pred = model.dsm_.predict(X) + model.intercept_  # the DSM holds the real weights
+    assert np.allclose(model.predict(X), Phi_pred, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=repr)
+def test_partial_fit_in_chunks_equals_fit(model):
+    whole = type(model)(**model.get_params()).fit(X, y)
+    parts = type(model)(**model.get_params())
+    for chunk in np.array_split(np.arange(len(X)), 7):
+        parts.partial_fit(X[chunk], y[chunk])
+    assert np.allclose(parts.coef_, whole.coef_, rtol=1e-9, atol=1e-12)
+    scale = np.abs(whole.coef_).sum()  # predictions cancel large coefficients
+    assert np.allclose(parts.predict(X), whole.predict(X), rtol=1e-9, atol=1e-12 * scale)
+
+
+def test_a_bad_chunk_leaves_the_model_as_it_was():
+    model = DenseRegressor(n_units=32, random_state=0).partial_fit(X[:1000], y[:1000])
+    before = model.coef_.copy()
+    with pytest.raises(ValueError):
+        model.partial_fit(X[:10, :4], y[:10])  # another number of features
+    bad = X[1000:1100].copy()
+    bad[5, 2] = np.nan
+    with pytest.raises(ValueError):
+        model.partial_fit(bad, y[1000:1100])
+    with pytest.raises(ValueError, match="`y` must hold numbers"):
+        model.partial_fit(X[:4], np.array(["a", "b", "c", "d"]))
+    assert np.array_equal(model.coef_, before)
+    assert model._n == 1000
+
+
+def test_fits_stream_in_bounded_memory():
+    n, t = 200_000, 256
+    Xb = np.random.default_rng(1).uniform(-1, 1, (n, 8))
+    yb = Xb[:, 0] ** 2
+    tracemalloc.start()
+    DenseRegressor(n_units=t, random_state=0).fit(Xb, yb)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 40 << 20  # the n x t design alone would be 410 MB
+
+
+def test_classifiers_stream_too():
+    labels = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5).astype(int)
+    model = DenseClassifier(n_units=64, random_state=0).fit(X, labels)
+    assert model.score(X, labels) > 0.8
+    assert model.decision_function(X).shape == (len(X), 3)
+
+
+def test_the_cost_model_chooses_the_cheaper_gram():
+    assert sparse_gram_pays(4096, 64) and not sparse_gram_pays(64, 32)
