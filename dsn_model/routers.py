@@ -52,8 +52,10 @@ __all__ = [
 def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the ``k`` largest entries of each row, ties to the lower index.
 
-    Two ``O(t)`` selection passes per row (no full sort). The indices of a row
-    come in increasing order of index.
+    ``k = 1`` is an ``argmax``. Otherwise one ``O(t)`` selection finds each
+    row's k-th largest value and a comparison marks the entries at or above
+    it; only rows where that value is tied beyond ``k`` entries take a second
+    selection pass. The indices of a row come in increasing order of index.
 
     Examples
     --------
@@ -66,11 +68,19 @@ def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
     n, t = scores.shape
     if k == t:
         return np.broadcast_to(np.arange(t), (n, t)).copy()
-    kth = np.partition(scores, t - k, axis=1)[:, t - k][:, None]
-    index = np.broadcast_to(np.arange(t), (n, t))
-    key = np.where(scores > kth, -1, np.where(scores == kth, index, t))
-    chosen = np.argpartition(key, k - 1, axis=1)[:, :k]
-    return np.sort(chosen, axis=1)
+    if k == 1:
+        return scores.argmax(axis=1)[:, None]  # the first maximum: ties to the lower index
+    kth = np.partition(scores, t - k, axis=1)[:, t - k, None]
+    above = scores >= kth
+    tied = np.flatnonzero(above.sum(axis=1) != k)
+    if tied.size:  # the k-th value repeats: keep the lowest indices among the tied
+        rows = scores[tied]
+        index = np.arange(t)
+        key = np.where(rows > kth[tied], -1, np.where(rows == kth[tied], index, t))
+        keep = np.zeros_like(rows, dtype=bool)
+        np.put_along_axis(keep, np.argpartition(key, k - 1, axis=1)[:, :k], True, axis=1)
+        above[tied] = keep
+    return np.nonzero(above)[1].reshape(n, k)
 
 
 def _check_matrix(M: ArrayLike, name: str, *, cols: int | None = None) -> np.ndarray:
@@ -323,8 +333,11 @@ class SwitchRouter(Router):
     def _route(self, X, features):
         logits = X @ self.gate.T
         experts = top_k_indices(logits, self.top_k)
-        z = np.exp(logits - logits.max(axis=1, keepdims=True))
-        probs = np.take_along_axis(z / z.sum(axis=1, keepdims=True), experts, axis=1)
+        if self.weighted or (self.capacity_factor is not None and self.drop_policy != "position"):
+            z = np.exp(logits - logits.max(axis=1, keepdims=True))  # the softmax, where used
+            probs = np.take_along_axis(z / z.sum(axis=1, keepdims=True), experts, axis=1)
+        else:
+            probs = None
         kept = self._within_capacity(experts, probs)
         offsets = np.arange(self.expert_size)
         blocks = np.where(kept[:, :, None], experts[:, :, None] * self.expert_size + offsets, -1)
@@ -332,6 +345,7 @@ class SwitchRouter(Router):
         weights = (
             np.repeat(probs, self.expert_size, axis=1) if self.weighted else np.ones(units.shape)
         )
+        weights = np.where(units >= 0, weights, 0.0)
         return Routing(units, weights, self.n_units)
 
     def _within_capacity(self, experts, probs):

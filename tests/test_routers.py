@@ -5,6 +5,7 @@ import pytest
 from builders import ROUTER_KINDS, cube, random_dsm
 from hypothesis import given
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from scipy import stats
 from sklearn.neighbors import NearestNeighbors
 
@@ -186,3 +187,17 @@ def test_routing_validates_shapes_and_dense_mask_limit():
         Routing(np.zeros((2, 2)), np.zeros((2, 3)), 4)
     with pytest.raises(ValueError, match="too large"):
         Routing(np.zeros((10, 1)), np.ones((10, 1)), 10**8).mask()
+
+
+@given(
+    hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=12),
+        elements=st.sampled_from([-1.0, 0.0, 0.5, 1.0, 2.0]),  # many ties
+    ),
+    st.integers(1, 12),
+)
+def test_top_k_indices_match_a_sort_with_ties_to_the_lower_index(scores, k):
+    k = min(k, scores.shape[1])
+    expected = [sorted(np.lexsort((np.arange(len(row)), -row))[:k].tolist()) for row in scores]
+    assert top_k_indices(scores, k).tolist() == expected

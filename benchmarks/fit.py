@@ -1,0 +1,88 @@
+"""Streaming fits of the random-feature models and routing cost, as ratios measured in one run.
+
+1. ``DenseRegressor(t)`` and ``DSMRegressor(t, s)`` fit n samples (one BLAS thread): time
+   against the bare blocked ``dsyrk`` of an n x t matrix (the roofline of the dense normal
+   equations), and the peak traced memory beyond the data (tracemalloc).
+2. Switch-routed DSM predict (d = 16, s = 4, L = t / s experts) against its gate product
+   ``X @ gate.T`` alone; Top-K predict against computing the t features alone.
+
+Run: python benchmarks/fit.py [--n 50000] [--t 4096] [--quick]
+"""
+
+import argparse
+import time
+import timeit
+import tracemalloc
+
+import numpy as np
+from scipy.linalg import blas
+from threadpoolctl import threadpool_limits
+
+from dsn_model import DSM
+from dsn_model.estimators import DenseRegressor, DSMRegressor
+
+
+def best(fn, repeats=3):
+    return min(timeit.repeat(fn, number=1, repeat=repeats))
+
+
+def roofline(n, t, d, rng):
+    """Seconds of the blocked rank-k update of an n x t matrix (4 MiB blocks)."""
+    rows = max(64, (4 << 20) // (8 * t))
+    block = rng.standard_normal((rows, t))
+    G = np.zeros((t, t))
+    start = time.perf_counter()
+    for _ in range(0, n, rows):
+        G = blas.dsyrk(1.0, block, beta=1.0, c=G, trans=1, lower=0, overwrite_c=1)
+    return time.perf_counter() - start
+
+
+def main(n: int = 50_000, t: int = 4096, s: int = 256, batch: int = 10_000, quick=False):
+    rng = np.random.default_rng(0)
+    d = 8
+    X = rng.uniform(-1, 1, (n, d))
+    y = np.sin(X.sum(axis=1))
+    with threadpool_limits(1):
+        bare = roofline(n, t, d, rng)
+        print(f"1. fits of n = {n} samples, d = {d}, one BLAS thread")
+        print(f"   bare blocked dsyrk of the n x {t} features: {bare:.2f} s")
+        for model in (
+            DenseRegressor(n_units=t, random_state=0),
+            DSMRegressor(n_units=t, n_active=s, random_state=0),
+        ):
+            tracemalloc.start()
+            start = time.perf_counter()
+            model.fit(X, y)
+            seconds = time.perf_counter() - start
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            print(
+                f"   {model!r}: {seconds:.2f} s = {seconds / bare:.2f}x the bare dsyrk; "
+                f"peak traced memory {peak / 2**20:.0f} MiB beyond the data "
+                f"(the n x t design would be {8 * n * t / 2**20:.0f} MiB)"
+            )
+        print(f"\n2. predict, batch {batch}, d = 16, one BLAS thread")
+        Xb = rng.uniform(-1, 1, (batch, 16))
+        for log_t in (10,) if quick else (10, 16):
+            tt = 2**log_t
+            net = DSM.random(16, tt, 4, router="switch", random_state=0)
+            gate = net.router.gate
+            tp, tg = best(lambda net=net: net.predict(Xb)), best(lambda g=gate: Xb @ g.T)
+            print(
+                f"   Switch, t = 2^{log_t} ({tt // 4} experts): predict {tp / batch * 1e6:.1f} "
+                f"us per sample = {tp / tg:.2f}x the gate product alone"
+            )
+        for tt in (256,) if quick else (256, 4096):
+            net = DSM.random(16, tt, 16, router="topk", random_state=0)
+            phi = net.features
+            tp, tf = best(lambda net=net: net.predict(Xb)), best(lambda p=phi: p.transform(Xb))
+            print(f"   Top-K, t = {tt}, s = 16: predict {tp / tf:.2f}x computing the t features")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=50_000)
+    parser.add_argument("--t", type=int, default=4096)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    main(n=args.n, t=args.t, quick=args.quick)
