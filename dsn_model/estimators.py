@@ -49,11 +49,12 @@ __all__ = [
     "RandomHashRegressor",
 ]
 
-#: Cost model of the Gram accumulation (one core, measured here): a BLAS ``dsyrk``
-#: multiply-add, a scattered ``bincount`` update of one active pair, and adding one entry of a
-#: ``t x t`` block, in ns. A sparse router's Gram is accumulated pair by pair only where this
-#: predicts it cheaper than the masked dense rank-k update.
-_DSYRK_NS, _PAIR_NS, _ADD_NS = 0.08, 4.0, 1.0
+#: Cost model of the Gram accumulation, in ns: a BLAS ``dsyrk`` multiply-add, a scattered
+#: ``bincount`` update of one active pair, one entry of the ``t x t`` block each sparse block
+#: adds, and a fixed cost per row of building its pairs. Fitted to Top-K fits measured on one
+#: core (n = 2e4; (t, s) = (512, 32), (1024, 64), (2048, 128), (1024, 256)): the choice it
+#: makes was the faster one in each.
+_DSYRK_NS, _PAIR_NS, _ADD_NS, _ROW_NS = 0.08, 6.0, 2.0, 6000.0
 _PAIRS = 1 << 22  # active pairs per sparse block: 64 MiB of temporaries
 
 
@@ -62,11 +63,11 @@ def sparse_gram_pays(t: int, s: int) -> bool:
 
     Examples
     --------
-    >>> sparse_gram_pays(512, 32), sparse_gram_pays(512, 256)
+    >>> sparse_gram_pays(1024, 64), sparse_gram_pays(1024, 256)
     (True, False)
     """
     rows = max(1, _PAIRS // (s * s))
-    return s * s * _PAIR_NS + t * t * _ADD_NS / rows < t * t / 2 * _DSYRK_NS
+    return s * s * _PAIR_NS + t * t * _ADD_NS / rows + _ROW_NS < t * t / 2 * _DSYRK_NS
 
 
 class _RandomFeatureModel(BaseEstimator):

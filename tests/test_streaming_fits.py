@@ -34,7 +34,7 @@ def direct_ridge(model, X, y):
 
 MODELS = [
     DenseRegressor(n_units=64, random_state=1),
-    DSMRegressor(n_units=256, n_active=16, random_state=1),  # scattered pairs
+    DSMRegressor(n_units=1024, n_active=64, random_state=1),  # scattered pairs
     DSMRegressor(n_units=64, n_active=32, random_state=1),  # masked dense rank-k update
     RandomHashRegressor(n_units=256, n_active=16, random_state=1),
 ]
@@ -94,5 +94,6 @@ def test_classifiers_stream_too():
     assert model.decision_function(X).shape == (len(X), 3)
 
 
-def test_the_cost_model_chooses_the_cheaper_gram():
-    assert sparse_gram_pays(4096, 64) and not sparse_gram_pays(64, 32)
+def test_both_gram_paths_are_exercised_and_the_cost_model_picks_by_size():
+    assert sparse_gram_pays(1024, 64) and not sparse_gram_pays(64, 32)
+    assert MODELS[1].fit(X[:100], y[:100])._pairwise and not MODELS[2].fit(X, y)._pairwise
