@@ -5,6 +5,8 @@
    equations), and the peak traced memory beyond the data (tracemalloc).
 2. Switch-routed DSM predict (d = 16, s = 4, L = t / s experts) against its gate product
    ``X @ gate.T`` alone; Top-K predict against computing the t features alone.
+3. ``LSHRegressor(degree=1)`` (one affine function per bucket; s = 16, m = 10) against the
+   same model with ``degree=0``, on ``lsh_n`` samples.
 
 Run: python benchmarks/fit.py [--n 50000] [--t 4096] [--quick]
 """
@@ -20,6 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from dsn_model import DSM
 from dsn_model.estimators import DenseRegressor, DSMRegressor
+from dsn_model.lsh_regressor import LSHRegressor
 
 
 def best(fn, repeats=3):
@@ -37,7 +40,14 @@ def roofline(n, t, d, rng):
     return time.perf_counter() - start
 
 
-def main(n: int = 50_000, t: int = 4096, s: int = 256, batch: int = 10_000, quick=False):
+def main(
+    n: int = 50_000,
+    t: int = 4096,
+    s: int = 256,
+    batch: int = 10_000,
+    quick=False,
+    lsh_n: int = 1_000_000,
+):
     rng = np.random.default_rng(0)
     d = 8
     X = rng.uniform(-1, 1, (n, d))
@@ -77,6 +87,16 @@ def main(n: int = 50_000, t: int = 4096, s: int = 256, batch: int = 10_000, quic
             phi = net.features
             tp, tf = best(lambda net=net: net.predict(Xb)), best(lambda p=phi: p.transform(Xb))
             print(f"   Top-K, t = {tt}, s = 16: predict {tp / tf:.2f}x computing the t features")
+        Xl = rng.uniform(-1, 1, (lsh_n, 8))
+        yl = np.sin(Xl.sum(axis=1))
+        times = {}
+        for degree in (0, 1):
+            model = LSHRegressor(n_tables=16, n_hashes=10, degree=degree, random_state=0)
+            times[degree] = best(lambda m=model: m.fit(Xl, yl), repeats=2)
+        print(
+            f"\n3. LSHRegressor, s = 16, m = 10, n = {lsh_n}: degree=1 fits in {times[1]:.2f} s, "
+            f"{times[1] / times[0]:.2f}x the degree-0 fit ({times[0]:.2f} s)"
+        )
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sps
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.neighbors import KDTree
@@ -290,19 +291,31 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
                 self.bucket_counts_ += np.bincount(slots, minlength=n)
                 self.bucket_sums_ += np.bincount(slots, weights=np.repeat(yc, s), minlength=n)
                 if self.degree == 1:
-                    Z = np.repeat(np.hstack([np.ones((len(Xc), 1)), Xc]), s, axis=0)
-                    rows, cols = np.triu_indices(Z.shape[1])
-                    for k, (i, j) in enumerate(zip(rows, cols, strict=True)):
-                        self.bucket_gram_[:, k] += np.bincount(slots, Z[:, i] * Z[:, j], n)
-                    yz = Z * np.repeat(yc, s)[:, None]
-                    for i in range(Z.shape[1]):
-                        self.bucket_xty_[:, i] += np.bincount(slots, yz[:, i], n)
+                    self._accumulate_affine(Xc, yc, slots)
         self.index_.compact()
         self.n_samples_seen_ += len(X)
         self.y_sum_ += float(y.sum())
         if self.fallback == "nearest":
             self.X_seen_ = np.vstack([self.X_seen_, X])
             self.y_seen_ = np.concatenate([self.y_seen_, y])
+
+    def _accumulate_affine(self, X, y, slots):
+        """Every bucket's normal equations of ``[1, x]`` at once.
+
+        The products ``z_i z_j`` of ``z = [1, x]`` are formed once per sample (not
+        per table), then summed into the buckets by one sparse-times-dense product
+        with the 0/1 matrix that sends each sample to its ``s`` buckets.
+        """
+        s = self.family_.n_tables
+        Z = np.hstack([np.ones((len(X), 1)), X])
+        rows, cols = np.triu_indices(Z.shape[1])
+        touched, local = np.unique(slots, return_inverse=True)
+        to_buckets = sps.csc_matrix(
+            (np.ones(slots.size), local.ravel(), np.arange(0, slots.size + 1, s)),
+            shape=(len(touched), len(X)),
+        )
+        self.bucket_gram_[touched] += to_buckets @ (Z[:, rows] * Z[:, cols])
+        self.bucket_xty_[touched] += to_buckets @ (Z * y[:, None])
 
     def _finalize(self):
         """Turn statistics into per-unit coefficients (buckets, then fallback units)."""

@@ -21,7 +21,7 @@ def load(name):
         ("routing", {"n": 500}),
         ("lsh", {"n": 2000, "stream": 20000, "quick": True}),
         ("certify", {"d": 6, "width": 0.5, "n": 2000, "stream": 20000, "quick": True}),
-        ("fit", {"n": 2000, "t": 128, "s": 8, "batch": 500, "quick": True}),
+        ("fit", {"n": 2000, "t": 128, "s": 8, "batch": 500, "quick": True, "lsh_n": 2000}),
     ],
 )
 def test_benchmark_runs(name, kwargs, capsys):
