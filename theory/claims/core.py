@@ -48,6 +48,7 @@ __all__ = [
     "check_claims",
     "check_findings",
     "register",
+    "verdict",
 ]
 
 #: The verdicts a claim can get.
@@ -55,6 +56,11 @@ VERDICTS = ("holds", "fails", "refuted", "not reproduced")
 #: How a check decides: bit-exact or rational; float tolerances stated in ulps;
 #: a sound bound; a test with stated level and power; a sympy derivation.
 METHODS = ("exact", "numeric", "certified", "statistical", "symbolic")
+
+
+def verdict(ok: bool) -> str:
+    """``"holds"`` or ``"fails"``."""
+    return "holds" if ok else "fails"
 
 
 def _plain(value):

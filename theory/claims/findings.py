@@ -16,7 +16,7 @@ from dsn_model.data import random_subspace, uniform_on_section
 from dsn_model.lsh_regressor import LSHRegressor
 from dsn_model.targets import DistanceTarget
 
-from .core import Evidence, Finding, register
+from .core import Evidence, Finding, register, verdict
 from .theorem_4_1 import fit_learner
 
 
@@ -29,7 +29,7 @@ def _origin_hyperplanes(d=4, k=2, m=16, seed=0, offset=0.0):
     Xt = np.vstack([uniform_on_section(5000, U, random_state=rng), 1e-3 * X[:2000]])
     err = float(np.abs(model.predict(Xt) - f(Xt)).max())
     return Evidence(
-        "holds" if err >= 0.5 else "fails",
+        verdict(err >= 0.5),
         "numeric",
         f"sup error {err:.3f} of ||x|| with m = {m} hyperplanes through 0 (every bucket is a "
         "cone containing 0: error >= R_Gamma / 2 >= 1/2 for every m)",
@@ -46,7 +46,7 @@ def _no_fallback(d=8, k=2, eps=0.2, trials=10, seed=0):
         Xt = uniform_on_section(20000, U, random_state=rng)
         misses += not model.in_trained_bucket(Xt).all()
     return Evidence(
-        "holds" if misses == trials else "fails",
+        verdict(misses == trials),
         "numeric",
         f"{misses}/{trials} trials had test points in buckets without training data "
         "(then only a fallback can bound their error)",

@@ -25,16 +25,12 @@ from ..geometry import (
     lambda_inf,
     polytope_vertices,
 )
-from .core import Claim, Evidence, register
+from .core import Claim, Evidence, register, verdict
 from .inference import BinomialTest, fit_power_law
 
 #: Lower constants q(C) with P(lambda_inf(G) >= q(C)) >= 0.9 for G in R^{Ck x k} Gaussian,
 #: k <= 3: the 10% quantiles of 3000 draws lowered by two standard errors.
 Q_BAR = {2: 0.35, 4: 0.74, 8: 1.11, 16: 1.46}
-
-
-def _verdict(ok: bool) -> str:
-    return "holds" if ok else "fails"
 
 
 def _section(d, k, C, width, rng):
@@ -59,7 +55,7 @@ def _diameter(d=8, k=2, C=4, eps=0.5, L=1.0, width_factor=1.0, trials=3, seed=0,
                 cells += 1
     ok = worst <= 1 + 1e-9
     return Evidence(
-        _verdict(ok),
+        verdict(ok),
         "certified",
         f"max cell diameter {worst:.4f} eps/L over {cells} cells (exact, from polytope vertices)",
         measured={"max_diameter_over_eps_per_L": worst, "cells": cells},
@@ -82,7 +78,7 @@ def _probability(ks=(2,), Cs=(4,), trials=100, seed=0, threshold=None, alpha=0.0
                 rejected.append((k, C))
     worst = min(cells, key=lambda c: c["successes"])
     return Evidence(
-        _verdict(not rejected),
+        verdict(not rejected),
         "statistical",
         f"{len(cells)} (k, C) cells; fewest successes {worst['successes']}/{trials} at "
         f"k={worst['k']}, C={worst['C']}; rejected: {rejected or 'none'}. {test.describe()}",
@@ -104,7 +100,7 @@ def _count(d=8, k=2, C=4, width=0.5, seed=0):
     ratio = volume / (ConvexHull(gamma).volume if k > 1 else float(np.ptp(gamma)))
     ok = N == enumerated and abs(ratio - 1) <= 1e-9
     return Evidence(
-        _verdict(ok),
+        verdict(ok),
         "exact",
         f"N = {N} cells by the arrangement formula, {enumerated} by enumeration; "
         f"sum of cell volumes / vol(Gamma) = {ratio:.12f}; H = {H} hyperplanes",
@@ -143,7 +139,7 @@ def _count_scaling(
             failing.append(k)
     text = "; ".join(f"k={k}: {law.describe()}" for k, law in fits.items())
     return Evidence(
-        _verdict(not failing),
+        verdict(not failing),
         "statistical",
         f"N = c (2 sqrt(d)/w)^a fitted over w in {list(widths)}: {text}",
         measured={"fits": rows},

@@ -19,13 +19,9 @@ from dsn_model.routers import BlockRouter, Router, UniformHashRouter
 from dsn_model.routing import Routing
 from dsn_model.simulate import interpolation_dsm, knn_dsm, sign_pattern_lsh_dsm, switch_dsm
 
-from .core import Claim, Evidence, register
+from .core import Claim, Evidence, register, verdict
 
 U = 2.0**-53  # binary64 unit roundoff
-
-
-def _verdict(ok: bool) -> str:
-    return "holds" if ok else "fails"
 
 
 class LeakyRouter(Router):
@@ -89,7 +85,7 @@ def _identity(d=6, t=40, s=5, n=300, seed=0, leak=False):
     forms_equal = bool(np.array_equal(masked_weights, masked_features))
     ok = forms_equal and bool((error <= tol).all()) and nnz <= s
     return Evidence(
-        _verdict(ok),
+        verdict(ok),
         "numeric",
         f"(A o mask) phi == A (mask o phi) bit for bit: {forms_equal}; sparse predict within "
         f"{float((error / np.maximum(tol, 1e-300)).max()):.2f} of its rounding bound; "
@@ -127,7 +123,7 @@ def _composition(d=5, t1=24, s1=4, t2=16, s2=3, n=200, seed=0, leak=False):
     nnz = (int(r1.n_active().max()), int(r2.n_active().max()))
     ok = error <= 64 * U * scale and graph <= 64 * U * scale and nnz[0] <= s1 and nnz[1] <= s2
     return Evidence(
-        _verdict(ok),
+        verdict(ok),
         "numeric",
         f"sparse two-layer evaluation vs dense masked evaluation: {error:.1e}; active sub-DAG "
         f"evaluation: {graph:.1e}; active units per layer <= {nnz}",
@@ -148,7 +144,7 @@ def _interpolation(d=4, t=20, seed=0, perturb=0.0):
     nnz = int(net.route(Xs).n_active().max())
     ok = rel <= 2.0**-51 and nnz == 1
     return Evidence(
-        _verdict(ok),
+        verdict(ok),
         "numeric",
         f"max |g(x_i) - f(x_i)| / |f(x_i)| = {rel:.2e}; active units {nnz}",
         measured={"max_relative_error": rel, "active_units": nnz},
@@ -171,7 +167,7 @@ def _knn(n=300, d=5, k=7, seed=0, k_router=None):
     nnz = net.route(X).n_active()
     ok = err <= 2.0**-51 * 4 * np.abs(f).max() and bool((nnz == k).all())
     return Evidence(
-        _verdict(ok),
+        verdict(ok),
         "numeric",
         f"max |DSM - scikit-learn k-NN| = {err:.2e} on inputs of any norm; active units "
         f"{int(nnz.min())}-{int(nnz.max())}",
@@ -198,7 +194,7 @@ def _switch(d=4, experts=6, size=3, seed=0, leak=False):
         (nnz <= size).all()
     )
     return Evidence(
-        _verdict(ok),
+        verdict(ok),
         "numeric",
         f"|DSM - Switch layer| = {err:.1e}; active units per input <= {int(nnz.max())}",
         measured={"max_error": err, "active_units": int(nnz.max())},
@@ -220,7 +216,7 @@ def _scaling(d=4, t=24, blocks=4, seed=0, leak=False):
     err = float(np.abs(net.predict(X) - _fsum_reference(A, F, units)).max())
     ok = one_each and err <= 8 * blocks * U * float(np.abs(A).max() * np.abs(F).max())
     return Evidence(
-        _verdict(ok),
+        verdict(ok),
         "numeric",
         f"exactly one unit in each of the {blocks} blocks: {one_each}; error {err:.1e}",
         measured={"one_per_block": one_each, "max_error": err},
@@ -254,7 +250,7 @@ def _lsh(d=3, tables=4, m=6, n=2000, seed=0, model=None):
     t = model.to_dsm().n_units
     ok = max(err_model, err_dsm) <= 1e-12 and active == {tables} and t == tables * 2**m
     return Evidence(
-        _verdict(ok),
+        verdict(ok),
         "numeric",
         f"|LSHRegressor - independent DSM| = {err_model:.1e}, |to_dsm() - independent DSM| = "
         f"{err_dsm:.1e}; active units {sorted(active)}; t = {t}",
@@ -302,7 +298,7 @@ def _lsh_affine(d=3, tables=2, m=4, n=4000, seed=0, perturb=0.0):
     nnz = active.shape[1] * active.shape[2]
     ok = err <= 1e-8 and dsm_err <= 1e-12 and nnz == tables * p
     return Evidence(
-        _verdict(ok),
+        verdict(ok),
         "numeric",
         f"Delta = 1 model vs DSM(d, s(d+1), s 2^m (d+1)) built from per-bucket least squares: "
         f"{err:.1e} on {int(fitted.sum())} points in fitted buckets; to_dsm {dsm_err:.1e}; "

@@ -22,7 +22,7 @@ from dsn_model.experiments import build_tasks, run_tasks
 from dsn_model.targets import RandomHypercube, RandomPolynomial
 
 from ..lipschitz import hypercube_lipschitz, lipschitz_bound, polynomial_lipschitz_chain
-from .core import Claim, Evidence, register
+from .core import Claim, Evidence, register, verdict
 
 
 @functools.lru_cache(maxsize=4)
@@ -85,7 +85,7 @@ def _hypercube(n=8, draws=20, seed=0, points=20_000, scale=1.0):
         worst_excess = max(worst_excess, float(norms.max() - L))
     ok = attained and worst_excess <= 1e-12
     return Evidence(
-        "holds" if ok else "fails",
+        verdict(ok),
         "exact",
         f"{draws} draws (n = {n}): the formula equals max ||grad f|| over the corners: "
         f"{attained}; sampled interior gradient norms stay {-worst_excess:.3f} or more below it",
@@ -116,7 +116,7 @@ def _polynomial(n=2, degree=4, draws=2, seed=0, points=20_000, scale=1.0):
         for r in rows
     )
     return Evidence(
-        "holds" if ok else "fails",
+        verdict(ok),
         "certified",
         "sampled max ||grad p|| <= certified upper <= B1: "
         + "; ".join(

@@ -28,12 +28,8 @@ from dsn_model.targets import DistanceTarget
 from .. import bounds
 from ..certify import certify_uniform_error
 from ..geometry import lambda_inf
-from .core import Claim, Evidence, register
+from .core import Claim, Evidence, register, verdict
 from .inference import BinomialTest, fit_power_law
-
-
-def _verdict(ok: bool) -> str:
-    return "holds" if ok else "fails"
 
 
 def n_paper(d, k, L, eps) -> int:
@@ -116,7 +112,7 @@ def _probability(
         successes += bool(errors.max() <= eps)
     ok = not test.rejects(successes) and own_violations == 0
     return Evidence(
-        _verdict(ok),
+        verdict(ok),
         "statistical",
         f"{successes}/{trials} trials with sup error <= eps on {n_test} test points; own bucket: "
         f"worst {own_worst:.3f}, {own_violations} points >= eps; fallback (median share "
@@ -163,11 +159,11 @@ def _certified(
     declared = L if declared_L is None else declared_L
     cert = certify_uniform_error(model, U, f, declared)
     if not cert.consistent:
-        verdict, note = "fails", "INCONSISTENT certificate (lower > upper or incomplete): "
+        outcome, note = "fails", "INCONSISTENT certificate (lower > upper or incomplete): "
     else:
-        verdict, note = _verdict(cert.upper <= eps and cert.lower <= eps), ""
+        outcome, note = verdict(cert.upper <= eps and cert.lower <= eps), ""
     return Evidence(
-        verdict,
+        outcome,
         "certified",
         f"{note}sup error of the fitted model in [{cert.lower:.4f}, {cert.upper:.4f}] over "
         f"all {cert.n_cells} cells of Gamma ({cert.n_seen} trained); volumes sum to "
@@ -213,7 +209,7 @@ def _table_size(d=8, k=1, L=1.0, epsilons=(0.4, 0.28, 0.2, 0.14, 0.1), seeds=3, 
     law = fit_power_law([L * math.sqrt(d) / r["eps"] for r in rows], [r["buckets"] for r in rows])
     ok = law.low <= k
     return Evidence(
-        _verdict(ok),
+        verdict(ok),
         "statistical",
         f"stored buckets = c (L sqrt(d)/eps)^a over eps in {list(epsilons)}: {law.describe()}; "
         f"buckets {[r['buckets'] for r in rows]}",
@@ -240,7 +236,7 @@ def _forward_cost(
     law = fit_power_law(logs, costs)
     ok = law.low <= 1
     return Evidence(
-        _verdict(ok),
+        verdict(ok),
         "statistical",
         f"forward cost (multiply-adds + key words) = c log(L sqrt(d)/eps)^a: {law.describe()}; "
         f"FLOPs {[r['flops'] for r in rows]}, key bits {[r['key_bits'] for r in rows]}",

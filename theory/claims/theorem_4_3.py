@@ -24,13 +24,9 @@ from dsn_model.data import uniform_on_section
 from dsn_model.graph import active_subgraph, graph_flops
 
 from .. import bounds
-from .core import Claim, Evidence, register
+from .core import Claim, Evidence, register, verdict
 from .inference import fit_power_law
 from .theorem_4_1 import fit_learner
-
-
-def _verdict(ok: bool) -> str:
-    return "holds" if ok else "fails"
 
 
 def block_basis(d: int, k: int) -> np.ndarray:
@@ -109,7 +105,7 @@ def _packing(d=8, k=2, L=1.0, eps=0.2, theta=1.25, seed=0, features=None):
         and certificate <= 1e-10
     )
     return Evidence(
-        _verdict(ok),
+        verdict(ok),
         "exact",
         f"N = {N} bumps (formula {stated}) in Gamma*: {inside}; min separation / 2r = "
         f"{separation:.6f}; max sampled Lipschitz ratio {ratio:.6f} L; separation at a centre "
@@ -171,7 +167,7 @@ def _constant(k_max=200, d=12, L=1.0, eps=0.25, theta=1.25, greedy_ks=(1, 2, 3),
     )
     C = float(bounds.THEOREM_4_3_C)
     return Evidence(
-        _verdict(ok),
+        verdict(ok),
         "exact",
         f"max over k = 1..{k_max} of k^(k/2) omega_k / (2 pi e)^(k/2) = {float(worst):.4f} "
         f"({dps} digits); greedy packings "
@@ -224,7 +220,7 @@ def _equation_1(d=8, k=2, L=1.0, epsilons=(0.4, 0.2, 0.1, 0.05), C=4, seed=0, de
         and all(r["dense_flops"] >= 2 * d * r["dense_width"] for r in rows)
     )
     return Evidence(
-        _verdict(ok),
+        verdict(ok),
         "exact",
         "counted FLOPs (active sub-DAG with routing): sparse "
         f"{[r['sparse_flops'] for r in rows]}, dense {[r['dense_flops'] for r in rows]} at eps = "
