@@ -143,15 +143,13 @@ def run_task(task: Task) -> dict:
     else:
         mse = float(np.mean((pred - yte) ** 2))
         record.update(mse=mse, mse_over_var=mse / float(yte.var()))
+    record["active_units"] = model.n_active_units_
     if task.model == "lsh":
-        record["active_units"] = model.n_tables
         universe = model.family_.universe
         record["buckets"] = int(universe) if universe is not None else int(model.n_buckets_.sum())
-        flops = model.flops_per_sample()
     else:
-        record["active_units"] = model.n_active_units_
         record["total_units"] = model.features_.n_units
-        flops = model.flops_per_sample()
+    flops = model.flops_per_sample()
     record.update(flops_paper=flops["paper"], flops_total=flops["total"])
     return record
 

@@ -112,6 +112,11 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
     n_features_in_ : int
     n_buckets_ : ndarray of shape (n_tables,)
         Non-empty buckets per table.
+    n_active_units_ : int
+        ``s``: one bucket per table answers each input.
+    n_params_ : int
+        Trainable coefficients stored: non-empty buckets times ``1`` (``degree=0``)
+        or ``d + 1`` (``degree=1``).
     bucket_counts_ : ndarray
         Training points per stored bucket slot.
     n_samples_seen_ : int
@@ -340,6 +345,8 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
             self.tree_ = KDTree(self.X_seen_)
         self.unit_coef_ = np.vstack(units)
         self.unit_values_ = np.ascontiguousarray(self.unit_coef_[:, 0])
+        self.n_active_units_ = s  # one bucket per table
+        self.n_params_ = int(self.populated_.sum()) * p  # stored per-bucket coefficients
 
     def _affine_coefficients(self, coef, counts):
         d = self.n_features_in_

@@ -232,3 +232,12 @@ def test_float32_hashing_agrees_with_float64_away_from_boundaries(family):
     assert same.mean() > 0.999
     agree = same.all(axis=1)
     np.testing.assert_allclose(single.predict(X)[agree], double.predict(X)[agree], rtol=1e-6)
+
+
+def test_the_lsh_model_reports_its_active_units_and_parameters():
+    X = np.random.default_rng(3).uniform(-1, 1, (2000, 3))
+    for degree, per_bucket in ((0, 1), (1, 4)):
+        model = LSHRegressor(n_tables=5, n_hashes=6, degree=degree, random_state=0)
+        model.fit(X, X[:, 0])
+        assert model.n_active_units_ == 5
+        assert model.n_params_ == int(model.n_buckets_.sum()) * per_bucket
