@@ -226,6 +226,7 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
         self.y_sum_ = 0.0
         self.X_seen_ = np.empty((0, d)) if self.fallback == "nearest" else None
         self.y_seen_ = np.empty(0) if self.fallback == "nearest" else None
+        self._seen_buffers = None
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: ArrayLike, y: ArrayLike) -> LSHRegressor:
@@ -301,8 +302,7 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
         self.n_samples_seen_ += len(X)
         self.y_sum_ += float(y.sum())
         if self.fallback == "nearest":
-            self.X_seen_ = np.vstack([self.X_seen_, X])
-            self.y_seen_ = np.concatenate([self.y_seen_, y])
+            self._append_seen(X, y)
 
     def _accumulate_affine(self, X, y, slots):
         """Every bucket's normal equations of ``[1, x]`` at once.
@@ -338,11 +338,7 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
             coef[:] = self._affine_coefficients(coef, counts)
         units = [coef, np.zeros((s, p))]
         units[1][:, 0] = global_mean
-        if self.fallback == "nearest":
-            nearest = np.zeros((s * len(self.y_seen_), p))
-            nearest[:, 0] = np.tile(self.y_seen_, s)
-            units.append(nearest)
-            self.tree_ = KDTree(self.X_seen_)
+        self.tree_ = None  # the nearest-point tree is built when first needed
         self.unit_coef_ = np.vstack(units)
         self.unit_values_ = np.ascontiguousarray(self.unit_coef_[:, 0])
         self.n_active_units_ = s  # one bucket per table
@@ -388,7 +384,7 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
         if rows.size and self.fallback == "probe":
             units[rows] = self._probe_units(X[rows], units[rows], seen[rows])
         elif rows.size and self.fallback == "nearest":
-            j = self.tree_.query(X[rows], k=1, return_distance=False)[:, 0]
+            j = self._nearest_tree().query(X[rows], k=1, return_distance=False)[:, 0]
             nearest = n_slots + s + np.arange(s) * len(self.y_seen_) + j[:, None]
             units[rows] = np.where(seen[rows], units[rows], nearest)
         return units
@@ -463,6 +459,35 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
         seen[seen] = self.populated_[slots[seen]]
         return seen
 
+    def _append_seen(self, X, y):
+        """Keep the training points for the nearest fallback: amortised O(1) per row."""
+        n, d = len(self.y_seen_), X.shape[1]
+        buffers = getattr(self, "_seen_buffers", None)  # absent on a loaded model
+        if buffers is None or len(buffers[1]) < n + len(X):
+            capacity = max(2 * (n + len(X)), 1024)
+            X_buf, y_buf = np.empty((capacity, d)), np.empty(capacity)
+            X_buf[:n], y_buf[:n] = self.X_seen_, self.y_seen_
+            self._seen_buffers = (X_buf, y_buf)
+        X_buf, y_buf = self._seen_buffers
+        X_buf[n : n + len(X)], y_buf[n : n + len(X)] = X, y
+        self.X_seen_, self.y_seen_ = X_buf[: n + len(X)], y_buf[: n + len(X)]
+
+    def _nearest_tree(self):
+        if self.tree_ is None:
+            self.tree_ = KDTree(self.X_seen_)
+        return self.tree_
+
+    def _unit_rows(self, units):
+        """Coefficient rows of unit ids; nearest-fallback ids read the training label."""
+        base = len(self.unit_coef_)
+        if self.fallback != "nearest" or not (units >= base).any():
+            return self.unit_coef_[units]
+        near = units >= base
+        rows = self.unit_coef_[np.where(near, 0, units)]
+        rows[near] = 0.0
+        rows[near, 0] = self.y_seen_[(units[near] - base) % len(self.y_seen_)]
+        return rows
+
     def predict(self, X: ArrayLike) -> np.ndarray:
         """``g(x) = sum_i alpha_i g^i_{z^i(x)}(x)`` for every row."""
         check_is_fitted(self, "unit_coef_")
@@ -473,10 +498,12 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
             for start in range(0, len(X), _PREDICT_CHUNK):  # cache-sized chunks
                 Xc = X[start : start + _PREDICT_CHUNK]
                 units = self._chunk_units(Xc)
-                if self.degree == 0:
+                if self.degree == 0 and self.fallback != "nearest":
                     values = self.unit_values_.take(units)
+                elif self.degree == 0:
+                    values = self._unit_rows(units)[..., 0]
                 else:
-                    coef = self.unit_coef_[units]  # (rows, s, d + 1)
+                    coef = self._unit_rows(units)  # (rows, s, d + 1)
                     values = coef[:, :, 0] + np.einsum("nsd,nd->ns", coef[:, :, 1:], Xc)
                 out[start : start + _PREDICT_CHUNK] = values @ self.table_weights_
         return out
@@ -504,13 +531,15 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
         Predictions equal :meth:`predict` up to rounding (1e-12).
         """
         check_is_fitted(self, "unit_coef_")
-        n_ids = len(self.unit_coef_)
+        tables = self._unit_tables()
+        coef = self._unit_rows(np.arange(len(tables)))  # nearest-point units materialised here
+        n_ids = len(coef)
         router = LSHRouter(self.family_, units_of=self._units, n_unit_ids=n_ids)
-        alpha = self.table_weights_[self._unit_tables()]
+        alpha = self.table_weights_[tables]
         d = self.n_features_in_
         if self.degree == 0:
-            return DSM(ConstantFeatures(d, n_ids), router, alpha * self.unit_coef_[:, 0])
-        phi = RandomFeatures(self.unit_coef_[:, 1:], self.unit_coef_[:, 0], activation="identity")
+            return DSM(ConstantFeatures(d, n_ids), router, alpha * coef[:, 0])
+        phi = RandomFeatures(coef[:, 1:], coef[:, 0], activation="identity")
         return DSM(phi, router, alpha)
 
     def _unit_tables(self) -> np.ndarray:

@@ -241,3 +241,19 @@ def test_the_lsh_model_reports_its_active_units_and_parameters():
         model.fit(X, X[:, 0])
         assert model.n_active_units_ == 5
         assert model.n_params_ == int(model.n_buckets_.sum()) * per_bucket
+
+
+def test_partial_fit_with_the_nearest_fallback_equals_fit_and_keeps_points_once():
+    rng = np.random.default_rng(7)
+    X, Xt = rng.uniform(-1, 1, (3000, 3)), rng.uniform(-1.5, 1.5, (2000, 3))
+    y = np.sin(X.sum(axis=1))
+    params = dict(n_tables=3, n_hashes=10, fallback="nearest", random_state=0)
+    whole = LSHRegressor(**params).fit(X, y)
+    parts = LSHRegressor(**params)
+    for chunk in np.array_split(np.arange(len(X)), 30):
+        parts.partial_fit(X[chunk], y[chunk])
+        assert parts.tree_ is None  # no tree is rebuilt per chunk: it waits for a query
+    assert np.array_equal(parts.X_seen_, X) and np.array_equal(parts.y_seen_, y)
+    assert not parts.in_trained_bucket(Xt).all()  # the fallback is exercised
+    assert np.array_equal(parts.predict(Xt), whole.predict(Xt))
+    assert np.allclose(parts.to_dsm().predict(Xt), parts.predict(Xt), rtol=0, atol=1e-12)
