@@ -354,10 +354,14 @@ def certify_uniform_error(
     seen = trained.all(axis=1)
     if model.fallback == "nearest" and not seen.all():
         rows = np.flatnonzero(~seen)
-        tree = KDTree(model.X_seen_)
-        dist = tree.query(centres[rows], k=1)[0][:, 0]
+        # distances within the subspace, where the training points lie: a k-dim tree
+        inside = model.X_seen_ @ U
+        off = np.linalg.norm(model.X_seen_ - inside @ U.T, axis=1).max(initial=0.0)
+        tree = KDTree(inside) if off <= 1e-12 else KDTree(model.X_seen_)
+        query = Yc[rows] if off <= 1e-12 else centres[rows]
+        dist = tree.query(query, k=1)[0][:, 0] + off  # off: rounding of the projection
         # the answer is y_j of some j within dist + 2R of the centroid, and within L dist(x, X)
-        candidates = tree.query_radius(centres[rows], dist + 2 * radii[rows])
+        candidates = tree.query_radius(query, dist + 2 * radii[rows] + off)
         sizes = np.array([len(c) for c in candidates])
         spread = np.abs(np.repeat(f_c[rows], sizes) - model.y_seen_[np.concatenate(candidates)])
         worst = np.maximum.reduceat(spread, np.r_[0, np.cumsum(sizes)[:-1]])
