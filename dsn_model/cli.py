@@ -126,7 +126,7 @@ def _reproduce(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     import json
 
-    from theory.claims import check_claims, check_findings
+    from theory.claims import VERDICTS, check_claims, check_findings
 
     progress = not args.no_progress
     claims = check_claims(args.claim, full=args.full, progress=progress, records=args.records)
@@ -144,7 +144,7 @@ def _check(args: argparse.Namespace) -> int:
                 f"[{'as documented' if e.verdict == 'holds' else 'NOT as documented'}] "
                 f"{e.claim}: {e.statement}\n    result:  {e.summary}"
             )
-    counts = {v: sum(e.verdict == v for e in claims) for v in VERDICT_ORDER}
+    counts = {v: sum(e.verdict == v for e in claims) for v in VERDICTS}
     print(
         f"\n{counts['holds']} hold, {counts['refuted']} quoted sentences refuted, "
         f"{counts['not reproduced']} measurements not reproduced, {counts['fails']} fail"
@@ -159,9 +159,6 @@ def _check(args: argparse.Namespace) -> int:
             json.dump(rows, fh, indent=2)
     failed = counts["fails"] + sum(e.verdict == "fails" for e in findings)
     return 1 if failed else 0
-
-
-VERDICT_ORDER = ("holds", "refuted", "not reproduced", "fails")
 
 
 def _audit(args: argparse.Namespace) -> int:
