@@ -267,6 +267,33 @@ class _Classifier(ClassifierMixin, _RandomFeatureModel):
         self._finish(2)
         return self
 
+    def partial_fit(self, X, y, classes=None):
+        """Add a chunk; ``classes`` (every label) is required on the first call.
+
+        The normal-equation sums merge exactly, so chunks give the model ``fit``
+        gives on their union. A chunk that fails validation leaves it unchanged.
+        """
+        first = not hasattr(self, "features_")
+        X, y = validate_data(self, X, y, reset=first, dtype=np.float64)
+        check_classification_targets(y)
+        if first:
+            if classes is None:
+                raise ValueError("`classes` must list every label on the first partial_fit.")
+            binarizer = LabelBinarizer(neg_label=-1, pos_label=1).fit(classes)
+        else:
+            binarizer = self._binarizer
+        unknown = np.setdiff1d(y, binarizer.classes_)
+        if unknown.size:
+            raise ValueError(f"`y` holds labels not in `classes`: {unknown.tolist()}.")
+        Y = binarizer.transform(y).astype(np.float64)
+        if first:
+            self._binarizer, self.classes_ = binarizer, binarizer.classes_
+            self._fit_features(X)
+            self._reset_stats(Y.shape[1])
+        self._accumulate(X, Y)
+        self._finish(2)
+        return self
+
     def decision_function(self, X):
         """One score per class (one column for two classes)."""
         scores = self._decision(X)

@@ -97,3 +97,18 @@ def test_classifiers_stream_too():
 def test_both_gram_paths_are_exercised_and_the_cost_model_picks_by_size():
     assert sparse_gram_pays(1024, 64) and not sparse_gram_pays(64, 32)
     assert MODELS[1].fit(X[:100], y[:100])._pairwise and not MODELS[2].fit(X, y)._pairwise
+
+
+def test_classifier_partial_fit_equals_fit_and_needs_its_classes():
+    labels = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5).astype(int)
+    whole = DenseClassifier(n_units=48, random_state=0).fit(X, labels)
+    parts = DenseClassifier(n_units=48, random_state=0)
+    with pytest.raises(ValueError, match="classes"):
+        parts.partial_fit(X[:10], labels[:10])
+    for i, chunk in enumerate(np.array_split(np.arange(len(X)), 5)):
+        parts.partial_fit(X[chunk], labels[chunk], classes=[0, 1, 2] if i == 0 else None)
+    scale = np.abs(whole.coef_).max()
+    assert np.allclose(parts.coef_, whole.coef_, rtol=1e-8, atol=1e-8 * scale)
+    assert np.array_equal(parts.predict(X), whole.predict(X))
+    with pytest.raises(ValueError, match="not in `classes`"):
+        parts.partial_fit(X[:3], np.array([0, 1, 7]))
