@@ -146,8 +146,8 @@ def _check(args: argparse.Namespace) -> int:
             )
     counts = {v: sum(e.verdict == v for e in claims) for v in VERDICTS}
     print(
-        f"\n{counts['holds']} hold, {counts['refuted']} quoted sentences refuted, "
-        f"{counts['not reproduced']} measurements not reproduced, {counts['fails']} fail"
+        f"\n{counts['holds']} hold, {counts['refuted']} quoted sentence(s) refuted, "
+        f"{counts['not reproduced']} measurement(s) not reproduced, {counts['fails']} fail"
         " (see docs/theory.md for what each verdict means)"
     )
     if args.json:
