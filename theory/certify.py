@@ -291,7 +291,7 @@ def certify_uniform_error(
     ValueError
         For an unsupported model or k, or more than ``max_cells`` cells.
     """
-    from sklearn.neighbors import KDTree
+    from scipy.spatial import cKDTree
 
     family = model.family_
     if (
@@ -357,13 +357,14 @@ def certify_uniform_error(
         # distances within the subspace, where the training points lie: a k-dim tree
         inside = model.X_seen_ @ U
         off = np.linalg.norm(model.X_seen_ - inside @ U.T, axis=1).max(initial=0.0)
-        tree = KDTree(inside) if off <= 1e-12 else KDTree(model.X_seen_)
+        tree = cKDTree(inside) if off <= 1e-12 else cKDTree(model.X_seen_)
         query = Yc[rows] if off <= 1e-12 else centres[rows]
-        dist = tree.query(query, k=1)[0][:, 0] + off  # off: rounding of the projection
+        dist = tree.query(query, k=1)[0] + off  # off: rounding of the projection
         # the answer is y_j of some j within dist + 2R of the centroid, and within L dist(x, X)
-        candidates = tree.query_radius(query, dist + 2 * radii[rows] + off)
+        candidates = tree.query_ball_point(query, dist + 2 * radii[rows] + off)
         sizes = np.array([len(c) for c in candidates])
-        spread = np.abs(np.repeat(f_c[rows], sizes) - model.y_seen_[np.concatenate(candidates)])
+        chosen = np.concatenate([np.asarray(c, dtype=np.int64) for c in candidates])
+        spread = np.abs(np.repeat(f_c[rows], sizes) - model.y_seen_[chosen])
         worst = np.maximum.reduceat(spread, np.r_[0, np.cumsum(sizes)[:-1]])
         upper[rows] = np.minimum(worst, L * dist) + L * radii[rows]
     points = Yv @ U.T
