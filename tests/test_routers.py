@@ -201,3 +201,16 @@ def test_top_k_indices_match_a_sort_with_ties_to_the_lower_index(scores, k):
     k = min(k, scores.shape[1])
     expected = [sorted(np.lexsort((np.arange(len(row)), -row))[:k].tolist()) for row in scores]
     assert top_k_indices(scores, k).tolist() == expected
+
+
+@pytest.mark.parametrize("k", [2, 5, 16])
+@pytest.mark.parametrize("kind", ["relu", "ties", "flat"])
+def test_wide_top_k_selection_matches_the_sort(k, kind):
+    rng = np.random.default_rng(k)
+    scores = {
+        "relu": np.maximum(rng.standard_normal((300, 2048)), 0),  # many zeros
+        "ties": rng.choice([0.0, 1.0, 2.0, 3.0], (300, 2048)),  # the k-th value repeats
+        "flat": np.zeros((300, 2048)),  # every value ties: the lowest indices win
+    }[kind]
+    expected = np.sort(np.lexsort((np.arange(2048)[None].repeat(300, 0), -scores), axis=1)[:, :k])
+    assert np.array_equal(top_k_indices(scores, k), expected)
