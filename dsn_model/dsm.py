@@ -31,21 +31,13 @@ from numpy.typing import ArrayLike
 
 from ._validation import as_rng, check_batch, check_positive_int
 from .features import ConstantFeatures, FeatureMap, RandomFeatures
-from .routers import (
-    BlockRouter,
-    KNNRouter,
-    LSHRouter,
-    Router,
-    SwitchRouter,
-    TopKRouter,
-    UniformHashRouter,
-)
+from .routers import ROUTERS, Router
 from .routing import Routing
 
 __all__ = ["DSM", "ROUTER_KINDS", "FlopCount", "SparseLayer", "SparseNetwork"]
 
-#: Router kinds understood by :meth:`DSM.random`.
-ROUTER_KINDS = ("topk", "switch", "block", "hash", "knn", "lsh")
+#: Router names understood by :meth:`DSM.random` (the keys of :data:`~dsn_model.routers.ROUTERS`).
+ROUTER_KINDS = tuple(ROUTERS)
 
 
 @dataclass(frozen=True)
@@ -342,26 +334,10 @@ class DSM(SparseNetwork):
         if s > t:
             raise ValueError(f"`sparsity` (s={s}) must be <= n_units (t={t}).")
         rng = as_rng(random_state)
-        kind = str(router).lower()
-        if kind in ("switch", "block") and t % s:
-            raise ValueError(
-                f"router={kind!r} needs `sparsity` to divide `n_units`; got t={t}, s={s}."
-            )
-        if kind == "topk":
-            r = TopKRouter(t, s)
-        elif kind == "switch":
-            r = SwitchRouter.random(d, t // s, s, random_state=rng)
-        elif kind == "block":
-            r = BlockRouter.random(d, t, s, random_state=rng)
-        elif kind == "hash":
-            r = UniformHashRouter.random(d, t, s, random_state=rng)
-        elif kind == "knn":
-            r = KNNRouter.random(d, t, s, random_state=rng)
+        if router not in ROUTERS:
+            raise ValueError(f"`router` must be one of {list(ROUTERS)}. Got {router!r}.")
+        r = ROUTERS[router].random(d, t, s, random_state=rng)
+        if r.constant_features:
             return cls(ConstantFeatures(d, t), r, rng.standard_normal(t) / s)
-        elif kind == "lsh":
-            r = LSHRouter.random(d, t, s, random_state=rng)
-            return cls(ConstantFeatures(d, t), r, rng.standard_normal(t) / s)
-        else:
-            raise ValueError(f"`router` must be one of {list(ROUTER_KINDS)}. Got {router!r}.")
         phi = RandomFeatures.random(d, t, activation=activation, random_state=rng)
         return cls(phi, r, rng.standard_normal(t) / np.sqrt(s))

@@ -37,6 +37,7 @@ from .hashing import hash_rows, sample_distinct
 from .routing import Routing
 
 __all__ = [
+    "ROUTERS",
     "BlockRouter",
     "ExpertChoiceRouter",
     "KNNRouter",
@@ -134,6 +135,9 @@ class Router(ABC):
     sparsity: int
     input_dim: int | None
     uses_features: bool = False
+    #: Whether :meth:`~dsn_model.dsm.DSM.random` pairs the router with constant features
+    #: (the router is the model: k-NN, LSH) rather than random ones.
+    constant_features: bool = False
 
     @property
     def n_unit_ids(self) -> int:
@@ -208,6 +212,11 @@ class TopKRouter(Router):
 
     uses_features = True
 
+    @classmethod
+    def random(cls, input_dim: int, n_units: int, sparsity: int, *, random_state=None):
+        """The Top-K router of ``t`` features (nothing is drawn; the signature is shared)."""
+        return cls(n_units, sparsity)
+
     def __init__(self, n_units: int, k: int):
         self.n_units = check_positive_int(n_units, "n_units")
         self.sparsity = check_positive_int(k, "k")
@@ -242,6 +251,8 @@ class KNNRouter(Router):
     >>> router.route([[0.9, 0.2]]).units.tolist()
     [[0, 1]]
     """
+
+    constant_features = True
 
     def __init__(self, centers: ArrayLike, k: int):
         self.centers = _check_matrix(centers, "centers")
@@ -339,13 +350,27 @@ class SwitchRouter(Router):
 
     @classmethod
     def random(
-        cls, input_dim: int, n_experts: int, expert_size: int, *, top_k: int = 1, random_state=None
+        cls, input_dim: int, n_units: int, sparsity: int, *, top_k: int = 1, random_state=None
     ):
-        """Gaussian gate with ``N(0, 1/d)`` entries."""
+        """``t / s'`` experts of ``s' = s / top_k`` units; a Gaussian gate, ``N(0, 1/d)`` entries.
+
+        Raises
+        ------
+        ValueError
+            Unless ``top_k`` divides ``sparsity`` and the expert size divides ``n_units``.
+        """
         rng = as_rng(random_state)
         d = check_positive_int(input_dim, "input_dim")
-        W = rng.standard_normal((check_positive_int(n_experts, "n_experts"), d)) / np.sqrt(d)
-        return cls(W, expert_size, top_k=top_k)
+        t, s = check_positive_int(n_units, "n_units"), check_positive_int(sparsity, "sparsity")
+        top_k = check_positive_int(top_k, "top_k")
+        size = s // top_k
+        if size * top_k != s or t % size:
+            raise ValueError(
+                f"router='switch' needs top_k | sparsity and the expert size s / top_k to divide "
+                f"n_units; got t={t}, s={s}, top_k={top_k}."
+            )
+        W = rng.standard_normal((t // size, d)) / np.sqrt(d)
+        return cls(W, size, top_k=top_k)
 
     def expert_of(self, X: ArrayLike) -> np.ndarray:
         """The chosen experts ``(n, top_k)`` of each input."""
@@ -549,6 +574,8 @@ class LSHRouter(Router):
     [0, 1, 2]
     """
 
+    constant_features = True
+
     def __init__(self, family, units_of=None, n_unit_ids: int | None = None):
         self.family = family
         self.input_dim = family.input_dim
@@ -649,3 +676,15 @@ class ExpertChoiceRouter(Router):
 
     def routing_stages(self):
         return [self.gate]
+
+
+#: Every router by the name :meth:`~dsn_model.dsm.DSM.random`, the CLI, the audits and the
+#: strategies use; each has ``random(input_dim, n_units, sparsity, *, random_state)``.
+ROUTERS: dict[str, type[Router]] = {
+    "topk": TopKRouter,
+    "switch": SwitchRouter,
+    "block": BlockRouter,
+    "hash": UniformHashRouter,
+    "knn": KNNRouter,
+    "lsh": LSHRouter,
+}

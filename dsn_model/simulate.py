@@ -138,7 +138,7 @@ def switch_dsm(router: SwitchRouter, experts: RandomFeatures, weights: ArrayLike
 
     Examples
     --------
-    >>> router = SwitchRouter.random(4, 3, 2, random_state=0)
+    >>> router = SwitchRouter.random(4, 6, 2, random_state=0)  # 3 experts of 2 units
     >>> net = switch_dsm(router, RandomFeatures.random(4, 6, random_state=1), np.ones(6))
     >>> int(net.route(np.zeros((1, 4)) + 0.3).n_active()[0])
     2

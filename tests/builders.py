@@ -3,8 +3,9 @@
 import numpy as np
 
 from dsn_model import DSM
+from dsn_model.routers import ROUTERS
 
-ROUTER_KINDS = ("topk", "switch", "block", "hash", "knn", "lsh")
+ROUTER_KINDS = tuple(ROUTERS)  # every registered router
 
 
 def random_dsm(kind: str, d: int, s: int, experts: int, seed: int) -> DSM:

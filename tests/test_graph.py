@@ -35,7 +35,7 @@ def stacked(seed: int) -> SparseNetwork:
     rng = np.random.default_rng(seed)
     l1 = SparseLayer(
         RandomFeatures.random(3, 12, random_state=rng),
-        SwitchRouter.random(3, 4, 3, random_state=rng),
+        SwitchRouter.random(3, 12, 3, random_state=rng),
     )
     l2 = SparseLayer(
         RandomFeatures.random(12, 8, activation="tanh", random_state=rng), TopKRouter(8, 3)

@@ -10,6 +10,7 @@ from scipy import stats
 from sklearn.neighbors import NearestNeighbors
 
 from dsn_model import (
+    DSM,
     BlockRouter,
     KNNRouter,
     Routing,
@@ -81,7 +82,7 @@ def test_knn_router_equals_sklearn_neighbours():
 
 
 def test_switch_support_is_the_chosen_experts_blocks():
-    router = SwitchRouter.random(4, n_experts=6, expert_size=3, top_k=2, random_state=0)
+    router = SwitchRouter.random(4, n_units=18, sparsity=6, top_k=2, random_state=0)
     X = cube(100, 4, 1)
     units = router.route(X).units
     experts = router.expert_of(X)
@@ -214,3 +215,18 @@ def test_wide_top_k_selection_matches_the_sort(k, kind):
     }[kind]
     expected = np.sort(np.lexsort((np.arange(2048)[None].repeat(300, 0), -scores), axis=1)[:, :k])
     assert np.array_equal(top_k_indices(scores, k), expected)
+
+
+def test_every_registered_router_is_built_by_the_shared_signature():
+    from dsn_model.routers import ROUTERS
+
+    for name, cls in ROUTERS.items():
+        router = cls.random(6, 32, 4, random_state=0)  # (input_dim, n_units, sparsity)
+        assert (router.n_units, router.sparsity) == (32, 4), name
+        net = DSM.random(6, 32, 4, router=name, random_state=0)
+        assert net.route(cube(20, 6, 0)).n_active().max() <= 4
+    for bad in ("Switch", "top-k", "moe"):
+        with pytest.raises(ValueError, match=r"one of \['topk', 'switch'"):
+            DSM.random(6, 32, 4, router=bad, random_state=0)
+    with pytest.raises(ValueError, match="switch"):
+        SwitchRouter.random(6, 30, 4, random_state=0)  # 4 does not divide 30

@@ -178,7 +178,7 @@ def _knn(n=300, d=5, k=7, seed=0, k_router=None):
 
 def _switch(d=4, experts=6, size=3, seed=0, leak=False):
     rng = np.random.default_rng(seed)
-    router = SwitchRouter.random(d, experts, size, random_state=rng)
+    router = SwitchRouter.random(d, experts * size, size, random_state=rng)
     phi = RandomFeatures.random(d, experts * size, random_state=rng)
     A = rng.standard_normal(experts * size)
     net = switch_dsm(LeakyRouter(router) if leak else router, phi, A)
