@@ -108,18 +108,17 @@ class Interval:
             else:
                 inverse = Interval(_lo(1 / _to_arb(self.hi)), _hi(1 / _to_arb(self.lo)))
             return inverse.power(-n)
+        # lo^n and hi^n, each as (lower bound, upper bound)
         if self.exact:
-            a, b, zero = self.lo**n, self.hi**n, Fraction(0)
+            a, b, zero = (self.lo**n,) * 2, (self.hi**n,) * 2, Fraction(0)
         else:
             pa, pb = _to_arb(self.lo) ** n, _to_arb(self.hi) ** n
             a, b, zero = (_lo(pa), _hi(pa)), (_lo(pb), _hi(pb)), arb(0)
-        lower = (lambda v: v) if self.exact else (lambda v: v[0])
-        upper = (lambda v: v) if self.exact else (lambda v: v[1])
         if n % 2 == 1 or self.lo >= 0:  # increasing on the interval
-            return Interval(lower(a), upper(b))
+            return Interval(a[0], b[1])
         if self.hi <= 0:  # decreasing
-            return Interval(lower(b), upper(a))
-        return Interval(zero, max(upper(a), upper(b)))
+            return Interval(b[0], a[1])
+        return Interval(zero, max(a[1], b[1]))
 
     def monotone(self, fn, *, increasing: bool = True) -> Interval:
         """Image under a monotone arb function (evaluated at the two endpoints)."""
@@ -149,8 +148,8 @@ class Interval:
 
 
 def _hull(a: Interval, b: Interval) -> Interval:
-    lo = a.lo if (a.exact and b.exact) else None
-    if lo is not None:
+    """The smallest interval holding both."""
+    if a.exact and b.exact:
         return Interval(min(a.lo, b.lo), max(a.hi, b.hi))
     return Interval(min(_lo(a.lo), _lo(b.lo)), max(_hi(a.hi), _hi(b.hi)))
 
