@@ -1,22 +1,28 @@
 """Seed-paired comparisons of experiment records: the one rule REPORT.md and ``dsn check`` share.
 
 Two models are compared on records with the same seed, target and x value
-(activated units); a one-sided sign test decides whether ``better`` has the
-lower error more often than chance (docs/theory.md, "Section 5").
+(activated units); a one-sided sign test at level 0.01 decides whether ``better``
+has the lower error more often than chance, and states its power
+(docs/theory.md, "Section 5").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scipy import stats
+import numpy as np
+from scipy import optimize, stats
 
 __all__ = ["PairedComparison", "paired_comparison"]
 
 
 @dataclass(frozen=True)
 class PairedComparison:
-    """``wins`` of ``better`` over ``worse`` in ``total`` seed-paired comparisons."""
+    """``wins`` of ``better`` over ``worse`` in ``total`` seed-paired comparisons.
+
+    The one-sided sign test of ``H0: P(better wins a pair) <= 1/2`` at ``level``:
+    the ordering is reproduced when the wins reach :attr:`critical`.
+    """
 
     better: str
     worse: str
@@ -26,16 +32,33 @@ class PairedComparison:
     level: float
 
     @property
+    def critical(self) -> int:
+        """The fewest wins that reject ``H0`` (``total + 1`` if none can)."""
+        w = np.arange(self.total + 1)
+        ok = stats.binom.sf(w - 1, self.total, 0.5) <= self.level
+        return int(w[ok][0]) if ok.any() else self.total + 1
+
+    @property
     def reproduced(self) -> bool:
         """Sign test: ``better`` wins significantly more than half the pairs."""
-        return self.total > 0 and self.p_value < self.level
+        return self.total > 0 and self.wins >= self.critical
+
+    def power(self, probability: float = 0.8) -> float:
+        """The smallest true win rate detected with at least ``probability`` (1.0 if none)."""
+        c = self.critical
+        if c > self.total or stats.binom.sf(c - 1, self.total, 1.0) < probability:
+            return 1.0
+        return float(
+            optimize.brentq(lambda p: stats.binom.sf(c - 1, self.total, p) - probability, 0.5, 1.0)
+        )
 
     def describe(self) -> str:
         word = "reproduced" if self.reproduced else "not reproduced"
         return (
             f"{self.better} has lower error than {self.worse} in {self.wins}/{self.total} "
             f"seed-paired comparisons (one-sided sign test p = {self.p_value:.3g}: {word} "
-            f"at level {self.level})"
+            f"at level {self.level}, which needs {self.critical} wins; it detects a true win "
+            f"rate of {self.power():.2f} or more with probability 0.8)"
         )
 
 
@@ -46,7 +69,7 @@ def paired_comparison(
     *,
     key: str = "active_units",
     value: str = "mse_over_var",
-    level: float = 0.05,
+    level: float = 0.01,
 ) -> PairedComparison:
     """Compare two labels of ``records`` pair by pair (same seed, target and ``key``).
 
