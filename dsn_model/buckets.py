@@ -343,10 +343,11 @@ class CodeStore:
             else:
                 self._reserve(self.n_slots + missing.size)
                 where, table = self._settle(code), self._slots
-            mark = -2 - np.arange(missing.size)
-            # one copy per new code wins (written in reverse: the first, as numpy
-            # assigns repeated indices in order); winners are numbered in row order
-            table[where[::-1]] = mark[::-1]
+            # the first copy of each new code wins its position: the smallest mark, taken
+            # by an unbuffered minimum (deterministic, unlike repeated-index assignment);
+            # winners are numbered in row order, i.e. codes in order of first appearance
+            mark = np.arange(missing.size, dtype=table.dtype) - (missing.size + 1)
+            np.minimum.at(table, where, mark)
             new = np.flatnonzero(table.take(where) == mark)
             table[where[new]] = self.n_slots + np.arange(new.size)
             self.codes = np.concatenate([self.codes, code[new]])

@@ -216,3 +216,15 @@ def test_compact_shrinks_the_hashed_table_and_keeps_every_slot():
     store.compact()
     assert len(store._keys) == 512  # the smallest power of two at load <= 1/4
     assert np.array_equal(store.lookup(codes), slots)
+
+
+@given(arrays(np.int64, st.integers(1, 300), elements=st.integers(0, 40)), st.integers(0, 2))
+def test_new_codes_are_numbered_in_order_of_first_appearance(codes, batches):
+    oracle: dict = {}
+    for store in (CodeStore(universe=64), CodeStore()):  # direct array and hashed table
+        oracle.clear()
+        for part in np.array_split(codes, batches + 1):
+            slots = store.insert(part)
+            for code, slot in zip(part.tolist(), slots.tolist(), strict=True):
+                assert oracle.setdefault(code, len(oracle)) == slot
+        assert store.codes.tolist() == list(oracle)
