@@ -2,7 +2,10 @@
 
 * :func:`collision_curve` -- the probability that two inputs at distance r
   share an active unit (or a whole routing, or, per slot, the same table's
-  bucket), with a Clopper-Pearson band, for any router;
+  bucket), for any router, with a Clopper-Pearson band -- or, per table of an
+  LSH family, a band for both the pairs and the independently drawn tables
+  (the closed forms average over families, so a band for one fixed family
+  would be too narrow);
 * analytic references: :func:`pstable_collision` (Datar et al. 2004, the
   Euclidean family) and :func:`hyperplane_collision` (Charikar: ``(1 -
   theta/pi)^m`` per table, for pairs at angle theta); for cross-polytope LSH a
@@ -38,7 +41,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class CollisionCurve:
-    """Estimated collision probability per radius with a 95% Clopper-Pearson band."""
+    """Estimated collision probability per radius with its confidence band."""
 
     radii: np.ndarray
     probability: np.ndarray
@@ -130,16 +133,46 @@ def collision_curve(
             y = x + r * u
         if hasattr(router, "keys"):  # an LSH family: compare key vectors table by table
             same = (router.keys(x) == router.keys(y)).all(axis=2)
-            hits, trials = same.sum(axis=1), np.full(len(same), same.shape[1])
+        elif mode == "slot":
+            a, b = router.route(x), router.route(y)
+            same = (a.units == b.units) & a.active
         else:
-            hits, trials = _shared(router.route(x), router.route(y), mode)
-        k, t = int(hits.sum()), int(trials.sum())
-        ci = stats.binomtest(k, t).proportion_ci(confidence_level=confidence)
-        p.append(k / t)
-        lo.append(ci.low)
-        hi.append(ci.high)
+            same = None
+        if same is not None and same.shape[1] > 1:  # pairs x tables: two sources of variance
+            estimate, low, high = _two_way_band(same.astype(float), confidence)
+            t = same.size
+        else:
+            hits, trials = (
+                (same.sum(axis=1), np.ones(len(same), dtype=int))
+                if (same is not None)
+                else _shared(router.route(x), router.route(y), mode)
+            )
+            k, t = int(hits.sum()), int(trials.sum())
+            ci = stats.binomtest(k, t).proportion_ci(confidence_level=confidence)
+            estimate, low, high = k / t, ci.low, ci.high
+        p.append(estimate)
+        lo.append(low)
+        hi.append(high)
         n.append(t)
     return CollisionCurve(radii, np.array(p), np.array(lo), np.array(hi), np.array(n), mode)
+
+
+def _two_way_band(hits: np.ndarray, confidence: float) -> tuple[float, float, float]:
+    """Mean of a pairs x tables 0/1 matrix with a band for both sources of variation.
+
+    Every table is an independent draw of the hash family and every pair an
+    independent draw of the inputs, but all tables see the same pairs: the
+    variance of the mean is about ``var(table means) / s + var(pair means) / n``
+    (a two-way random-effects approximation, slightly conservative). The band
+    uses Student's t with ``s - 1`` degrees of freedom, the scarcer source.
+    """
+    n, s = hits.shape
+    mean = float(hits.mean())
+    var = hits.mean(axis=0).var(ddof=1) / s
+    if n > 1:
+        var += hits.mean(axis=1).var(ddof=1) / n
+    half = stats.t.ppf(0.5 + confidence / 2, s - 1) * np.sqrt(var)
+    return mean, max(0.0, mean - half), min(1.0, mean + half)
 
 
 def pstable_collision(r, width: float, n_hashes: int = 1) -> np.ndarray:

@@ -128,3 +128,20 @@ def test_bad_audit_input():
         SwitchRouter(np.eye(2), 1, capacity_factor=0)
     with pytest.raises(ValueError, match="drop_policy"):
         SwitchRouter(np.eye(2), 1, drop_policy="random")
+
+
+def test_the_collision_band_covers_the_closed_form_at_about_its_nominal_rate():
+    """Calibration: 60 independently drawn families x 3 radii, 95% bands; the Datar
+    closed form (an average over families) must fall inside about 95% of them. Binomial
+    odds of a correct 95% band covering fewer than 88% or more than 99% of 180: < 0.2%."""
+    from dsn_model.audit import collision_curve, pstable_collision
+    from dsn_model.lsh import EuclideanLSH
+
+    radii = np.array([0.1, 0.3, 0.5])
+    covered = 0
+    for seed in range(60):
+        family = EuclideanLSH(8, 2, 0.5, 8, random_state=seed)
+        curve = collision_curve(family, radii, n_pairs=200, random_state=seed + 1000)
+        reference = pstable_collision(radii, 0.5, 2)
+        covered += int(((curve.low <= reference) & (reference <= curve.high)).sum())
+    assert 0.88 <= covered / 180 <= 0.99
