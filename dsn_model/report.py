@@ -8,6 +8,7 @@ Running the experiments into a folder is :mod:`dsn_model.runner`'s job.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -64,7 +65,7 @@ def _mean_std(values):
     return float(np.mean(values)), float(np.std(values))
 
 
-def _errorbars(ax, groups, label, **style):
+def _errorbars(ax, groups, label, legend=None, **style):
     """Mean and standard deviation over seeds of one curve of ``_group`` output."""
     xs = sorted(x for lab, x in groups if lab == label)
     stats = [_mean_std(groups[(label, x)]) for x in xs]
@@ -74,9 +75,15 @@ def _errorbars(ax, groups, label, **style):
         yerr=[s for _, s in stats],
         marker="o",
         capsize=3,
-        label=label,
+        label=legend or label,
         **style,
     )
+
+
+def _label_order(label: str):
+    """Dense first, then labels in natural order ("2^8" before "2^11", "t=512" before "t=1024")."""
+    parts = re.split(r"(\d+)", label)
+    return (label != "dense", [int(p) if p.isdigit() else p for p in parts])
 
 
 def _fig1(out: Path, quick: bool) -> str:
@@ -95,9 +102,11 @@ def _fig1(out: Path, quick: bool) -> str:
         pred = model.predict(grid)
         ax.plot(grid[:, 0], f(grid), color="black", lw=1.5, label="target")
         colours = plt.cm.tab20(np.searchsorted(np.unique(keys), keys) % 20)
-        ax.scatter(grid[:, 0], pred, c=colours, s=4, label="LSH fit (colour: bucket, table 1)")
+        ax.scatter(grid[:, 0], pred, c=colours, s=4)
+        ax.scatter([], [], c="grey", s=12, label="LSH fit (colour: bucket of table 1)")
         ax.set_title(title)
         ax.set_xlabel("x")
+        ax.set_ylabel("f(x) and the LSH fit g(x)")
         ax.legend(loc="best", fontsize=8)
     fig.suptitle("Fig. 1: piecewise-constant LSH fit of a degree-4 polynomial")
     fig.tight_layout()
@@ -115,7 +124,7 @@ def _curve_plot(records, out: Path, name: str, title: str) -> None:
     plt = _plt()
     groups = _group(records, "active_units")
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
-    labels = sorted({label for label, _ in groups}, key=lambda lab: (lab != "dense", lab))
+    labels = sorted({label for label, _ in groups}, key=_label_order)
     colour = {lab: plt.cm.tab10(i % 10) for i, lab in enumerate(labels)}
     for ax, prefix in ((axes[0], ("dense", "DSM")), (axes[1], ("dense", "LSH"))):
         for label in labels:
@@ -183,7 +192,10 @@ def _fig4_section(records, out: Path) -> str:
         ax.set_xlabel("activated units")
         ax.legend(fontsize=8)
     axes[0].set_ylabel("test MSE / Var(y)")
-    fig.suptitle("Fig. 4: dense vs random hash vs DSM vs LSH")
+    fig.suptitle(
+        "Fig. 4: dense vs random hash vs DSM vs LSH (LSH: one table of 2^14 buckets per "
+        "activated unit)"
+    )
     fig.tight_layout()
     save_figure(fig, out / "fig4.png", dpi=120)
     plt.close(fig)
@@ -280,16 +292,18 @@ def _subspace_section(records, out: Path) -> str:
         "| model | d | k=2 | k=3 | k=4 |",
         "|---|---|---|---|---|",
     ]
-    for label in sorted({r["label"] for r in records}):
+    for label in sorted({r["label"] for r in records}, key=_label_order):
         for d in (8, 32):
             groups = _group([r for r in records if r["label"] == label and r["d"] == d], "k")
+            _errorbars(ax, groups, label, legend=f"{label}, d={d}")
             ks = sorted(k for _, k in groups)
             means = [float(np.mean(groups[(label, k)])) for k in ks]
-            ax.plot(ks, means, marker="o", label=f"{label}, d={d}")
             lines.append(f"| {label} | {d} | " + " | ".join(f"{m:.3f}" for m in means) + " |")
     ax.set_xlabel("k (subspace dimension)")
-    ax.set_ylabel("test MSE / Var(y)")
+    ax.set_ylabel("test MSE / Var(y) (mean and sd over seeds)")
     ax.set_yscale("log")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_title("Subspace inputs: error against k, for d = 8 and 32")
     ax.legend(fontsize=7)
     fig.tight_layout()
     save_figure(fig, out / "subspace.png", dpi=120)
