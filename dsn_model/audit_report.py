@@ -142,19 +142,36 @@ def audit_router(
     ]
     for r, p, lo, hi in zip(radii, curve.probability, curve.low, curve.high, strict=True):
         lines.append(f"| {r:.1f} | {p:.3f} | [{lo:.3f}, {hi:.3f}] |")
+    over = (
+        f"over the {routing.n_units} cells that the {n} sample inputs meet (of t = "
+        f"{net.n_units}: unbounded keys are stored only where met)"
+        if kind == "lsh-euclidean"
+        else f"over all t = {routing.n_units} units, {n} sample inputs"
+    )
     lines += [
         "",
-        f"- load entropy / log t: {balance['entropy_ratio']:.3f}",
+        f"Load balance {over}:",
+        "",
+        f"- load entropy / log(units): {balance['entropy_ratio']:.3f} (1 = all used equally)",
         f"- max / mean load: {balance['max_over_mean']:.2f}",
-        f"- unused units: {balance['unused_fraction']:.1%}",
+        f"- units no input activated: {balance['unused_fraction']:.1%}",
         f"- inputs with no active unit (dropped): {balance['dropped_fraction']:.1%}",
     ]
     if kind == "switch":
         logits = X @ net.router.gate.T
         lines.append(
             f"- Switch load-balancing loss (scaled by E): "
-            f"{switch_aux_loss(logits, net.router.expert_of(X)):.3f} (1 = balanced)"
+            f"{switch_aux_loss(logits, net.router.expert_of(X)):.3f} (1 at perfect balance; "
+            "it weighs each expert's share of inputs by its mean gate probability, so it can "
+            "sit near 1 while the max/mean load above is large)"
         )
+        capacity = net.router.capacity(n)
+        if capacity is not None:
+            lines.append(
+                f"- capacity: each expert takes at most ceil(capacity_factor x n x top_k / E)"
+                f" = {capacity} of the {n} inputs; the inputs beyond it are dropped (no active"
+                " unit, output 0) -- a factor near 1 drops many inputs when the load is uneven"
+            )
     if kind == "lsh-hyperplane":
         lines.append(
             f"- reference: hyperplanes through 0 would collide with "
