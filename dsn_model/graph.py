@@ -371,9 +371,30 @@ def draw_graph(G: nx.DiGraph, *, ax=None, path: str | None = None, title: str | 
     styles = ["dotted" if r == "route" else "solid" for *_, r in G.edges(data="role")]
     names = {"x": "x{}", "h": "h{}", "route": "r{}", "bias": "1", "y": "y"}
     labels = {n: names[n[0]].format(n[-1]) for n in G.nodes}
-    nx.draw_networkx_edges(G, pos, ax=ax, width=widths, style=styles, alpha=0.5, arrows=False)
+    # curved edges, so an input -> unit edge is not read as passing through a routing node
+    nx.draw_networkx_edges(
+        G,
+        pos,
+        ax=ax,
+        width=widths,
+        style=styles,
+        alpha=0.5,
+        arrows=True,
+        arrowstyle="-",
+        connectionstyle="arc3,rad=0.12",
+    )
     nx.draw_networkx_nodes(G, pos, ax=ax, node_color=node_colour, node_size=300)
     nx.draw_networkx_labels(G, pos, labels=labels, ax=ax, font_size=7)
+    from matplotlib.lines import Line2D
+
+    present = sorted(set(roles.values()) & set(colours), key=list(colours).index)
+    handles = [
+        Line2D([], [], marker="o", ls="", color=colours[r], label=r, markersize=8) for r in present
+    ]
+    handles.append(Line2D([], [], color="grey", ls="solid", label="data edge (width ~ |w|)"))
+    if "dotted" in styles:
+        handles.append(Line2D([], [], color="grey", ls="dotted", label="routing computation"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7)
     ax.set_axis_off()
     if title:
         ax.set_title(title)
