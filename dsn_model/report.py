@@ -86,6 +86,19 @@ def _label_order(label: str):
     return (label != "dense", [int(p) if p.isdigit() else p for p in parts])
 
 
+def _colour_index(label: str) -> int:
+    """A colour per label that does not depend on which other labels a run has.
+
+    Dense 0; DSM of 2^j total units 1 + j mod 4; LSH of 2^m buckets 5 + m mod 5.
+    """
+    numbers = [int(n) for n in re.findall(r"\d+", label)]
+    if label.startswith("DSM") and numbers:
+        return 1 + int(np.log2(numbers[-1])) % 4
+    if label.startswith("LSH") and len(numbers) >= 2:
+        return 5 + numbers[-1] % 5
+    return 0
+
+
 def _fig1(out: Path, quick: bool) -> str:
     plt = _plt()
     rng = np.random.default_rng(0)
@@ -125,7 +138,7 @@ def _curve_plot(records, out: Path, name: str, title: str) -> None:
     groups = _group(records, "active_units")
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
     labels = sorted({label for label, _ in groups}, key=_label_order)
-    colour = {lab: plt.cm.tab10(i % 10) for i, lab in enumerate(labels)}
+    colour = {lab: plt.cm.tab10(_colour_index(lab)) for lab in labels}
     for ax, prefix in ((axes[0], ("dense", "DSM")), (axes[1], ("dense", "LSH"))):
         for label in labels:
             if not label.startswith(prefix):
@@ -184,19 +197,20 @@ def _fig4_section(records, out: Path) -> str:
     for ax, target in zip(axes, ("polynomial", "hypercube"), strict=True):
         sub = [r for r in records if r["target"] == target]
         groups = _group(sub, "active_units")
-        for label in ("dense", "random hash", "DSM", "LSH"):
-            _errorbars(ax, groups, label)
+        for i, label in enumerate(("dense", "random hash", "DSM", "LSH")):
+            _errorbars(ax, groups, label, color=plt.cm.tab10(i))
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_title(f"random {target}")
         ax.set_xlabel("activated units")
-        ax.legend(fontsize=8)
     axes[0].set_ylabel("test MSE / Var(y)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=9)  # below: covers nothing
     fig.suptitle(
         "Fig. 4: dense vs random hash vs DSM vs LSH (LSH: one table of 2^14 buckets per "
         "activated unit)"
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     save_figure(fig, out / "fig4.png", dpi=120)
     plt.close(fig)
     lines = ["## Fig. 4 -- routing matters\n", "![fig4](fig4.png)\n"]
