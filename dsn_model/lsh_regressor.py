@@ -255,7 +255,7 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
         """Refuse inputs whose float32 hash projections would overflow (naming ``hash_dtype``)."""
         if self.family_.dtype != "float32" or not len(X):
             return
-        top = float(np.abs(X).max())
+        top = max(float(X.max()), -float(X.min()))  # no |X| temporary of the chunk's size
         reach = top * float(np.abs(self.family_.projection_matrix()).sum(axis=1).max())
         if not reach < 1e37:
             raise ValueError(
