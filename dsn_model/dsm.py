@@ -120,6 +120,9 @@ class SparseNetwork:
         Bottom to top; layer ``l + 1``'s ``input_dim`` is layer ``l``'s width.
     top_weights : array_like, shape (t_L,)
         ``A``, one weight per unit of the top sparse layer.
+    output_bias : float, default=0
+        A constant added to the output (a fitted intercept; the paper's models
+        have none). The graph view draws it as an edge from the bias node.
 
     Examples
     --------
@@ -136,7 +139,7 @@ class SparseNetwork:
     [[2], [1]]
     """
 
-    def __init__(self, layers, top_weights: ArrayLike):
+    def __init__(self, layers, top_weights: ArrayLike, output_bias: float = 0.0):
         layers = list(layers)
         if not layers:
             raise ValueError("`layers` must hold at least one SparseLayer.")
@@ -158,6 +161,9 @@ class SparseNetwork:
         if not np.all(np.isfinite(A)):
             raise ValueError("`top_weights` must be finite.")
         self.top_weights = A
+        if isinstance(output_bias, bool) or not np.isfinite(output_bias):
+            raise ValueError(f"`output_bias` must be a finite number. Got {output_bias!r}.")
+        self.output_bias = float(output_bias)
 
     @property
     def input_dim(self) -> int:
@@ -209,7 +215,7 @@ class SparseNetwork:
         routings, values = self._forward(check_batch(X, self.input_dim))
         top = routings[-1]
         A = self.top_weights[np.maximum(top.units, 0)]
-        return np.einsum("ns,ns->n", A, values[-1])
+        return np.einsum("ns,ns->n", A, values[-1]) + self.output_bias
 
     def flops(self, X: ArrayLike) -> FlopCount:
         """FLOPs of each input's forward pass, in both accountings.
@@ -236,7 +242,7 @@ class SparseNetwork:
                     routing_cost += stages[0].shape[0] * n_inputs
                     routing_cost += sum(M.size for M in stages[1:])
             n_inputs = active
-        paper += routings[-1].n_active()  # top-layer edges
+        paper += routings[-1].n_active() + (self.output_bias != 0)  # top edges, output bias
         return FlopCount(paper=2 * paper, routing=2 * routing_cost)
 
 
@@ -258,6 +264,8 @@ class DSM(SparseNetwork):
         Produces ``mask(x)`` with at most ``s = router.sparsity`` ones.
     top_weights : array_like, shape (t,)
         ``A``.
+    output_bias : float, default=0
+        A constant added to ``g(x)`` (a fitted intercept).
 
     See Also
     --------
@@ -282,8 +290,14 @@ class DSM(SparseNetwork):
     (np.int64(36), np.int64(32))
     """
 
-    def __init__(self, features: FeatureMap, router: Router, top_weights: ArrayLike):
-        super().__init__([SparseLayer(features, router)], top_weights)
+    def __init__(
+        self,
+        features: FeatureMap,
+        router: Router,
+        top_weights: ArrayLike,
+        output_bias: float = 0.0,
+    ):
+        super().__init__([SparseLayer(features, router)], top_weights, output_bias)
 
     @property
     def features(self) -> FeatureMap:

@@ -197,9 +197,25 @@ class _RandomFeatureModel(BaseEstimator):
             self.coef_, self.intercept_ = coef[:, 0], float(intercept[0])
         else:
             self.coef_, self.intercept_ = coef, intercept
-        router = self._layer.router
-        top = self.coef_ if np.ndim(self.coef_) == 1 else np.zeros(self.features_.n_units)
-        self.dsm_ = DSM(self.features_, router, top)  # g(x) = dsm_.predict(x) + intercept_
+        coef = np.reshape(self.coef_, (self.features_.n_units, -1))
+        if coef.shape[1] == 1:  # one output: the fitted model is exactly this DSM
+            bias = float(np.ravel(self.intercept_)[0])
+            self.dsm_ = DSM(self.features_, self._layer.router, coef[:, 0], output_bias=bias)
+        else:
+            self.dsm_ = None  # a DSM has one output; this model has one per class
+
+    def to_dsm(self) -> DSM:
+        """The fitted model as the DSM it is: ``to_dsm().predict(X)`` equals the decision value.
+
+        Raises
+        ------
+        ValueError
+            For a classifier of more than two classes (a DSM has one output).
+        """
+        check_is_fitted(self, "coef_")
+        if self.dsm_ is None:
+            raise ValueError("a DSM has one output; this classifier has one per class.")
+        return self.dsm_
 
     def _decision(self, X):
         check_is_fitted(self, "coef_")

@@ -111,7 +111,7 @@ def _count_full_edges(model: SparseNetwork) -> int:
     for layer in model.layers:
         total += layer.features.n_units * layer.features.edges_per_unit()
         total += layer.router.routing_edges()
-    return total + model.n_units
+    return total + model.n_units + (model.output_bias != 0)
 
 
 def to_graph(model: SparseNetwork, *, include_routing: bool = True) -> nx.DiGraph:
@@ -162,7 +162,14 @@ def to_graph(model: SparseNetwork, *, include_routing: bool = True) -> nx.DiGrap
     G.add_node(("y",), role="output", layer=offset)
     for unit, a in enumerate(model.top_weights):
         G.add_edge(("h", len(model.layers), unit), ("y",), weight=float(a), role="data")
+    _add_output_bias(G, model)
     return G
+
+
+def _add_output_bias(G, model) -> None:
+    if model.output_bias != 0:
+        _ensure_source(G, ("bias",))
+        G.add_edge(("bias",), ("y",), weight=model.output_bias, role="data")
 
 
 def active_subgraph(
@@ -222,6 +229,7 @@ def active_subgraph(
     top = len(model.layers)
     for unit in sorted(allowed):
         G.add_edge(("h", top, unit), ("y",), weight=float(model.top_weights[unit]), role="data")
+    _add_output_bias(G, model)
     return G
 
 

@@ -13,6 +13,7 @@ from dsn_model.estimators import (
     RandomHashRegressor,
     sparse_gram_pays,
 )
+from dsn_model.graph import active_subgraph, evaluate_graph, graph_flops
 
 rng = np.random.default_rng(0)
 X = rng.uniform(-1, 1, (3000, 5))
@@ -46,8 +47,12 @@ def test_streamed_fit_equals_the_direct_solution(model):
     coef, intercept = direct_ridge(model, X, y)
     assert np.allclose(model.coef_, coef, rtol=1e-8, atol=1e-8 * np.abs(coef).max())
     assert model.intercept_ == pytest.approx(intercept, rel=1e-8, abs=1e-10)
-    Phi_pred = model.dsm_.predict(X) + model.intercept_  # the DSM holds the real weights
-    assert np.allclose(model.predict(X), Phi_pred, rtol=1e-10, atol=1e-10)
+    dsm = model.to_dsm()  # the fitted model as the DSM it is, intercept included
+    assert np.allclose(dsm.predict(X), model.predict(X), rtol=1e-10, atol=1e-10)
+    x = X[0]
+    graph = active_subgraph(dsm, x, include_routing=True)
+    assert evaluate_graph(graph, x) == pytest.approx(model.predict(X[:1])[0], rel=1e-10)
+    assert graph_flops(graph).total == dsm.flops(X[:1]).total[0]
 
 
 @pytest.mark.parametrize("model", MODELS, ids=repr)
@@ -112,3 +117,26 @@ def test_classifier_partial_fit_equals_fit_and_needs_its_classes():
     assert np.array_equal(parts.predict(X), whole.predict(X))
     with pytest.raises(ValueError, match="not in `classes`"):
         parts.partial_fit(X[:3], np.array([0, 1, 7]))
+
+
+def test_to_dsm_of_every_estimator_predicts_as_the_estimator():
+    from dsn_model.estimators import DSMClassifier, LSHRegressor, RandomHashClassifier
+
+    binary = (X[:, 0] > 0).astype(int)
+    for model, target in [
+        (DenseRegressor(n_units=32, random_state=0), y),
+        (DSMRegressor(n_units=64, n_active=8, random_state=0), y),
+        (RandomHashRegressor(n_units=64, n_active=8, random_state=0), y),
+        (DSMClassifier(n_units=64, n_active=8, random_state=0), binary),
+        (RandomHashClassifier(n_units=64, n_active=8, random_state=0), binary),
+        (LSHRegressor(n_tables=4, n_hashes=8, random_state=0), y),
+    ]:
+        model.fit(X, target)
+        decision = (
+            model.decision_function(X) if hasattr(model, "decision_function") else model.predict(X)
+        )
+        assert np.allclose(model.to_dsm().predict(X), decision, rtol=1e-10, atol=1e-10), model
+    labels = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0).astype(int)  # three classes
+    three = DenseClassifier(n_units=16, random_state=0).fit(X, labels)
+    with pytest.raises(ValueError, match="one output"):
+        three.to_dsm()
