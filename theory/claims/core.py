@@ -188,24 +188,12 @@ class Claim:
 
 
 @dataclass
-class Finding:
+class Finding(Claim):
     """A demonstration that is not a claim of the paper: no verdict on the paper.
 
     ``run`` returns :class:`Evidence` whose verdict says whether the
     demonstration behaved as documented (``holds``) or not (``fails``).
     """
-
-    name: str
-    section: str
-    statement: str
-    checked: str
-    run: Callable[..., Evidence]
-    quick: dict = field(default_factory=dict)
-    full: dict = field(default_factory=dict)
-
-    check = Claim.check
-    expect = "holds"
-    quote = ""
 
 
 #: Every registered claim by name, in registration order.
