@@ -37,7 +37,7 @@ from ._validation import as_rng, check_memory, check_numeric_targets, check_posi
 from .dsm import DSM, SparseLayer
 from .features import RandomFeatures
 from .lsh_regressor import LSHRegressor
-from .routers import TopKRouter, UniformHashRouter
+from .routers import Router, TopKRouter, UniformHashRouter
 
 __all__ = [
     "DSMClassifier",
@@ -71,31 +71,23 @@ def sparse_gram_pays(t: int, s: int) -> bool:
 
 
 class _RandomFeatureModel(BaseEstimator):
-    """Shared fit/predict of the random-feature models; subclasses pick the router."""
+    """Shared fit/predict of the random-feature models; subclasses pick the router.
 
-    def __init__(
-        self, n_units=256, n_active=None, activation="relu", alpha=1e-6, random_state=None
-    ):
-        self.n_units = n_units
-        self.n_active = n_active
-        self.activation = activation
-        self.alpha = alpha
-        self.random_state = random_state
+    A subclass stores its parameters in ``__init__`` and overrides
+    :meth:`_make_router` (``None``: every unit active).
+    """
 
-    # Subclasses set ``_router(self, d, t, s, rng) -> Router | None`` (None: dense).
+    def _make_router(self, d: int, t: int, s: int, rng) -> Router | None:
+        return None
 
     def _active(self) -> int:
         t = check_positive_int(self.n_units, "n_units")
-        if self._sparse:
-            s = check_positive_int(
-                self.n_active if self.n_active is not None else t // 4, "n_active"
-            )
-            if s > t:
-                raise ValueError(f"`n_active` must be <= n_units={t}. Got {s}.")
-            return s
-        return t
-
-    _sparse = True
+        if not hasattr(self, "n_active"):  # dense: every unit is active
+            return t
+        s = check_positive_int(self.n_active if self.n_active is not None else t // 4, "n_active")
+        if s > t:
+            raise ValueError(f"`n_active` must be <= n_units={t}. Got {s}.")
+        return s
 
     def _block_rows(self) -> int:
         """Rows per block: ``_PAIRS`` active pairs (sparse Gram) or about 4 MiB of features."""
@@ -184,7 +176,7 @@ class _RandomFeatureModel(BaseEstimator):
         check_memory(8.0 * t * t * 2, f"the {t} x {t} normal equations of `n_units`={t}")
         rng = as_rng(self.random_state)
         self.features_ = RandomFeatures.random(d, t, activation=self.activation, random_state=rng)
-        self.router_ = self._router(d, t, s, rng)
+        self.router_ = self._make_router(d, t, s, rng)
         router = self.router_ if self.router_ is not None else TopKRouter(t, t)
         self._layer = SparseLayer(self.features_, router)
         self._pairwise = self.router_ is not None and sparse_gram_pays(t, s)
@@ -323,135 +315,283 @@ class _Classifier(ClassifierMixin, _RandomFeatureModel):
         return self.classes_[np.argmax(scores, axis=1)]
 
 
-def _dense(cls):
-    cls._sparse = False
-    cls._router = lambda self, d, t, s, rng: None
-    return cls
+class _PoorFitTags:
+    """A uniform hash scatters similar inputs: scikit-learn's checks expect a poor fit."""
 
-
-def _topk(cls):
-    cls._router = lambda self, d, t, s, rng: TopKRouter(t, s)
-    return cls
-
-
-def _hash(cls):
-    cls._router = lambda self, d, t, s, rng: UniformHashRouter.random(d, t, s, random_state=rng)
-
-    def __sklearn_tags__(self):  # a hash scatters similar inputs: a poor fit by design
-        tags = super(cls, self).__sklearn_tags__()
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
         for kind in ("regressor_tags", "classifier_tags"):
             if getattr(tags, kind, None) is not None:
                 getattr(tags, kind).poor_score = True
         return tags
 
-    cls.__sklearn_tags__ = __sklearn_tags__
-    return cls
+
+class DenseRegressor(_Regressor):
+    """Dense random-feature regression: every unit active (the paper's dense baseline).
+
+    Parameters
+    ----------
+    n_units : int, default=256
+        ``t``, width of the fixed random layer ``sigma(B x + c)``; all active.
+    activation : {"relu", "identity", "sign", "tanh"}, default="relu"
+    alpha : float, default=1e-6
+        Ridge penalty per sample on the top layer.
+    random_state : None, int or numpy Generator
+        Draws the bottom layer; the same seed gives the same model.
+
+    Attributes
+    ----------
+    features_ : RandomFeatures
+        The fixed bottom layer.
+    router_ : None
+        No routing: every unit is active.
+    coef_ : ndarray (n_units,)
+    intercept_ : float
+        The exactly solved top layer.
+    dsm_ : DSM
+        The fitted model as a DSM (see :meth:`to_dsm`).
+    n_active_units_ : int
+    n_params_ : int
+        Trainable parameters: the top layer and the intercept.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).uniform(-1, 1, (500, 3))
+    >>> model = DenseRegressor(n_units=128, random_state=0).fit(X, np.sin(3 * X[:, 0]))
+    >>> bool(model.score(X, np.sin(3 * X[:, 0])) > 0.8), model.n_active_units_
+    (True, 128)
+    """
+
+    def __init__(self, n_units=256, activation="relu", alpha=1e-6, random_state=None):
+        self.n_units = n_units
+        self.activation = activation
+        self.alpha = alpha
+        self.random_state = random_state
 
 
-_DOC = """{summary}
+class DSMRegressor(_Regressor):
+    """The paper's DSM: a Top-K layer keeps the ``n_active`` largest of ``n_units`` features.
+
+    Routing computes every feature (the Top-K cost the paper's FLOPs leave out);
+    the read-out sees only the ``n_active`` kept ones.
 
     Parameters
     ----------
     n_units : int, default=256
         ``t``, width of the fixed random layer ``sigma(B x + c)``.
     n_active : int, optional
-        {active}
-    activation : {{"relu", "identity", "sign", "tanh"}}, default="relu"
+        ``s``, active units per input; default ``n_units // 4``.
+    activation : {"relu", "identity", "sign", "tanh"}, default="relu"
+    alpha : float, default=1e-6
+        Ridge penalty per sample on the top layer.
+    random_state : None, int or numpy Generator
+        Draws the bottom layer; the same seed gives the same model.
+
+    Attributes
+    ----------
+    features_ : RandomFeatures
+    router_ : TopKRouter
+    coef_ : ndarray (n_units,)
+    intercept_ : float
+    dsm_ : DSM
+        The fitted model as a DSM (see :meth:`to_dsm`).
+    n_active_units_ : int
+    n_params_ : int
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).uniform(-1, 1, (500, 3))
+    >>> model = DSMRegressor(n_units=128, random_state=0).fit(X, np.sin(3 * X[:, 0]))
+    >>> bool(model.score(X, np.sin(3 * X[:, 0])) > 0.8), model.n_active_units_
+    (True, 32)
+    """
+
+    def __init__(
+        self, n_units=256, n_active=None, activation="relu", alpha=1e-6, random_state=None
+    ):
+        self.n_units = n_units
+        self.n_active = n_active
+        self.activation = activation
+        self.alpha = alpha
+        self.random_state = random_state
+
+    def _make_router(self, d, t, s, rng):
+        return TopKRouter(t, s)
+
+
+class RandomHashRegressor(_PoorFitTags, _Regressor):
+    """Random-hash sparse regression: a uniform hash of the input picks ``n_active`` units.
+
+    Data dependent but not locality preserving (the paper's Fig. 4 contrast).
+
+    Parameters
+    ----------
+    n_units : int, default=256
+        ``t``, width of the fixed random layer ``sigma(B x + c)``.
+    n_active : int, optional
+        ``s``, active units per input; default ``n_units // 4``.
+    activation : {"relu", "identity", "sign", "tanh"}, default="relu"
+    alpha : float, default=1e-6
+        Ridge penalty per sample on the top layer.
+    random_state : None, int or numpy Generator
+        Draws the bottom layer and the hash; the same seed gives the same model.
+
+    Attributes
+    ----------
+    features_ : RandomFeatures
+    router_ : UniformHashRouter
+    coef_ : ndarray (n_units,)
+    intercept_ : float
+    dsm_ : DSM
+    n_active_units_ : int
+    n_params_ : int
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).uniform(-1, 1, (500, 3))
+    >>> model = RandomHashRegressor(n_units=128, random_state=0).fit(X, np.sin(3 * X[:, 0]))
+    >>> bool(model.score(X, np.sin(3 * X[:, 0])) > 0.2), model.n_active_units_
+    (True, 32)
+    """
+
+    def __init__(
+        self, n_units=256, n_active=None, activation="relu", alpha=1e-6, random_state=None
+    ):
+        self.n_units = n_units
+        self.n_active = n_active
+        self.activation = activation
+        self.alpha = alpha
+        self.random_state = random_state
+
+    def _make_router(self, d, t, s, rng):
+        return UniformHashRouter.random(d, t, s, random_state=rng)
+
+
+class DenseClassifier(_Classifier):
+    """Dense random-feature classifier: ridge regression on one-hot (+-1) targets.
+
+    Parameters
+    ----------
+    n_units : int, default=256
+        ``t``, width of the fixed random layer; all active.
+    activation : {"relu", "identity", "sign", "tanh"}, default="relu"
     alpha : float, default=1e-6
         Ridge penalty per sample on the top layer.
     random_state : None, int or numpy Generator
 
     Attributes
     ----------
-    coef_, intercept_ : the exactly solved top layer
+    classes_ : ndarray
+    features_ : RandomFeatures
+    router_ : None
+    coef_ : ndarray (n_units,) or (n_units, n_classes)
+    intercept_ : float or ndarray (n_classes,)
+    dsm_ : DSM or None
+        The fitted model as a DSM for two classes; None for more (one output per class).
     n_active_units_ : int
     n_params_ : int
-        Trainable parameters (top layer and intercept).
+    n_features_in_ : int
 
     Examples
     --------
     >>> import numpy as np
     >>> X = np.random.default_rng(0).uniform(-1, 1, (500, 3))
-    >>> y = np.sin(3 * X[:, 0]) if {regressor} else (X[:, 0] > 0).astype(int)
-    >>> model = {name}(n_units=128, random_state=0).fit(X, y)
-    >>> bool(model.score(X, y) > {threshold}), model.n_active_units_
-    (True, {active_value})
-"""
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> model = DenseClassifier(n_units=128, random_state=0).fit(X, y)
+    >>> bool(model.score(X, y) > 0.8), model.n_active_units_
+    (True, 128)
+    """
+
+    def __init__(self, n_units=256, activation="relu", alpha=1e-6, random_state=None):
+        self.n_units = n_units
+        self.activation = activation
+        self.alpha = alpha
+        self.random_state = random_state
 
 
-@_dense
-class DenseRegressor(_Regressor):
-    pass
-
-
-@_topk
-class DSMRegressor(_Regressor):
-    pass
-
-
-@_hash
-class RandomHashRegressor(_Regressor):
-    pass
-
-
-@_dense
-class DenseClassifier(_Classifier):
-    pass
-
-
-@_topk
 class DSMClassifier(_Classifier):
-    pass
+    """Top-K DSM classifier: ridge on one-hot targets over the ``n_active`` largest features.
+
+    Parameters
+    ----------
+    n_units : int, default=256
+        ``t``, width of the fixed random layer.
+    n_active : int, optional
+        ``s``, active units per input; default ``n_units // 4``.
+    activation : {"relu", "identity", "sign", "tanh"}, default="relu"
+    alpha : float, default=1e-6
+    random_state : None, int or numpy Generator
+
+    Attributes
+    ----------
+    classes_, features_, router_, coef_, intercept_, dsm_, n_active_units_, n_params_,
+    n_features_in_ : as for :class:`DenseClassifier`; ``router_`` is a TopKRouter.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).uniform(-1, 1, (500, 3))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> model = DSMClassifier(n_units=128, random_state=0).fit(X, y)
+    >>> bool(model.score(X, y) > 0.8), model.n_active_units_
+    (True, 32)
+    """
+
+    def __init__(
+        self, n_units=256, n_active=None, activation="relu", alpha=1e-6, random_state=None
+    ):
+        self.n_units = n_units
+        self.n_active = n_active
+        self.activation = activation
+        self.alpha = alpha
+        self.random_state = random_state
+
+    def _make_router(self, d, t, s, rng):
+        return TopKRouter(t, s)
 
 
-@_hash
-class RandomHashClassifier(_Classifier):
-    pass
+class RandomHashClassifier(_PoorFitTags, _Classifier):
+    """Random-hash sparse classifier: a uniform hash picks ``n_active`` units.
 
+    Parameters
+    ----------
+    n_units : int, default=256
+        ``t``, width of the fixed random layer.
+    n_active : int, optional
+        ``s``, active units per input; default ``n_units // 4``.
+    activation : {"relu", "identity", "sign", "tanh"}, default="relu"
+    alpha : float, default=1e-6
+    random_state : None, int or numpy Generator
 
-for _cls, _summary, _active_doc, _value in [
-    (
-        DenseRegressor,
-        "Dense random-feature regression: every unit active.",
-        "Ignored: all ``n_units`` are active.",
-        128,
-    ),
-    (
-        DSMRegressor,
-        "The paper's DSM: a Top-K layer keeps the ``n_active`` largest features.",
-        "``s``, active units per input; default ``n_units // 4``.",
-        32,
-    ),
-    (
-        RandomHashRegressor,
-        "Random-hash sparse regression: a uniform hash picks the units.",
-        "``s``, active units per input; default ``n_units // 4``.",
-        32,
-    ),
-    (
-        DenseClassifier,
-        "Dense random-feature classifier (ridge on one-hot targets).",
-        "Ignored: all ``n_units`` are active.",
-        128,
-    ),
-    (
-        DSMClassifier,
-        "Top-K DSM classifier (ridge on one-hot targets).",
-        "``s``, active units per input; default ``n_units // 4``.",
-        32,
-    ),
-    (
-        RandomHashClassifier,
-        "Random-hash sparse classifier (ridge on one-hot targets).",
-        "``s``, active units per input; default ``n_units // 4``.",
-        32,
-    ),
-]:
-    _cls.__doc__ = _DOC.format(
-        summary=_summary,
-        active=_active_doc,
-        name=_cls.__name__,
-        active_value=_value,
-        regressor=issubclass(_cls, _Regressor),
-        threshold=0.2 if _cls is RandomHashRegressor else 0.8,
-    )  # hashing fits worst
+    Attributes
+    ----------
+    classes_, features_, router_, coef_, intercept_, dsm_, n_active_units_, n_params_,
+    n_features_in_ : as for :class:`DenseClassifier`; ``router_`` is a UniformHashRouter.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).uniform(-1, 1, (500, 3))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> model = RandomHashClassifier(n_units=128, random_state=0).fit(X, y)
+    >>> bool(model.score(X, y) > 0.5), model.n_active_units_
+    (True, 32)
+    """
+
+    def __init__(
+        self, n_units=256, n_active=None, activation="relu", alpha=1e-6, random_state=None
+    ):
+        self.n_units = n_units
+        self.n_active = n_active
+        self.activation = activation
+        self.alpha = alpha
+        self.random_state = random_state
+
+    def _make_router(self, d, t, s, rng):
+        return UniformHashRouter.random(d, t, s, random_state=rng)
