@@ -212,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         choices=[*ALL, "all"],
     )
-    p.add_argument("--quick", action="store_true", help="small sizes (about 30 s for all on 2 cores)")
+    p.add_argument("--quick", action="store_true", help="small sizes (about 30 s on 2 cores)")
     p.add_argument("--seeds", type=int, default=3, help="seeds per point (default 3)")
     p.add_argument(
         "--out",
