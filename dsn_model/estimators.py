@@ -326,7 +326,30 @@ class _PoorFitTags:
         return tags
 
 
-class DenseRegressor(_Regressor):
+class _DenseParams:
+    """The parameters of a dense model: every one of ``n_units`` is active."""
+
+    def __init__(self, n_units=256, activation="relu", alpha=1e-6, random_state=None):
+        self.n_units = n_units
+        self.activation = activation
+        self.alpha = alpha
+        self.random_state = random_state
+
+
+class _SparseParams:
+    """The parameters of a sparse model: ``n_active`` of ``n_units`` per input."""
+
+    def __init__(
+        self, n_units=256, n_active=None, activation="relu", alpha=1e-6, random_state=None
+    ):
+        self.n_units = n_units
+        self.n_active = n_active
+        self.activation = activation
+        self.alpha = alpha
+        self.random_state = random_state
+
+
+class DenseRegressor(_DenseParams, _Regressor):
     """Dense random-feature regression: every unit active (the paper's dense baseline).
 
     Parameters
@@ -364,14 +387,8 @@ class DenseRegressor(_Regressor):
     (True, 128)
     """
 
-    def __init__(self, n_units=256, activation="relu", alpha=1e-6, random_state=None):
-        self.n_units = n_units
-        self.activation = activation
-        self.alpha = alpha
-        self.random_state = random_state
 
-
-class DSMRegressor(_Regressor):
+class DSMRegressor(_SparseParams, _Regressor):
     """The paper's DSM: a Top-K layer keeps the ``n_active`` largest of ``n_units`` features.
 
     Routing computes every feature (the Top-K cost the paper's FLOPs leave out);
@@ -410,20 +427,11 @@ class DSMRegressor(_Regressor):
     (True, 32)
     """
 
-    def __init__(
-        self, n_units=256, n_active=None, activation="relu", alpha=1e-6, random_state=None
-    ):
-        self.n_units = n_units
-        self.n_active = n_active
-        self.activation = activation
-        self.alpha = alpha
-        self.random_state = random_state
-
     def _make_router(self, d, t, s, rng):
         return TopKRouter(t, s)
 
 
-class RandomHashRegressor(_PoorFitTags, _Regressor):
+class RandomHashRegressor(_SparseParams, _PoorFitTags, _Regressor):
     """Random-hash sparse regression: a uniform hash of the input picks ``n_active`` units.
 
     Data dependent but not locality preserving (the paper's Fig. 4 contrast).
@@ -460,20 +468,11 @@ class RandomHashRegressor(_PoorFitTags, _Regressor):
     (True, 32)
     """
 
-    def __init__(
-        self, n_units=256, n_active=None, activation="relu", alpha=1e-6, random_state=None
-    ):
-        self.n_units = n_units
-        self.n_active = n_active
-        self.activation = activation
-        self.alpha = alpha
-        self.random_state = random_state
-
     def _make_router(self, d, t, s, rng):
         return UniformHashRouter.random(d, t, s, random_state=rng)
 
 
-class DenseClassifier(_Classifier):
+class DenseClassifier(_DenseParams, _Classifier):
     """Dense random-feature classifier: ridge regression on one-hot (+-1) targets.
 
     Parameters
@@ -508,14 +507,8 @@ class DenseClassifier(_Classifier):
     (True, 128)
     """
 
-    def __init__(self, n_units=256, activation="relu", alpha=1e-6, random_state=None):
-        self.n_units = n_units
-        self.activation = activation
-        self.alpha = alpha
-        self.random_state = random_state
 
-
-class DSMClassifier(_Classifier):
+class DSMClassifier(_SparseParams, _Classifier):
     """Top-K DSM classifier: ridge on one-hot targets over the ``n_active`` largest features.
 
     Parameters
@@ -543,20 +536,11 @@ class DSMClassifier(_Classifier):
     (True, 32)
     """
 
-    def __init__(
-        self, n_units=256, n_active=None, activation="relu", alpha=1e-6, random_state=None
-    ):
-        self.n_units = n_units
-        self.n_active = n_active
-        self.activation = activation
-        self.alpha = alpha
-        self.random_state = random_state
-
     def _make_router(self, d, t, s, rng):
         return TopKRouter(t, s)
 
 
-class RandomHashClassifier(_PoorFitTags, _Classifier):
+class RandomHashClassifier(_SparseParams, _PoorFitTags, _Classifier):
     """Random-hash sparse classifier: a uniform hash picks ``n_active`` units.
 
     Parameters
@@ -583,15 +567,6 @@ class RandomHashClassifier(_PoorFitTags, _Classifier):
     >>> bool(model.score(X, y) > 0.5), model.n_active_units_
     (True, 32)
     """
-
-    def __init__(
-        self, n_units=256, n_active=None, activation="relu", alpha=1e-6, random_state=None
-    ):
-        self.n_units = n_units
-        self.n_active = n_active
-        self.activation = activation
-        self.alpha = alpha
-        self.random_state = random_state
 
     def _make_router(self, d, t, s, rng):
         return UniformHashRouter.random(d, t, s, random_state=rng)

@@ -138,11 +138,6 @@ class Interval:
         """An arb ball containing :meth:`magnitude`."""
         return _to_arb(self.magnitude())
 
-    def float_bounds(self) -> tuple[float, float]:
-        """``(lo, hi)`` as floats rounded outward."""
-        lo, hi = float(self.lo), float(self.hi)
-        return math.nextafter(lo, -math.inf), math.nextafter(hi, math.inf)
-
     def __repr__(self) -> str:
         return f"Interval({self.lo}, {self.hi})"
 
