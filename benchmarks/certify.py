@@ -19,8 +19,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from dsn_model.data import random_subspace, uniform_on_section
-from dsn_model.lsh import EuclideanLSH
-from dsn_model.lsh_regressor import LSHRegressor
+from dsn_model.lsh.families import EuclideanLSH
+from dsn_model.lsh.regressor import LSHRegressor
 from dsn_model.targets import DistanceTarget
 from theory.certify import certify_uniform_error, enumerate_cells
 from theory.geometry import lambda_inf

@@ -22,7 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from dsn_model import DSM
 from dsn_model.estimators import DenseRegressor, DSMRegressor
-from dsn_model.lsh_regressor import LSHRegressor
+from dsn_model.lsh.regressor import LSHRegressor
 
 
 def best(fn, repeats=3):

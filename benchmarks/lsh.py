@@ -28,7 +28,7 @@ from sklearn.neighbors import KNeighborsRegressor
 from threadpoolctl import threadpool_limits
 
 from dsn_model import RandomFeatures
-from dsn_model.lsh_regressor import LSHRegressor
+from dsn_model.lsh.regressor import LSHRegressor
 
 
 def best(fn, repeats: int = 5) -> float:

@@ -18,8 +18,8 @@ __all__ = ["main"]
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from .dsm import DSM
-    from .graph import active_subgraph, draw_graph
+    from .model.dsm import DSM
+    from .model.graph import active_subgraph, draw_graph
 
     if not np.isfinite(args.step):
         raise ValueError(f"`--step` must be a finite number. Got {args.step}.")
@@ -95,7 +95,7 @@ def _bounds(args: argparse.Namespace) -> int:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from .runner import render_report, reproduce
+    from .experiments.runner import render_report, reproduce
 
     if args.render_only:
         path = render_report(args.out)
@@ -162,7 +162,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from .audit_report import audit_router
+    from .audit.report import audit_router
 
     path = audit_router(
         args.router,
@@ -181,16 +181,16 @@ def _audit(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
-    from .audit_report import AUDIT_ROUTERS
-    from .dsm import ROUTER_KINDS
-    from .report import ALL
+    from .audit.report import AUDIT_ROUTERS
+    from .experiments.registry import EXPERIMENTS
+    from .model.routers import ROUTERS
 
     parser = argparse.ArgumentParser(
         prog="dsn", description="Data-dependent sparse networks: simulate and check."
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("inspect", help="route two nearby inputs through a random DSM")
-    p.add_argument("--router", default="switch", choices=ROUTER_KINDS)
+    p.add_argument("--router", default="switch", choices=list(ROUTERS))
     p.add_argument("--d", type=int, default=8, help="input dimension d")
     p.add_argument("--t", type=int, default=64, help="width t of the sparse layer")
     p.add_argument("--s", type=int, default=4, help="sparsity s")
@@ -210,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "experiments",
         nargs="+",
-        choices=[*ALL, "all"],
+        choices=[*EXPERIMENTS, "all"],
     )
     p.add_argument("--quick", action="store_true", help="small sizes (about 30 s on 2 cores)")
     p.add_argument("--seeds", type=int, default=3, help="seeds per point (default 3)")

@@ -1,7 +1,7 @@
 """scikit-learn estimators: the paper's dense and sparse models (Section 5) and the LSH model.
 
 All random-feature models share one fixed bottom layer ``phi(x) = sigma(B x + c)``
-(:meth:`~dsn_model.features.RandomFeatures.random`, drawn from
+(:meth:`~dsn_model.model.features.RandomFeatures.random`, drawn from
 ``random_state``) and an exactly solved top layer: ridge regression on the
 (masked) features, through the normal equations ``(Phi^T Phi + alpha n I) a =
 Phi^T y`` (centred, for the intercept). The sums are accumulated over row
@@ -18,10 +18,10 @@ the active units only, block by block.
   ``n_active`` units (data dependent, not locality preserving);
 * classifier counterparts for multi-class data (ridge on one-hot targets:
   exact, fast, and what a linear read-out of fixed features amounts to);
-* :class:`~dsn_model.lsh_regressor.LSHRegressor` (re-exported).
+* :class:`~dsn_model.lsh.regressor.LSHRegressor` (re-exported).
 
 Each fitted model reports ``n_active_units_``, ``n_params_`` and
-:meth:`flops_per_sample` in both accountings of :class:`~dsn_model.dsm.FlopCount`.
+:meth:`flops_per_sample` in both accountings of :class:`~dsn_model.model.dsm.FlopCount`.
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._validation import as_rng, check_memory, check_numeric_targets, check_positive_int
-from .dsm import DSM, SparseLayer
-from .features import RandomFeatures
-from .lsh_regressor import LSHRegressor
-from .routers import Router, TopKRouter, UniformHashRouter
+from .lsh.regressor import LSHRegressor
+from .model.dsm import DSM, SparseLayer
+from .model.features import RandomFeatures
+from .model.routers import Router, TopKRouter, UniformHashRouter
 
 __all__ = [
     "DSMClassifier",

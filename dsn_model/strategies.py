@@ -22,9 +22,10 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from .dsm import DSM, ROUTER_KINDS
-from .lsh_regressor import LSHRegressor
-from .routing import Routing
+from .lsh.regressor import LSHRegressor
+from .model.dsm import DSM
+from .model.routers import ROUTERS
+from .model.routing_result import Routing
 from .targets import DistanceTarget, LinearTarget, ReLUNetworkTarget
 
 __all__ = ["dsm_networks", "lipschitz_targets", "lsh_models", "routings", "subspaces"]
@@ -86,14 +87,14 @@ def lipschitz_targets(*, n: int, L: float = 1.0):
     return st.one_of([st.builds(f, _seeds, scale) for f in (linear, distance, relu)])
 
 
-def dsm_networks(*, input_dim: int = 4, max_units: int = 64, routers=ROUTER_KINDS):
+def dsm_networks(*, input_dim: int = 4, max_units: int = 64, routers=tuple(ROUTERS)):
     """Random ``DSM`` networks of the given router kinds (see :meth:`DSM.random`)."""
     _positive_int(input_dim, "input_dim")
     _positive_int(max_units, "max_units", minimum=2)
     routers = tuple(routers)
-    unknown = set(routers) - set(ROUTER_KINDS)
+    unknown = set(routers) - set(ROUTERS)
     if not routers or unknown:
-        raise InvalidArgument(f"`routers` must be a non-empty subset of {ROUTER_KINDS}.")
+        raise InvalidArgument(f"`routers` must be a non-empty subset of {list(ROUTERS)}.")
 
     @st.composite
     def build(draw):

@@ -8,8 +8,8 @@ import argparse
 import numpy as np
 
 from dsn_model import DSM
-from dsn_model.audit import collision_curve, pstable_collision
-from dsn_model.lsh import EuclideanLSH, HyperplaneLSH
+from dsn_model.audit.statistics import collision_curve, pstable_collision
+from dsn_model.lsh.families import EuclideanLSH, HyperplaneLSH
 
 
 def main(out: str) -> None:

@@ -3,7 +3,7 @@
 import numpy as np
 
 from dsn_model import DSM
-from dsn_model.routers import ROUTERS
+from dsn_model.model.routers import ROUTERS
 
 ROUTER_KINDS = tuple(ROUTERS)  # every registered router
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from dsn_model import DSM, RandomFeatures, Routing, SwitchRouter
-from dsn_model.audit import (
+from dsn_model.audit.statistics import (
     collision_curve,
     cross_polytope_collision,
     hyperplane_collision,
@@ -14,8 +14,8 @@ from dsn_model.audit import (
     switch_aux_loss,
 )
 from dsn_model.cli import main
-from dsn_model.lsh import CrossPolytopeLSH, EuclideanLSH, HyperplaneLSH
-from dsn_model.routers import ExpertChoiceRouter
+from dsn_model.lsh.families import CrossPolytopeLSH, EuclideanLSH, HyperplaneLSH
+from dsn_model.model.routers import ExpertChoiceRouter
 
 
 def test_euclidean_collisions_match_datar_within_the_band():
@@ -110,7 +110,7 @@ def test_expert_choice_gives_each_expert_exactly_its_capacity():
     assert r.units.shape[1] == router.sparsity == 10
 
 
-@pytest.mark.parametrize("router", ["hash", "lsh-euclidean", "switch", "cross-polytope"])
+@pytest.mark.parametrize("router", ["hash", "lsh-euclidean", "switch", "lsh-cross-polytope"])
 def test_audit_cli_writes_plot_and_summary(router, tmp_path, capsys):
     args = ["audit", "--router", router, "--out", str(tmp_path)]
     assert main(args + (["--capacity-factor", "1.0"] if router == "switch" else [])) == 0
@@ -134,8 +134,8 @@ def test_the_collision_band_covers_the_closed_form_at_about_its_nominal_rate():
     """Calibration: 60 independently drawn families x 3 radii, 95% bands; the Datar
     closed form (an average over families) must fall inside about 95% of them. Binomial
     odds of a correct 95% band covering fewer than 88% or more than 99% of 180: < 0.2%."""
-    from dsn_model.audit import collision_curve, pstable_collision
-    from dsn_model.lsh import EuclideanLSH
+    from dsn_model.audit.statistics import collision_curve, pstable_collision
+    from dsn_model.lsh.families import EuclideanLSH
 
     radii = np.array([0.1, 0.3, 0.5])
     covered = 0

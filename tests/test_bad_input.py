@@ -6,8 +6,8 @@ import pytest
 
 from dsn_model import DSM
 from dsn_model.estimators import DenseRegressor, DSMRegressor
-from dsn_model.graph import active_subgraph, evaluate_graph
-from dsn_model.lsh_regressor import LSHRegressor
+from dsn_model.lsh.regressor import LSHRegressor
+from dsn_model.model.graph import active_subgraph, evaluate_graph
 
 X = np.random.default_rng(0).uniform(-1, 1, (50, 8))
 

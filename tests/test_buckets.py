@@ -1,4 +1,4 @@
-"""The exact bucket index: mixed-radix codes, the code store, widening, rows."""
+"""The exact bucket index: mixed-radix codes, the stores, widening, rows."""
 
 import numpy as np
 import pytest
@@ -6,8 +6,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-import dsn_model.buckets as buckets
-from dsn_model.buckets import ARRAY_LIMIT, BucketIndex, CodeStore, MixedRadix
+import dsn_model.lsh.buckets.stores as stores
+from dsn_model.lsh.buckets import (
+    ARRAY_LIMIT,
+    ArrayStore,
+    BucketIndex,
+    DirectStore,
+    HashStore,
+    MixedRadix,
+    RowStore,
+)
+from dsn_model.lsh.buckets.index import FullRows
 
 codes_lists = st.lists(
     st.one_of(st.integers(0, 50), st.integers(0, 2**62 - 1)), min_size=1, max_size=300
@@ -22,7 +31,7 @@ def first_appearance(values):
 
 @given(codes_lists, st.integers(1, 5))
 def test_hashed_code_store_is_an_exact_map(values, n_batches):
-    store = CodeStore()
+    store = HashStore()
     codes = np.array(values, dtype=np.int64)
     slots = np.concatenate([store.insert(batch) for batch in np.array_split(codes, n_batches)])
     expected, numbering = first_appearance(values)
@@ -31,30 +40,29 @@ def test_hashed_code_store_is_an_exact_map(values, n_batches):
     assert np.array_equal(store.lookup(codes), slots)
     absent = np.array([v for v in range(51, 80) if v not in numbering] + [-1])
     assert (store.lookup(absent) == -1).all()
-    again = CodeStore.from_codes(store.codes)
+    again = HashStore.from_codes(store.codes)
     assert np.array_equal(again.lookup(codes), slots)
 
 
 @given(st.lists(st.integers(0, 999), min_size=1, max_size=300), st.integers(1, 4))
 def test_direct_code_store_equals_the_hashed_one(values, n_batches):
-    direct, hashed = CodeStore(universe=1000), CodeStore()
-    assert direct.direct and not hashed.direct
+    direct, hashed = ArrayStore(1000), HashStore()
     for batch in np.array_split(np.array(values), n_batches):
         assert np.array_equal(direct.insert(batch), hashed.insert(batch))
     probe = np.arange(-1, 1000)
     assert np.array_equal(direct.lookup(probe), hashed.lookup(probe))
     assert np.array_equal(
-        CodeStore.from_codes(direct.codes, 1000).lookup(probe), hashed.lookup(probe)
+        ArrayStore.from_codes(direct.codes, 1000).lookup(probe), hashed.lookup(probe)
     )
 
 
 def test_code_store_keeps_thousands_of_codes_apart_at_load_at_most_half():
     """An arithmetic progression of codes (structured, like mixed-radix codes) stays exact."""
-    store = CodeStore()
+    store = HashStore()
     codes = (np.arange(5000, dtype=np.int64) * 7919) % (2**61)
     assert np.array_equal(store.insert(codes), np.arange(5000))
     assert np.array_equal(store.insert(codes[::-1]), np.arange(5000)[::-1])
-    assert len(store._keys) >= 2 * 5000  # load factor <= 1/2
+    assert len(store.table) >= 2 * 5000  # load factor <= 1/2
 
 
 @st.composite
@@ -109,9 +117,9 @@ def test_index_widens_its_ranges_without_renumbering():
     small = rng.integers(-2, 3, size=(200, 2, 3))
     wide = rng.integers(-40, 41, size=(200, 2, 3))
     first = index.insert(small)
-    radix = index.radix
+    radix = index.coding
     second = index.insert(wide)
-    assert index.radix is not radix and index.mode == "codes"  # widened, still packed
+    assert index.coding is not radix and isinstance(index.coding, MixedRadix)  # widened, packed
     assert np.array_equal(index.lookup(small), first)
     assert np.array_equal(index.lookup(wide), second)
     keys = np.concatenate([small, wide])
@@ -125,10 +133,10 @@ def test_index_moves_to_rows_when_keys_outgrow_62_bits_and_keeps_slots():
     index = BucketIndex(1, 3, universe=None)
     near = np.array([[[0, 1, 2]], [[1, 1, 1]], [[0, 1, 2]]])
     slots = index.insert(near)
-    assert index.mode == "codes" and slots[:, 0].tolist() == [0, 1, 0]
+    assert isinstance(index.coding, MixedRadix) and slots[:, 0].tolist() == [0, 1, 0]
     far = np.array([[[2**60, -(2**60), 5]], [[0, 1, 2]]])
     assert index.insert(far)[:, 0].tolist() == [2, 0]
-    assert index.mode == "rows"
+    assert isinstance(index.store, RowStore)
     assert index.lookup(near)[:, 0].tolist() == [0, 1, 0]
     assert np.array_equal(index.slot_keys(), [[0, 1, 2], [1, 1, 1], [2**60, -(2**60), 5]])
     again = BucketIndex.from_arrays(1, 3, None, index.to_arrays())
@@ -146,9 +154,9 @@ def test_index_moves_to_rows_when_keys_outgrow_62_bits_and_keeps_slots():
 def test_row_store_is_an_exact_map_even_when_fingerprints_collide(items, weak):
     # keys 2^58 apart: no 62-bit packing exists, so the index keeps full rows
     keys = np.array(items).reshape(-1, 1, 3) * 2**58
-    original = buckets._fingerprint
+    original = stores.fingerprint
     if weak:  # every key gets the same fingerprint: exactness must come from the stored keys
-        buckets._fingerprint = lambda rows: np.zeros(len(rows), dtype=np.uint64)
+        stores.fingerprint = lambda rows: np.zeros(len(rows), dtype=np.int64)
     try:
         index = BucketIndex(1, 3, None)
         half = len(keys) // 2
@@ -161,26 +169,25 @@ def test_row_store_is_an_exact_map_even_when_fingerprints_collide(items, weak):
         again = BucketIndex.from_arrays(1, 3, None, index.to_arrays())
         assert np.array_equal(again.lookup(keys), slots)
     finally:
-        buckets._fingerprint = original
+        stores.fingerprint = original
 
 
 @pytest.mark.parametrize(
-    ("n_tables", "universe", "mode", "direct_codes"),
+    ("n_tables", "universe", "store"),
     [
-        (3, 16, "direct", None),
-        (4, 2**22, "codes", True),  # past the direct-slot limit: codes in an int32 array
-        (2, 2**40, "codes", False),  # codes in the hashed store
-        (2, 2**62, "rows", None),
+        (3, 16, DirectStore),
+        (4, 2**22, ArrayStore),  # past the direct-slot limit: codes in an int32 array
+        (2, 2**40, HashStore),  # codes in the hashed store
+        (2, 2**62, RowStore),
     ],
 )
-def test_each_store_round_trips_through_its_arrays(n_tables, universe, mode, direct_codes):
+def test_each_store_round_trips_through_its_arrays(n_tables, universe, store):
     index = BucketIndex(n_tables, 1, universe)
-    assert index.mode == mode
+    assert type(index.store) is store
     rng = np.random.default_rng(2)
     keys = rng.integers(0, min(universe, 2**62), size=(300, n_tables, 1))
     slots = index.insert(keys)
-    if direct_codes is not None:
-        assert index.store.direct == direct_codes and index.radix.universe <= 2**62
+    assert isinstance(index.coding, FullRows) or index.coding.universe <= 2**62
     assert np.array_equal(index.lookup(keys), slots)
     again = BucketIndex.from_arrays(n_tables, 1, universe, index.to_arrays())
     assert np.array_equal(again.lookup(keys), slots)
@@ -193,13 +200,16 @@ def test_each_store_round_trips_through_its_arrays(n_tables, universe, mode, dir
 
 def test_direct_index_for_small_tables():
     index = BucketIndex(3, 1, universe=16)
-    assert index.mode == "direct" and index.n_slots == 48
+    assert isinstance(index.store, DirectStore) and index.n_slots == 48
     keys = np.array([[[5], [0], [15]]])
     assert index.insert(keys).tolist() == [[5, 16, 47]]
 
 
-def test_array_limit_bounds_the_direct_code_store():
-    assert CodeStore(ARRAY_LIMIT).direct and not CodeStore(ARRAY_LIMIT + 1).direct
+def test_array_limit_bounds_the_array_store():
+    assert isinstance(stores.store_for(ARRAY_LIMIT), ArrayStore)
+    assert isinstance(stores.store_for(ARRAY_LIMIT + 1), HashStore)
+    with pytest.raises(ValueError, match="universe"):
+        ArrayStore(ARRAY_LIMIT + 1)
 
 
 def test_keys_beyond_62_bits_are_a_value_error_naming_width():
@@ -209,19 +219,19 @@ def test_keys_beyond_62_bits_are_a_value_error_naming_width():
 
 
 def test_compact_shrinks_the_hashed_table_and_keeps_every_slot():
-    store = CodeStore()
+    store = HashStore()
     codes = np.repeat(np.arange(100, dtype=np.int64) * 2**40, 100)  # 10000 codes, 100 distinct
     slots = store.insert(codes)
-    assert len(store._keys) >= 2 * len(codes)  # reserved for the whole batch
+    assert len(store.table) >= 2 * len(codes)  # reserved for the whole batch
     store.compact()
-    assert len(store._keys) == 512  # the smallest power of two at load <= 1/4
+    assert len(store.table) == 512  # the smallest power of two at load <= 1/4
     assert np.array_equal(store.lookup(codes), slots)
 
 
 @given(arrays(np.int64, st.integers(1, 300), elements=st.integers(0, 40)), st.integers(0, 2))
 def test_new_codes_are_numbered_in_order_of_first_appearance(codes, batches):
     oracle: dict = {}
-    for store in (CodeStore(universe=64), CodeStore()):  # direct array and hashed table
+    for store in (ArrayStore(64), HashStore()):  # an array and a hashed table
         oracle.clear()
         for part in np.array_split(codes, batches + 1):
             slots = store.insert(part)

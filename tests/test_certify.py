@@ -9,7 +9,7 @@ from scipy.spatial import ConvexHull
 from sklearn.base import clone
 
 from dsn_model.data import random_subspace, uniform_on_section
-from dsn_model.lsh_regressor import LSHRegressor
+from dsn_model.lsh.regressor import LSHRegressor
 from dsn_model.targets import DistanceTarget
 from theory.certify import certify_uniform_error
 
@@ -98,7 +98,7 @@ def test_three_dimensional_sections_are_certified_completely():
 @settings(max_examples=5, deadline=None)
 @given(st.integers(0, 2**31), st.floats(0.25, 0.8), st.integers(4, 10))
 def test_the_planar_sweep_finds_the_cells_breadth_first_search_finds(seed, width, d):
-    from dsn_model.lsh import EuclideanLSH
+    from dsn_model.lsh.families import EuclideanLSH
     from theory.arrangement import planar_cells
     from theory.certify import enumerate_cells
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from dsn_model.cli import main
-from dsn_model.features import RandomFeatures
+from dsn_model.model.features import RandomFeatures
 from theory.claims import CLAIMS, FINDINGS, VERDICTS, BinomialTest, check_claims, fit_power_law
 
 EXPECTED = {"experiments.lsh_beats_dense": "not reproduced"}
@@ -63,7 +63,7 @@ def test_broken_inputs_flip_the_verdict(name):
 def test_simulation_lsh_fails_for_a_model_whose_dsm_or_hash_is_wrong():
     import numpy as np
 
-    from dsn_model.lsh_regressor import LSHRegressor
+    from dsn_model.lsh.regressor import LSHRegressor
 
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, (2000, 3))
@@ -177,11 +177,11 @@ def test_the_certificate_fails_on_each_kind_of_broken_learner(broken):
 
 
 def test_check_and_report_print_the_same_fig4_verdicts(tmp_path):
-    from dsn_model.report import FIG4_COMPARISONS, _fig4_section
+    from dsn_model.experiments.fig4 import EXPERIMENT, FIG4_COMPARISONS
     from theory.claims.section5 import _fig4_records
 
     records = list(_fig4_records(True, 3))  # the records the quick claims judge
-    report = _fig4_section(records, tmp_path)
+    report = EXPERIMENT.section(records, tmp_path, False)
     names = {
         ("DSM", "dense"): "experiments.dsm_beats_dense",
         ("LSH", "dense"): "experiments.lsh_beats_dense",

@@ -107,7 +107,7 @@ def test_two_runs_into_one_folder_keep_both(tmp_path):
 def test_concurrent_record_writers_never_leave_a_broken_file(tmp_path):
     stem = tmp_path / "records"
     script = (
-        "import sys\nfrom dsn_model.experiments import write_records\n"
+        "import sys\nfrom dsn_model.experiments.tasks import write_records\n"
         "rows = [{'a': i, 'b': 'x' * 2000} for i in range(int(sys.argv[1]))]\n"
         f"for _ in range(30): write_records(rows, {str(stem)!r})\n"
     )

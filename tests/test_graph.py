@@ -21,7 +21,7 @@ from dsn_model import (
     graph_flops,
     to_graph,
 )
-from dsn_model.graph import MAX_GRAPH_EDGES
+from dsn_model.model.graph import MAX_GRAPH_EDGES
 
 networks = st.tuples(
     st.sampled_from(ROUTER_KINDS),

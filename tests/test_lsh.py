@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dsn_model.buckets import BucketIndex
-from dsn_model.lsh import CrossPolytopeLSH, EuclideanLSH, HyperplaneLSH, family_from_state
+from dsn_model.lsh.buckets import BucketIndex
+from dsn_model.lsh.families import CrossPolytopeLSH, EuclideanLSH, HyperplaneLSH, family_from_state
 
 seeds = st.integers(0, 2**31)
 

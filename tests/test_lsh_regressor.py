@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from dsn_model import active_subgraph, evaluate_graph
-from dsn_model.lsh_regressor import LSHRegressor
+from dsn_model.lsh.regressor import LSHRegressor
 
 FAMILY_KW = {
     "hyperplane": {"n_hashes": 6},
@@ -107,7 +107,7 @@ def test_partial_fit_equals_fit_when_later_chunks_widen_the_key_ranges(degree):
     radixes = []
     for chunk in np.array_split(np.arange(6000), 3):
         streamed.partial_fit(X[chunk], y[chunk])
-        radixes.append(streamed.index_.radix)
+        radixes.append(streamed.index_.coding)
     assert radixes[0] is not radixes[2]  # the ranges were widened at least once
     Xt = np.random.default_rng(6).uniform(-5, 5, (2000, 3))
     np.testing.assert_allclose(streamed.predict(Xt), whole.predict(Xt), rtol=1e-12, atol=1e-12)

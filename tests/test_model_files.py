@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from dsn_model.lsh_regressor import LSHRegressor, _checksum
+from dsn_model.lsh.regressor import LSHRegressor, _checksum
 
 
 def saved(tmp_path, **params):
@@ -139,7 +139,7 @@ def test_a_model_killed_while_overwriting_leaves_the_old_file_loadable(tmp_path)
     script = textwrap.dedent(
         f"""
         import numpy as np
-        from dsn_model.lsh_regressor import LSHRegressor
+        from dsn_model.lsh.regressor import LSHRegressor
         model = LSHRegressor.load({str(path)!r})
         print("ready", flush=True)
         while True:

@@ -18,7 +18,7 @@ from dsn_model import (
     TopKRouter,
     UniformHashRouter,
 )
-from dsn_model.routers import top_k_indices
+from dsn_model.model.routers import top_k_indices
 
 shapes = st.tuples(
     st.sampled_from(ROUTER_KINDS),
@@ -225,7 +225,7 @@ def test_wide_top_k_selection_matches_the_sort(k, kind):
 
 
 def test_every_registered_router_is_built_by_the_shared_signature():
-    from dsn_model.routers import ROUTERS
+    from dsn_model.model.routers import ROUTERS
 
     for name, cls in ROUTERS.items():
         router = cls.random(6, 32, 4, random_state=0)  # (input_dim, n_units, sparsity)

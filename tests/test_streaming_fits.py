@@ -13,7 +13,7 @@ from dsn_model.estimators import (
     RandomHashRegressor,
     sparse_gram_pays,
 )
-from dsn_model.graph import active_subgraph, evaluate_graph, graph_flops
+from dsn_model.model.graph import active_subgraph, evaluate_graph, graph_flops
 
 rng = np.random.default_rng(0)
 X = rng.uniform(-1, 1, (3000, 5))

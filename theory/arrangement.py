@@ -101,7 +101,7 @@ def planar_cells(U, directions, offsets, width) -> PlanarCells:
 
     Examples
     --------
-    >>> from dsn_model.lsh import EuclideanLSH
+    >>> from dsn_model.lsh.families import EuclideanLSH
     >>> from dsn_model.data import random_subspace
     >>> U = random_subspace(6, 2, random_state=0)
     >>> lsh = EuclideanLSH(6, 8, 0.5, random_state=0)

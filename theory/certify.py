@@ -1,6 +1,6 @@
 """Certified uniform error of a fitted piecewise-constant Euclidean-LSH model.
 
-For a degree-0 Euclidean :class:`~dsn_model.lsh_regressor.LSHRegressor` on
+For a degree-0 Euclidean :class:`~dsn_model.lsh.regressor.LSHRegressor` on
 ``Gamma = span(U) cap [-1, 1]^d`` and an L-Lipschitz target ``f`` (docs/theory.md,
 "Certificates"):
 
@@ -11,7 +11,7 @@ For a degree-0 Euclidean :class:`~dsn_model.lsh_regressor.LSHRegressor` on
    completeness is proved by the cell volumes summing to ``vol(Gamma)``, and
    the model must hash every cell's centroid to the cell's own key;
 2. the certificate describes the fitted estimator itself: its value on a cell
-   is read from :meth:`~dsn_model.lsh_regressor.LSHRegressor.predict` at the
+   is read from :meth:`~dsn_model.lsh.regressor.LSHRegressor.predict` at the
    cell's vertex centroid ``x_c`` (constant on a trained cell and under the
    ``"global"`` fallback). Under the ``"nearest"`` fallback an untrained cell
    answers ``y_j`` of the training point nearest to ``x``; every such ``j``
@@ -45,7 +45,7 @@ import numpy as np
 import sympy as sp
 from scipy.spatial import ConvexHull
 
-from dsn_model.lsh import EuclideanLSH
+from dsn_model.lsh.families import EuclideanLSH
 
 from .arrangement import planar_cells
 from .geometry import cell_halfspaces, polytope_vertices

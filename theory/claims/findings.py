@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from dsn_model.data import random_subspace, uniform_on_section
-from dsn_model.lsh_regressor import LSHRegressor
+from dsn_model.lsh.regressor import LSHRegressor
 from dsn_model.targets import DistanceTarget
 
 from .core import Evidence, Finding, register, verdict

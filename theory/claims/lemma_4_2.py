@@ -15,7 +15,7 @@ import numpy as np
 from scipy.spatial import ConvexHull
 
 from dsn_model.data import random_subspace, uniform_on_section
-from dsn_model.lsh import EuclideanLSH
+from dsn_model.lsh.families import EuclideanLSH
 
 from ..certify import enumerate_cells
 from ..geometry import (

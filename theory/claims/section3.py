@@ -13,11 +13,16 @@ import math
 import numpy as np
 
 from dsn_model import DSM, RandomFeatures, SparseLayer, SparseNetwork, SwitchRouter
-from dsn_model.graph import active_subgraph, evaluate_graph
-from dsn_model.lsh_regressor import LSHRegressor
-from dsn_model.routers import BlockRouter, Router, UniformHashRouter
-from dsn_model.routing import Routing
-from dsn_model.simulate import interpolation_dsm, knn_dsm, sign_pattern_lsh_dsm, switch_dsm
+from dsn_model.lsh.regressor import LSHRegressor
+from dsn_model.model.constructions import (
+    interpolation_dsm,
+    knn_dsm,
+    sign_pattern_lsh_dsm,
+    switch_dsm,
+)
+from dsn_model.model.graph import active_subgraph, evaluate_graph
+from dsn_model.model.routers import BlockRouter, Router, UniformHashRouter
+from dsn_model.model.routing_result import Routing
 
 from .core import Claim, Evidence, register, verdict
 

@@ -1,9 +1,9 @@
 """Section 5: the experiments' orderings and the targets' Lipschitz constants.
 
 The orderings are decided on the reproduction's own records (the Fig. 4
-configuration of :mod:`dsn_model.experiments`, or the records of a
+configuration of :mod:`dsn_model.experiments.tasks`, or the records of a
 ``dsn reproduce`` folder) by the same seed-paired sign test that REPORT.md
-prints (:func:`dsn_model.comparisons.paired_comparison`), so the two can never
+prints (:func:`dsn_model.experiments.comparisons.paired_comparison`), so the two can never
 disagree. A measurement the reproduction does not show is ``not reproduced``
 under our protocol (exact ridge top layers; docs/theory.md, "Section 5").
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
-from dsn_model.comparisons import paired_comparison
 from dsn_model.experiments import build_tasks, run_tasks
+from dsn_model.experiments.comparisons import paired_comparison
 from dsn_model.targets import RandomHypercube, RandomPolynomial
 
 from ..lipschitz import hypercube_lipschitz, lipschitz_bound, polynomial_lipschitz_chain

@@ -21,8 +21,8 @@ import numpy as np
 import sympy as sp
 
 from dsn_model.data import random_subspace, uniform_on_section
-from dsn_model.lsh import EuclideanLSH
-from dsn_model.lsh_regressor import LSHRegressor
+from dsn_model.lsh.families import EuclideanLSH
+from dsn_model.lsh.regressor import LSHRegressor
 from dsn_model.targets import DistanceTarget
 
 from .. import bounds

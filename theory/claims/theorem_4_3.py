@@ -21,7 +21,7 @@ from scipy.spatial.distance import pdist
 
 from dsn_model import DSM, RandomFeatures, TopKRouter
 from dsn_model.data import uniform_on_section
-from dsn_model.graph import active_subgraph, graph_flops
+from dsn_model.model.graph import active_subgraph, graph_flops
 
 from .. import bounds
 from .core import Claim, Evidence, register, verdict

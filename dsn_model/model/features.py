@@ -26,7 +26,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import as_rng, check_batch, check_memory, check_positive_int
+from .._validation import as_rng, check_batch, check_memory, check_positive_int
 
 __all__ = [
     "ACTIVATIONS",

@@ -2,8 +2,8 @@
 
 Section 2 of the paper (docs/theory.md). A DSM is ``g(x) = A (mask(x) o phi(x))`` with a fixed
 top layer ``A in R^t``, a feature map ``phi: R^d -> R^t`` from a declared family
-(:mod:`dsn_model.features`) and an ``s``-sparse ``mask(x)`` given by a router
-(:mod:`dsn_model.routers`). A router may also weight its active units (the
+(:mod:`dsn_model.model.features`) and an ``s``-sparse ``mask(x)`` given by a router
+(:mod:`dsn_model.model.routers`). A router may also weight its active units (the
 Switch gate probability, say); then ``g(x) = sum_j w_j(x) A_j phi_j(x)`` over
 the active units ``j``.
 
@@ -12,13 +12,13 @@ Several sparse layers compose (:class:`SparseNetwork`):
 hidden state below it.
 
 The forward pass computes only the active units' features whenever the router
-does not need them all (everything but :class:`~dsn_model.routers.TopKRouter`).
+does not need them all (everything but :class:`~dsn_model.model.routers.TopKRouter`).
 
 FLOPs are counted two ways (:class:`FlopCount`): ``paper`` counts the active
 sub-network only (feature edges of active units and their top-layer edges,
 2 FLOPs per multiply-add); ``routing`` counts the extra work needed to decide
 the mask (gate scores, or the inactive features Top-K must compute anyway);
-``total = paper + routing``. :func:`dsn_model.graph.graph_flops` gives the same
+``total = paper + routing``. :func:`dsn_model.model.graph.graph_flops` gives the same
 numbers from the edges of the active sub-DAG.
 """
 
@@ -29,15 +29,12 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import as_rng, check_batch, check_positive_int
+from .._validation import as_rng, check_batch, check_positive_int
 from .features import ConstantFeatures, FeatureMap, RandomFeatures
 from .routers import ROUTERS, Router
-from .routing import Routing
+from .routing_result import Routing
 
-__all__ = ["DSM", "ROUTER_KINDS", "FlopCount", "SparseLayer", "SparseNetwork"]
-
-#: Router names understood by :meth:`DSM.random` (the keys of :data:`~dsn_model.routers.ROUTERS`).
-ROUTER_KINDS = tuple(ROUTERS)
+__all__ = ["DSM", "FlopCount", "SparseLayer", "SparseNetwork"]
 
 
 @dataclass(frozen=True)
@@ -127,8 +124,8 @@ class SparseNetwork:
     Examples
     --------
     >>> import numpy as np
-    >>> from dsn_model.features import RandomFeatures
-    >>> from dsn_model.routers import TopKRouter, UniformHashRouter
+    >>> from dsn_model.model.features import RandomFeatures
+    >>> from dsn_model.model.routers import TopKRouter, UniformHashRouter
     >>> l1 = SparseLayer(RandomFeatures.random(3, 8, random_state=0),
     ...                  UniformHashRouter(3, 8, 2, seed=0))
     >>> l2 = SparseLayer(RandomFeatures.random(8, 4, random_state=1), TopKRouter(4, 1))
@@ -270,7 +267,7 @@ class DSM(SparseNetwork):
     See Also
     --------
     DSM.random : a random network of a named router kind in one line.
-    dsn_model.graph.active_subgraph : the sub-DAG one input activates.
+    dsn_model.model.graph.active_subgraph : the sub-DAG one input activates.
 
     Notes
     -----

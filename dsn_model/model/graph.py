@@ -20,7 +20,7 @@ Node attribute ``layer`` orders the nodes left to right for drawing.
 refuses beyond :data:`MAX_GRAPH_EDGES` edges; :func:`active_subgraph` builds
 the sub-DAG one input activates directly, without the full graph, so it works
 at any width. :func:`evaluate_graph` walks a DAG in topological order and is
-the reference the vectorised :meth:`~dsn_model.dsm.SparseNetwork.predict` is
+the reference the vectorised :meth:`~dsn_model.model.dsm.SparseNetwork.predict` is
 tested against. Only DAGs built here are supported; acyclicity is checked at
 the entry of :func:`evaluate_graph`, other structure is up to the caller.
 """
@@ -33,8 +33,8 @@ import networkx as nx
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._io import save_figure
-from ._validation import check_batch
+from .._io import save_figure
+from .._validation import check_batch
 from .dsm import FlopCount, SparseNetwork
 from .features import ACTIVATIONS
 
@@ -123,7 +123,7 @@ def to_graph(model: SparseNetwork, *, include_routing: bool = True) -> nx.DiGrap
     Parameters
     ----------
     model : SparseNetwork
-        A :class:`~dsn_model.dsm.DSM` or a stack of sparse layers.
+        A :class:`~dsn_model.model.dsm.DSM` or a stack of sparse layers.
     include_routing : bool, default=True
         Add the routers' linear stages as ``"route"`` nodes.
 
@@ -181,7 +181,7 @@ def active_subgraph(
     routing weight as node attribute ``gate``), the edges among them and the
     output. With ``include_routing=True`` it also holds the computation that
     decided the routing (``"route"`` nodes and edges), so that
-    :func:`graph_flops` reproduces :meth:`~dsn_model.dsm.SparseNetwork.flops`.
+    :func:`graph_flops` reproduces :meth:`~dsn_model.model.dsm.SparseNetwork.flops`.
 
     Parameters
     ----------
@@ -328,7 +328,7 @@ def evaluate_graph(G: nx.DiGraph, x: ArrayLike, *, return_values: bool = False):
 def graph_flops(G: nx.DiGraph) -> FlopCount:
     """FLOPs from the edges: 2 per ``"data"`` edge (paper) and per ``"route"`` edge.
 
-    Equals :meth:`~dsn_model.dsm.SparseNetwork.flops` for the graph from
+    Equals :meth:`~dsn_model.model.dsm.SparseNetwork.flops` for the graph from
     ``active_subgraph(model, x, include_routing=True)``.
 
     Examples

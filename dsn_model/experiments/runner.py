@@ -4,7 +4,7 @@ A reproduction folder holds
 
 * ``records/<experiment>/<task id>.json`` -- one record per task, written
   atomically as soon as the task finishes (the id digests the task's fields
-  and the code version, see :func:`~dsn_model.experiments.task_id`);
+  and the code version, see :func:`~dsn_model.experiments.tasks.task_id`);
 * ``<experiment>.csv`` / ``.json`` / ``.png`` -- every record of an experiment
   and its figure;
 * ``run.json`` -- the run's manifest: quick or full mode, seeds, Table 1's
@@ -24,10 +24,11 @@ import shutil
 import time
 from pathlib import Path
 
-from . import __version__
-from ._io import atomic_writer, folder_lock, writable_folder
-from .experiments import build_tasks, iter_tasks, table1_scale, task_id, write_records
-from .report import ALL, render_sections
+from .. import __version__
+from .._io import atomic_writer, folder_lock, writable_folder
+from .registry import EXPERIMENTS, get_experiment
+from .report import render_sections
+from .tasks import iter_tasks, table1_scale, task_id, write_records
 
 __all__ = ["MANIFEST", "render_report", "reproduce"]
 
@@ -36,10 +37,12 @@ MANIFEST = "run.json"
 
 
 def _names(experiments) -> list[str]:
-    names = list(ALL) if "all" in experiments else list(experiments)
-    unknown = sorted(set(names) - set(ALL))
+    names = list(EXPERIMENTS) if "all" in experiments else list(experiments)
+    unknown = sorted(set(names) - set(EXPERIMENTS))
     if unknown:
-        raise ValueError(f"`experiments` must be among {list(ALL)} or 'all'. Got {unknown}.")
+        raise ValueError(
+            f"`experiments` must be among {list(EXPERIMENTS)} or 'all'. Got {unknown}."
+        )
     return names
 
 
@@ -59,7 +62,7 @@ def read_manifest(out) -> dict | None:
 def _clear(out: Path) -> None:
     """Remove a previous run's outputs (``force`` over a run of another mode)."""
     shutil.rmtree(out / "records", ignore_errors=True)
-    for name in ALL:
+    for name in EXPERIMENTS:
         for suffix in (".csv", ".json", ".png"):
             (out / f"{name}{suffix}").unlink(missing_ok=True)
     for name in (MANIFEST, "REPORT.md"):
@@ -100,9 +103,9 @@ def _render(out: Path) -> Path:
     """REPORT.md from every experiment of the folder (call with the lock held)."""
     manifest = read_manifest(out)
     records_of = {}
-    for name in ALL:
-        if name == "fig1":
-            if "fig1" in manifest["seconds"]:
+    for name, experiment in EXPERIMENTS.items():
+        if not experiment.has_records:
+            if name in manifest["seconds"]:
                 records_of[name] = None
             continue
         path = out / f"{name}.json"
@@ -135,7 +138,7 @@ def reproduce(
     Parameters
     ----------
     experiments : sequence of str
-        Names from :data:`~dsn_model.report.ALL` (``"all"`` expands to every one).
+        Names of :data:`~dsn_model.experiments.registry.EXPERIMENTS` (``"all"``: every one).
     out : path
         The folder; created if missing (its parent must exist).
     quick : bool, default=True
@@ -165,9 +168,10 @@ def reproduce(
     with folder_lock(out):
         _claim_folder(out, mode, seeds, force)
     for name in names:
+        experiment = get_experiment(name)
         started = time.perf_counter()
-        if name != "fig1":
-            tasks = build_tasks(name, quick=quick, seeds=seeds)
+        if experiment.has_records:
+            tasks = experiment.build_tasks(quick=quick, seeds=seeds)
             folder = out / "records" / name
             folder.mkdir(parents=True, exist_ok=True)
             todo = [t for t in tasks if force or not (folder / f"{task_id(t)}.json").exists()]
@@ -178,7 +182,7 @@ def reproduce(
                     json.dump(record, fh)
             records = [json.loads((folder / f"{task_id(t)}.json").read_text()) for t in tasks]
         with folder_lock(out):
-            if name != "fig1":
+            if experiment.has_records:
                 write_records(records, out / name)
             _record_experiment(out, name, time.perf_counter() - started)
             report = _render(out)
@@ -189,7 +193,7 @@ def render_report(out) -> Path:
     """Redraw the figures and ``REPORT.md`` of a reproduction folder from its records.
 
     Mode, seeds and run times come from the folder's manifest; no model is
-    fitted (Fig. 1, which has no records, is redrawn in a moment).
+    fitted (an experiment without records, such as Fig. 1, is redrawn in a moment).
     """
     out = Path(out)
     if not out.is_dir():

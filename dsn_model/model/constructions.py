@@ -1,6 +1,6 @@
 """Section 3 of the paper: known models written as DSM(d, s, t).
 
-Each constructor returns a :class:`~dsn_model.dsm.DSM` whose output equals
+Each constructor returns a :class:`~dsn_model.model.dsm.DSM` whose output equals
 the original model's (docs/theory.md, "Section 3"):
 
 * :func:`interpolation_dsm` -- DSM(d, 1, t) hits ``f`` at ``t`` points:
@@ -13,7 +13,7 @@ the original model's (docs/theory.md, "Section 3"):
 * :func:`sign_pattern_lsh_dsm` -- LSH(d, s, m) with one constant per bucket is
   DSM(d, s, s 2^m): ``phi = 1``, one unit per (table, bucket), built here from
   the hyperplanes and the labels alone, independently of
-  :class:`~dsn_model.lsh_regressor.LSHRegressor`.
+  :class:`~dsn_model.lsh.regressor.LSHRegressor`.
 
 The proof checker compares these with the models they simulate; users can
 build them to look at the sub-network an input activates.
@@ -24,11 +24,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import check_batch, check_positive_int
+from .._validation import check_batch, check_positive_int
 from .dsm import DSM
 from .features import ConstantFeatures, RandomFeatures
 from .routers import KNNRouter, Router, SwitchRouter
-from .routing import Routing
+from .routing_result import Routing
 
 __all__ = [
     "NearestPointRouter",

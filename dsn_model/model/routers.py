@@ -1,7 +1,7 @@
 """Routers: the data-dependent ``mask(x)`` of a sparse layer (docs/theory.md).
 
 Every router maps a batch ``X (n, d)`` (or, for :class:`TopKRouter`, the
-features ``phi(X)``) to a :class:`~dsn_model.routing.Routing` with at most
+features ``phi(X)``) to a :class:`~dsn_model.model.routing_result.Routing` with at most
 ``sparsity`` distinct active units out of ``n_units`` per row.
 
 =====================  ====================================  ===================
@@ -32,9 +32,9 @@ from abc import ABC, abstractmethod
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import as_rng, check_batch, check_positive_int
-from .hashing import hash_rows, sample_distinct
-from .routing import Routing
+from .._validation import as_rng, check_batch, check_positive_int
+from .routing_result import Routing
+from .uniform_hash import hash_rows, sample_distinct
 
 __all__ = [
     "ROUTERS",
@@ -135,7 +135,7 @@ class Router(ABC):
     sparsity: int
     input_dim: int | None
     uses_features: bool = False
-    #: Whether :meth:`~dsn_model.dsm.DSM.random` pairs the router with constant features
+    #: Whether :meth:`~dsn_model.model.dsm.DSM.random` pairs the router with constant features
     #: (the router is the model: k-NN, LSH) rather than random ones.
     constant_features: bool = False
 
@@ -499,9 +499,9 @@ class UniformHashRouter(Router):
     """A seeded uniform hash of the input's bits picks ``s`` distinct units.
 
     As in hash layers (Roller et al. 2021): the binary64 bit pattern of ``x``
-    is hashed (SplitMix64, :func:`~dsn_model.hashing.hash_rows`) and Floyd's
+    is hashed (SplitMix64, :func:`~dsn_model.model.uniform_hash.hash_rows`) and Floyd's
     algorithm draws ``s`` distinct units uniformly from that hash
-    (:func:`~dsn_model.hashing.sample_distinct`). Equal inputs always share
+    (:func:`~dsn_model.model.uniform_hash.sample_distinct`). Equal inputs always share
     their units; inputs that differ in any bit land on unrelated units --
     routing without locality, the paper's counter-example. Cost per input:
     ``O(d + s^2)`` integer operations, no FLOPs, independent of ``t``.
@@ -565,7 +565,7 @@ class LSHRouter(Router):
 
     Examples
     --------
-    >>> from dsn_model.lsh import HyperplaneLSH
+    >>> from dsn_model.lsh.families import HyperplaneLSH
     >>> router = LSHRouter(HyperplaneLSH(2, n_hashes=4, n_tables=3, random_state=0))
     >>> router.n_units, router.sparsity
     (48, 3)
@@ -600,7 +600,7 @@ class LSHRouter(Router):
     @classmethod
     def random(cls, input_dim: int, n_units: int, sparsity: int, *, random_state=None):
         """Hyperplane LSH with ``sparsity`` tables of ``n_units / sparsity = 2^m`` buckets."""
-        from .lsh import HyperplaneLSH
+        from ..lsh.families import HyperplaneLSH
 
         per_table = n_units // sparsity
         m = per_table.bit_length() - 1
@@ -678,7 +678,7 @@ class ExpertChoiceRouter(Router):
         return [self.gate]
 
 
-#: Every router by the name :meth:`~dsn_model.dsm.DSM.random`, the CLI, the audits and the
+#: Every router by the name :meth:`~dsn_model.model.dsm.DSM.random`, the CLI, the audits and the
 #: strategies use; each has ``random(input_dim, n_units, sparsity, *, random_state)``.
 ROUTERS: dict[str, type[Router]] = {
     "topk": TopKRouter,

@@ -6,8 +6,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import atomic_writer, save_figure, writable_folder
-from .audit import (
+from .._io import atomic_writer, save_figure, writable_folder
+from ..lsh.buckets import BucketIndex
+from ..lsh.families import FAMILIES, CrossPolytopeLSH, EuclideanLSH, HyperplaneLSH
+from ..model.dsm import DSM
+from ..model.features import ConstantFeatures
+from ..model.routers import ROUTERS, LSHRouter, SwitchRouter
+from ..model.routing_result import Routing
+from .statistics import (
     collision_curve,
     cross_polytope_collision,
     hyperplane_collision,
@@ -15,24 +21,13 @@ from .audit import (
     pstable_collision,
     switch_aux_loss,
 )
-from .buckets import BucketIndex
-from .dsm import DSM
-from .features import ConstantFeatures
-from .lsh import CrossPolytopeLSH, EuclideanLSH, HyperplaneLSH
-from .routers import LSHRouter, SwitchRouter
-from .routing import Routing
 
 __all__ = ["AUDIT_ROUTERS", "audit_router", "build_audited"]
 
-#: Router kinds ``dsn audit`` understands.
-AUDIT_ROUTERS = (
-    "topk",
-    "switch",
-    "block",
-    "hash",
-    "lsh-hyperplane",
-    "lsh-euclidean",
-    "cross-polytope",
+#: Router kinds ``dsn audit`` understands: the registered routers that need no fitted
+#: state (``lsh`` and ``knn`` need tables or points) and one LSH router per hash family.
+AUDIT_ROUTERS = tuple(
+    [name for name in ROUTERS if name not in ("lsh", "knn")] + [f"lsh-{f}" for f in FAMILIES]
 )
 
 
@@ -56,7 +51,7 @@ def build_audited(
         net = DSM.random(d, t, s, router="switch", random_state=rng)
         gate = SwitchRouter(net.router.gate, s, capacity_factor=capacity_factor)
         return DSM(net.features, gate, net.top_weights)
-    if kind in ("lsh-hyperplane", "cross-polytope"):
+    if kind in ("lsh-hyperplane", "lsh-cross-polytope"):
         if kind == "lsh-hyperplane":
             family = HyperplaneLSH(d, int(np.log2(t // s)), s, random_state=rng)
         else:
@@ -93,7 +88,7 @@ def audit_router(
     net = build_audited(
         kind, d=d, t=t, s=s, width=width, capacity_factor=capacity_factor, seed=seed
     )
-    angular = kind == "cross-polytope"  # cones: locality in angle, not distance
+    angular = kind == "lsh-cross-polytope"  # cones: locality in angle, not distance
     radii = np.linspace(0.0, np.pi / 2 if angular else 1.0, 11)
     mode = "slot" if kind.startswith("lsh") or angular else "any"
     audited = net.router.family if mode == "slot" else net

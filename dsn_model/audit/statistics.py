@@ -24,8 +24,8 @@ import numpy as np
 from scipy import stats
 from scipy.special import logsumexp
 
-from ._validation import as_rng, check_positive_int
-from .routing import Routing
+from .._validation import as_rng, check_positive_int
+from ..model.routing_result import Routing
 
 __all__ = [
     "CollisionCurve",

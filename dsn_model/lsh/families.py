@@ -11,7 +11,7 @@ are equal. Bounded families also pack a key into one integer below
   ``j`` (the bucket index ``idx(z)`` of docs/theory.md).
 * :class:`EuclideanLSH` -- ``floor((<a, x> + b) / width)`` (Datar et al. 2004);
   keys are the integer vectors themselves, so two different cells never
-  share a bucket (no fingerprinting here; see :mod:`dsn_model.buckets`).
+  share a bucket (no fingerprinting here; see :mod:`dsn_model.lsh.buckets`).
 * :class:`CrossPolytopeLSH` -- random rotation, signed index of the largest
   coordinate (Andoni et al. 2015), ``(2d)^m`` buckets per table.
 
@@ -29,7 +29,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import as_rng, check_batch, check_positive_float, check_positive_int
+from .._validation import as_rng, check_batch, check_positive_float, check_positive_int
 
 __all__ = [
     "FAMILIES",
@@ -95,7 +95,7 @@ class LSHFamily(ABC):
         return max(64, _BLOCK_BYTES // row_bytes)
 
     def index_keys(self, X: np.ndarray) -> np.ndarray:
-        """Keys of a validated block as :class:`~dsn_model.buckets.BucketIndex` takes them.
+        """Keys of a validated block as :class:`~dsn_model.lsh.buckets.BucketIndex` takes them.
 
         Integral values of any dtype (floors stay float: no conversion pass).
         """

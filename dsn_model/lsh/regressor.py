@@ -39,20 +39,20 @@ from scipy.spatial import cKDTree
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._io import atomic_writer
-from ._threads import single_blas_thread
-from ._validation import (
+from .._io import atomic_writer
+from .._threads import single_blas_thread
+from .._validation import (
     as_rng,
     check_memory,
     check_numeric_targets,
     check_positive_float,
     check_positive_int,
 )
+from ..model.dsm import DSM
+from ..model.features import ConstantFeatures, RandomFeatures
+from ..model.routers import LSHRouter
 from .buckets import BucketIndex
-from .dsm import DSM
-from .features import ConstantFeatures, RandomFeatures
-from .lsh import DTYPES, FAMILIES, family_from_state
-from .routers import LSHRouter
+from .families import DTYPES, FAMILIES, family_from_state
 
 __all__ = ["LSHRegressor"]
 
@@ -70,7 +70,7 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
     Parameters
     ----------
     family : {"hyperplane", "euclidean", "cross-polytope"}, default="hyperplane"
-        The hash family (:mod:`dsn_model.lsh`).
+        The hash family (:mod:`dsn_model.lsh.families`).
     n_tables : int, default=4
         ``s``, independent tables; one active unit each.
     n_hashes : int, default=8
@@ -407,7 +407,7 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         keys : array_like of int, shape (n, n_tables, key_width)
-            Key vectors, as :meth:`~dsn_model.lsh.LSHFamily.keys` returns them.
+            Key vectors, as :meth:`~dsn_model.lsh.families.LSHFamily.keys` returns them.
 
         Returns
         -------
@@ -510,7 +510,7 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------- the DSM view
     def flops_per_sample(self) -> dict:
-        """FLOPs of one prediction, as in :meth:`~dsn_model.dsm.SparseNetwork.flops`.
+        """FLOPs of one prediction, as in :meth:`~dsn_model.model.dsm.SparseNetwork.flops`.
 
         ``paper``: the active units (a bias edge and a top edge each for
         ``degree=0``; ``d + 1`` feature edges and a top edge for ``degree=1``);

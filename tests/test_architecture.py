@@ -1,0 +1,82 @@
+"""The layout's rules, read from the import statements of every module (also nested ones).
+
+Layers, bottom up: plumbing (``_io``, ``_validation``, ``_threads``), then
+``model``, ``data`` and ``targets``, then ``lsh``, then ``estimators``, then
+``experiments``, ``audit`` and ``strategies``, then ``cli``. A module imports
+only its own layer or lower ones; only ``cli`` imports ``theory``.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1] / "dsn_model"
+
+LAYER = {
+    "_io": 0,
+    "_validation": 0,
+    "_threads": 0,
+    "model": 1,
+    "data": 1,
+    "targets": 1,
+    "lsh": 2,
+    "estimators": 3,
+    "experiments": 4,
+    "audit": 4,
+    "strategies": 4,
+    "cli": 5,
+    "__init__": 5,
+}
+#: Imports that run up a layer on purpose, each inside a function (lazy):
+#: ``LSHRouter.random`` draws a hyperplane family.
+ALLOWED_UPWARD = {("model/routers.py", "lsh")}
+
+
+def _area(path: Path) -> str:
+    return path.relative_to(ROOT).parts[0].removesuffix(".py")
+
+
+def _imports(path: Path):
+    """``(top-level package, area imported)`` of every import in the module."""
+    package = path.relative_to(ROOT).parent.parts
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = list(package[: len(package) - (node.level - 1)])
+                parts = base + (node.module.split(".") if node.module else [])
+                if not parts:  # "from .. import x" at the top: the names themselves
+                    yield from (("dsn_model", alias.name) for alias in node.names)
+                    continue
+                yield "dsn_model", parts[0]
+            elif node.module:
+                top, *rest = node.module.split(".")
+                yield top, rest[0] if rest else ""
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                top, *rest = alias.name.split(".")
+                yield top, rest[0] if rest else ""
+
+
+MODULES = sorted(ROOT.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_imports_run_down_the_layers(path):
+    area = _area(path)
+    name = str(path.relative_to(ROOT))
+    for top, imported in _imports(path):
+        if top == "theory":
+            assert area == "cli", f"{name} imports theory"
+        if top != "dsn_model" or imported in ("", "__version__"):
+            continue
+        assert imported in LAYER, f"{name} imports an unknown area {imported!r}"
+        if (name, imported) in ALLOWED_UPWARD:
+            continue
+        assert LAYER[imported] <= LAYER[area], f"{name} ({area}) imports {imported} (upward)"
+
+
+def test_the_rules_can_fail():
+    """The parser sees a nested upward import (the one allowed exception)."""
+    routers = ROOT / "model" / "routers.py"
+    assert ("dsn_model", "lsh") in set(_imports(routers))
