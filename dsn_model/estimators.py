@@ -21,22 +21,27 @@ the active units only, block by block.
 * :class:`~dsn_model.lsh.regressor.LSHRegressor` (re-exported).
 
 Each fitted model reports ``n_active_units_``, ``n_params_`` and
-:meth:`flops_per_sample` in both accountings of :class:`~dsn_model.model.dsm.FlopCount`.
+:meth:`flops_per_sample`, a :class:`~dsn_model.model.dsm.FlopCount` counted on :meth:`to_dsm`.
 """
 
 from __future__ import annotations
+
+from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
 from scipy.linalg import blas, cho_factor, cho_solve
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import as_rng, check_memory, check_numeric_targets, check_positive_int
+from ._validation import as_rng, check_memory, check_numeric_targets
 from .lsh.regressor import LSHRegressor
 from .model.dsm import DSM, SparseLayer
-from .model.features import RandomFeatures
+from .model.features import ACTIVATIONS, RandomFeatures
+from .model.fitted import FittedDSMMixin
 from .model.routers import Router, TopKRouter, UniformHashRouter
 
 __all__ = [
@@ -70,7 +75,7 @@ def sparse_gram_pays(t: int, s: int) -> bool:
     return s * s * _PAIR_NS + t * t * _ADD_NS / rows + _ROW_NS < t * t / 2 * _DSYRK_NS
 
 
-class _RandomFeatureModel(BaseEstimator):
+class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
     """Shared fit/predict of the random-feature models; subclasses pick the router.
 
     A subclass stores its parameters in ``__init__`` and overrides
@@ -81,10 +86,10 @@ class _RandomFeatureModel(BaseEstimator):
         return None
 
     def _active(self) -> int:
-        t = check_positive_int(self.n_units, "n_units")
+        t = self.n_units
         if not hasattr(self, "n_active"):  # dense: every unit is active
             return t
-        s = check_positive_int(self.n_active if self.n_active is not None else t // 4, "n_active")
+        s = self.n_active if self.n_active is not None else max(1, t // 4)
         if s > t:
             raise ValueError(f"`n_active` must be <= n_units={t}. Got {s}.")
         return s
@@ -164,15 +169,9 @@ class _RandomFeatureModel(BaseEstimator):
         return out + np.reshape(self.intercept_, (1, -1))
 
     def _fit_features(self, X):
-        d = X.shape[1]
-        t = check_positive_int(self.n_units, "n_units")
+        self._validate_params()
+        d, t = X.shape[1], self.n_units
         s = self._active()
-        if (
-            isinstance(self.alpha, bool)
-            or not isinstance(self.alpha, int | float)
-            or not (self.alpha >= 0)
-        ):
-            raise ValueError(f"`alpha` must be a number >= 0. Got {self.alpha!r}.")
         check_memory(8.0 * t * t * 2, f"the {t} x {t} normal equations of `n_units`={t}")
         rng = as_rng(self.random_state)
         self.features_ = RandomFeatures.random(d, t, activation=self.activation, random_state=rng)
@@ -209,24 +208,23 @@ class _RandomFeatureModel(BaseEstimator):
             raise ValueError("a DSM has one output; this classifier has one per class.")
         return self.dsm_
 
+    def _flops_dsm(self) -> DSM:
+        """The DSM of the first output (the routing and features every output shares)."""
+        check_is_fitted(self, "coef_")
+        coef = np.reshape(self.coef_, (self.features_.n_units, -1))
+        bias = float(np.ravel(self.intercept_)[0])
+        return DSM(self.features_, self._layer.router, coef[:, 0], output_bias=bias)
+
+    def _extra_output_flops(self) -> int:
+        """Each output beyond the first reads the same active units: 2 per edge and its bias."""
+        check_is_fitted(self, "coef_")
+        outputs = 1 if np.ndim(self.coef_) == 1 else self.coef_.shape[1]
+        return 2 * (self.n_active_units_ + 1) * (outputs - 1)
+
     def _decision(self, X):
         check_is_fitted(self, "coef_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return self._scores(X)
-
-    def flops_per_sample(self) -> dict:
-        """FLOPs of one prediction: ``paper`` (active units + read-out) and ``routing``.
-
-        A biased random-feature unit costs ``2 (d + 1)`` (Table 1's count), the
-        read-out 2 per active unit; Top-K routing computes the other ``t - s``
-        features; hashing costs no FLOPs.
-        """
-        check_is_fitted(self, "coef_")
-        d, t, s = self.n_features_in_, self.features_.n_units, self.n_active_units_
-        outputs = 1 if np.ndim(self.coef_) == 1 else self.coef_.shape[1]
-        paper = 2 * s * (d + 1) + 2 * s * outputs
-        routing = 2 * (t - s) * (d + 1) if isinstance(self.router_, TopKRouter) else 0
-        return {"paper": paper, "routing": routing, "total": paper + routing}
 
 
 class _Regressor(RegressorMixin, _RandomFeatureModel):
@@ -326,8 +324,18 @@ class _PoorFitTags:
         return tags
 
 
+_DENSE_CONSTRAINTS = {
+    "n_units": [Interval(Integral, 1, None, closed="left")],
+    "activation": [StrOptions(set(ACTIVATIONS))],
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "random_state": ["random_state"],
+}
+
+
 class _DenseParams:
     """The parameters of a dense model: every one of ``n_units`` is active."""
+
+    _parameter_constraints: ClassVar[dict] = _DENSE_CONSTRAINTS
 
     def __init__(self, n_units=256, activation="relu", alpha=1e-6, random_state=None):
         self.n_units = n_units
@@ -338,6 +346,11 @@ class _DenseParams:
 
 class _SparseParams:
     """The parameters of a sparse model: ``n_active`` of ``n_units`` per input."""
+
+    _parameter_constraints: ClassVar[dict] = {
+        **_DENSE_CONSTRAINTS,
+        "n_active": [Interval(Integral, 1, None, closed="left"), None],
+    }
 
     def __init__(
         self, n_units=256, n_active=None, activation="relu", alpha=1e-6, random_state=None
@@ -399,7 +412,7 @@ class DSMRegressor(_SparseParams, _Regressor):
     n_units : int, default=256
         ``t``, width of the fixed random layer ``sigma(B x + c)``.
     n_active : int, optional
-        ``s``, active units per input; default ``n_units // 4``.
+        ``s``, active units per input; default ``max(1, n_units // 4)``.
     activation : {"relu", "identity", "sign", "tanh"}, default="relu"
     alpha : float, default=1e-6
         Ridge penalty per sample on the top layer.
@@ -441,7 +454,7 @@ class RandomHashRegressor(_SparseParams, _PoorFitTags, _Regressor):
     n_units : int, default=256
         ``t``, width of the fixed random layer ``sigma(B x + c)``.
     n_active : int, optional
-        ``s``, active units per input; default ``n_units // 4``.
+        ``s``, active units per input; default ``max(1, n_units // 4)``.
     activation : {"relu", "identity", "sign", "tanh"}, default="relu"
     alpha : float, default=1e-6
         Ridge penalty per sample on the top layer.
@@ -516,7 +529,7 @@ class DSMClassifier(_SparseParams, _Classifier):
     n_units : int, default=256
         ``t``, width of the fixed random layer.
     n_active : int, optional
-        ``s``, active units per input; default ``n_units // 4``.
+        ``s``, active units per input; default ``max(1, n_units // 4)``.
     activation : {"relu", "identity", "sign", "tanh"}, default="relu"
     alpha : float, default=1e-6
     random_state : None, int or numpy Generator
@@ -548,7 +561,7 @@ class RandomHashClassifier(_SparseParams, _PoorFitTags, _Classifier):
     n_units : int, default=256
         ``t``, width of the fixed random layer.
     n_active : int, optional
-        ``s``, active units per input; default ``n_units // 4``.
+        ``s``, active units per input; default ``max(1, n_units // 4)``.
     activation : {"relu", "identity", "sign", "tanh"}, default="relu"
     alpha : float, default=1e-6
     random_state : None, int or numpy Generator

@@ -1,5 +1,7 @@
 """Router audits: analytic collision curves, hand-computed balance, capacity semantics."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -115,7 +117,16 @@ def test_audit_cli_writes_plot_and_summary(router, tmp_path, capsys):
     args = ["audit", "--router", router, "--out", str(tmp_path)]
     assert main(args + (["--capacity-factor", "1.0"] if router == "switch" else [])) == 0
     text = (tmp_path / f"audit_{router}.md").read_text()
-    assert "P(share)" in text and "max / mean load" in text
+    rows = re.findall(r"^\| ([\d.]+) \| ([\d.]+) \| \[([\d.]+), ([\d.]+)\] \|$", text, re.M)
+    assert len(rows) >= 5
+    radius, share = float(rows[0][0]), float(rows[0][1])
+    assert radius == 0.0
+    if router != "switch":  # without capacity an input always shares its units with itself
+        assert share == 1.0
+    for _, share, lo, hi in rows:
+        assert 0 <= float(lo) <= float(hi) <= 1 and 0 <= float(share) <= 1
+    max_over_mean = float(re.search(r"max / mean load: ([\d.]+)", text).group(1))
+    assert max_over_mean >= 1.0
     assert (tmp_path / f"audit_{router}.png").stat().st_size > 5000
 
 

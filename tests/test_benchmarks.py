@@ -1,8 +1,10 @@
-"""The benchmark scripts stay runnable (tiny sizes; their numbers are not checked here)."""
+"""The benchmark scripts stay runnable at tiny sizes and print finite ratios (not checked)."""
 
 import importlib.util
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,4 +29,5 @@ def load(name):
 def test_benchmark_runs(name, kwargs, capsys):
     load(name).main(**kwargs)
     out = capsys.readouterr().out
-    assert "x" in out and len(out.splitlines()) > 5
+    ratios = [float(r) for r in re.findall(r"(\d+(?:\.\d+)?)x\b", out)]
+    assert ratios and all(np.isfinite(r) and r >= 0 for r in ratios)

@@ -1,16 +1,30 @@
-"""The ``dsn`` command line."""
+"""The ``dsn`` command line: what it prints, read back as numbers."""
 
+import re
+import shutil
 import subprocess
-import sys
 
 from dsn_model.cli import main
+
+
+def active_unit_lists(out: str) -> list[list[int]]:
+    """The ``active units [...]`` lists ``dsn inspect`` prints, one per input."""
+    return [
+        [int(u) for u in units.split(",")] for units in re.findall(r"active units \[([^]]*)\]", out)
+    ]
 
 
 def test_inspect_prints_routing_and_saves_png(tmp_path, capsys):
     png = tmp_path / "g.png"
     assert main(["inspect", "--router", "hash", "--t", "256", "--png", str(png)]) == 0
     out = capsys.readouterr().out
-    assert "active units" in out and "FLOPs" in out
+    lists = active_unit_lists(out)
+    assert len(lists) == 2  # x and x + step
+    for units in lists:  # s = 4 distinct units of t = 256
+        assert len(set(units)) == 4 and all(0 <= u < 256 for u in units)
+    d, s = 8, 4  # the defaults: a hash router costs no FLOPs; each unit 2 (d + 1), read-out 2
+    paper = 2 * s * (d + 1) + 2 * s
+    assert f"FLOPs: {paper} active (paper), 0 routing, {paper} total" in out
     assert png.stat().st_size > 1000
 
 
@@ -19,14 +33,14 @@ def test_bad_parameters_exit_2_with_the_parameter_named(capsys):
     assert "sparsity" in capsys.readouterr().err
 
 
-def test_console_script_is_installed():
+def test_the_installed_dsn_command_runs():
+    dsn = shutil.which("dsn")
+    assert dsn is not None, "the `dsn` console script is not on PATH"
     done = subprocess.run(
-        [sys.executable, "-m", "dsn_model.cli", "inspect", "--t", "16"],
-        capture_output=True,
-        text=True,
-        check=False,
+        [dsn, "inspect", "--t", "16", "--s", "2"], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
+    assert [len(units) for units in active_unit_lists(done.stdout)] == [2, 2]
 
 
 def test_bounds_prints_the_table_and_writes_json(tmp_path, capsys):
@@ -38,7 +52,9 @@ def test_bounds_prints_the_table_and_writes_json(tmp_path, capsys):
         == 0
     )
     out = capsys.readouterr().out
-    assert "table_size" in out and "\\sqrt{d}" in out
+    printed = float(re.search(r"table_size\s+(\S+)", out).group(1))
+    assert abs(printed - (8 / 0.05) ** 3) < 1e-4 * printed  # (L sqrt(d) / eps)^k, 6 digits
+    assert "\\sqrt{d}" in out  # --latex
     record = json.loads(path.read_text())
     values = {row["bound"]: row["value"] for row in record["bounds"]}
     assert abs(values["table_size"] - (8 / 0.05) ** 3) < 1e-6 * values["table_size"]

@@ -65,12 +65,24 @@ def test_flops_follow_table_1():
     X = np.random.default_rng(0).uniform(-1, 1, (50, 8))
     y = X[:, 0]
     dense = DenseRegressor(n_units=1024, random_state=0).fit(X, y).flops_per_sample()
-    assert dense["paper"] - 2 * 1024 == 18432  # 2 (n + 1) w, plus the read-out
+    assert dense.paper[0] - 2 * 1024 - 2 == 18432  # 2 (n + 1) w, plus read-out and bias
     dsm = DSMRegressor(n_units=2048, n_active=1024, random_state=0).fit(X, y).flops_per_sample()
-    assert dsm["paper"] == dense["paper"] and dsm["routing"] == 2 * 1024 * 9
+    assert dsm.paper[0] == dense.paper[0] and dsm.routing[0] == 2 * 1024 * 9
     hashed = RandomHashRegressor(n_units=2048, n_active=1024, random_state=0).fit(X, y)
-    assert hashed.flops_per_sample()["routing"] == 0
+    assert hashed.flops_per_sample().routing.tolist() == [0]
     assert hashed.n_params_ == 2049 and hashed.n_active_units_ == 1024
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_flops_of_a_classifier_count_every_output(n_classes):
+    X = np.random.default_rng(1).uniform(-1, 1, (90, 5))
+    y = np.arange(90) % n_classes
+    model = DSMClassifier(n_units=40, n_active=10, random_state=0).fit(X, y)
+    outputs = 1 if n_classes == 2 else n_classes  # one decision value for two classes
+    s, d = 10, 5
+    paper = 2 * s * (d + 1) + 2 * (s + 1) * outputs  # features, then read-out + bias per output
+    assert model.flops_per_sample(X[:3]).paper.tolist() == [paper] * 3
+    assert model.flops_per_sample().routing.tolist() == [2 * (40 - s) * (d + 1)]
 
 
 @pytest.mark.parametrize(

@@ -79,7 +79,10 @@ def test_to_dsm_agrees_and_activates_exactly_s_units(family, fallback, degree):
         np.testing.assert_allclose(
             evaluate_graph(G, x), model.predict(x[None])[0], rtol=1e-12, atol=1e-12
         )
-    assert (dsm.flops(test[:1]).total[0]) == model.flops_per_sample()["total"]
+    per_unit = (X.shape[1] + 1 if degree == 1 else 1) + 1  # feature edges + top edge
+    assert model.flops_per_sample().paper.tolist() == [2 * 3 * per_unit]
+    projections = model.family_.projection_matrix().size  # hash projections, 2 FLOPs each
+    assert model.flops_per_sample(test[:4]).routing.tolist() == [2 * projections] * 4
 
 
 @pytest.mark.parametrize("family", sorted(FAMILY_KW))

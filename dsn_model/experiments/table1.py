@@ -70,8 +70,8 @@ def _section(records, out: Path, quick: bool) -> str:
         f"Widths are the paper's divided by {scale} (dense width = FLOPs / 18 / {scale});"
         " DSM 50% / 25% have 2x / 4x the total units with the same active units, so the "
         "same paper-accounted FLOPs. MSE is test MSE; MSE/Var is ours normalised. Our "
-        "paper-accounting FLOPs also count the read-out, 2 per active unit: 2 (9 + 1) x width "
-        "against the paper's 2 x 9 x width.\n",
+        "paper-accounting FLOPs also count the read-out, 2 per active unit, and the output "
+        "bias, 2: 2 (9 + 1) x width + 2 against the paper's 2 x 9 x width.\n",
         f"| paper's FLOPs (its widths) | model | paper MSE | our MSE | our MSE/Var | our FLOPs, "
         f"paper accounting (widths / {scale}) | our FLOPs incl. Top-K routing |",
         "|---|---|---|---|---|---|---|",

@@ -136,7 +136,7 @@ def run_task(task: Task) -> dict:
     else:
         record["total_units"] = model.features_.n_units
     flops = model.flops_per_sample()
-    record.update(flops_paper=flops["paper"], flops_total=flops["total"])
+    record.update(flops_paper=int(flops.paper[0]), flops_total=int(flops.total[0]))
     return record
 
 

@@ -30,13 +30,16 @@ import hashlib
 import io
 import json
 import zipfile
+from numbers import Integral, Real
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sps
 from numpy.typing import ArrayLike
 from scipy.spatial import cKDTree
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._io import atomic_writer
@@ -45,11 +48,10 @@ from .._validation import (
     as_rng,
     check_memory,
     check_numeric_targets,
-    check_positive_float,
-    check_positive_int,
 )
 from ..model.dsm import DSM
 from ..model.features import ConstantFeatures, RandomFeatures
+from ..model.fitted import FittedDSMMixin
 from ..model.routers import LSHRouter
 from .buckets import BucketIndex
 from .families import DTYPES, FAMILIES, family_from_state
@@ -64,7 +66,7 @@ _CHUNK = 65536
 _PREDICT_CHUNK = 8192
 
 
-class LSHRegressor(RegressorMixin, BaseEstimator):
+class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
     """Piecewise-polynomial regression on LSH buckets: the paper's LSH model.
 
     Parameters
@@ -163,21 +165,26 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
         self.hash_dtype = hash_dtype
         self.random_state = random_state
 
+    _parameter_constraints: ClassVar[dict] = {
+        "family": [StrOptions(set(FAMILIES))],
+        "n_tables": [Interval(Integral, 1, None, closed="left")],
+        "n_hashes": [Interval(Integral, 1, None, closed="left")],
+        "width": [Interval(Real, 0, None, closed="neither")],
+        "offset": [Interval(Real, 0, None, closed="left")],
+        "degree": [Options(Integral, {0, 1})],
+        "min_bucket_size": [Interval(Integral, 1, None, closed="left"), None],
+        "table_weights": ["array-like", None],
+        "fallback": [StrOptions(set(_FALLBACKS))],
+        "n_probes": [Interval(Integral, 1, None, closed="left")],
+        "hash_dtype": [StrOptions(set(DTYPES))],
+        "random_state": ["random_state"],
+    }
+
     # ------------------------------------------------------------------ set-up
     def _check_params(self):
-        if self.family not in FAMILIES:
-            raise ValueError(f"`family` must be one of {sorted(FAMILIES)}. Got {self.family!r}.")
-        s = check_positive_int(self.n_tables, "n_tables")
-        check_positive_int(self.n_hashes, "n_hashes")
-        if self.degree not in (0, 1) or isinstance(self.degree, bool):
-            raise ValueError(f"`degree` must be 0 or 1 (Delta). Got {self.degree!r}.")
-        if self.fallback not in _FALLBACKS:
-            raise ValueError(f"`fallback` must be one of {_FALLBACKS}. Got {self.fallback!r}.")
-        check_positive_int(self.n_probes, "n_probes")
-        if self.hash_dtype not in DTYPES:
-            raise ValueError(f"`hash_dtype` must be one of {DTYPES}. Got {self.hash_dtype!r}.")
-        if self.min_bucket_size is not None:
-            check_positive_int(self.min_bucket_size, "min_bucket_size")
+        """Validate the parameters (scikit-learn's constraints); return the table weights."""
+        self._validate_params()
+        s = self.n_tables
         if self.table_weights is None:
             alpha = np.full(s, 1.0 / s)
         else:
@@ -195,11 +202,9 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
         if self.family in ("euclidean", "hyperplane"):
             kwargs["dtype"] = self.hash_dtype
         if self.family == "euclidean":
-            kwargs["width"] = check_positive_float(self.width, "width")
+            kwargs["width"] = float(self.width)
         if self.family == "hyperplane":
-            kwargs["offset"] = (
-                self.offset if self.offset == 0 else check_positive_float(self.offset, "offset")
-            )
+            kwargs["offset"] = float(self.offset)
         return FAMILIES[self.family](d, self.n_hashes, **kwargs)
 
     def _reset(self, d):
@@ -509,20 +514,6 @@ class LSHRegressor(RegressorMixin, BaseEstimator):
         return out
 
     # ------------------------------------------------------------- the DSM view
-    def flops_per_sample(self) -> dict:
-        """FLOPs of one prediction, as in :meth:`~dsn_model.model.dsm.SparseNetwork.flops`.
-
-        ``paper``: the active units (a bias edge and a top edge each for
-        ``degree=0``; ``d + 1`` feature edges and a top edge for ``degree=1``);
-        ``routing``: the hash projections (``2 s m d`` for hyperplanes, without
-        the additions of offsets, comparisons or look-ups).
-        """
-        check_is_fitted(self, "unit_coef_")
-        s, d = self.family_.n_tables, self.n_features_in_
-        per_unit = (d + 1 if self.degree == 1 else 1) + 1
-        routing = 2 * self.family_.projection_matrix().size
-        return {"paper": 2 * s * per_unit, "routing": routing, "total": 2 * s * per_unit + routing}
-
     def to_dsm(self) -> DSM:
         """The fitted model as the DSM(d, s, t) it is (docs/theory.md).
 
