@@ -255,7 +255,7 @@ def test_partial_fit_with_the_nearest_fallback_equals_fit_and_keeps_points_once(
     parts = LSHRegressor(**params)
     for chunk in np.array_split(np.arange(len(X)), 30):
         parts.partial_fit(X[chunk], y[chunk])
-        assert parts.tree_ is None  # no tree is rebuilt per chunk: it waits for a query
+        assert parts._tree is None  # no tree is rebuilt per chunk: it waits for a query
     assert np.array_equal(parts.X_seen_, X) and np.array_equal(parts.y_seen_, y)
     assert not parts.in_trained_bucket(Xt).all()  # the fallback is exercised
     assert np.allclose(parts.predict(Xt), whole.predict(Xt), rtol=1e-12, atol=1e-12)

@@ -119,8 +119,28 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
     n_params_ : int
         Trainable coefficients stored: non-empty buckets times ``1`` (``degree=0``)
         or ``d + 1`` (``degree=1``).
-    bucket_counts_ : ndarray
+    table_weights_ : ndarray of shape (n_tables,)
+        The weights ``alpha_i`` of the tables' answers (``1 / n_tables`` by default).
+    index_ : BucketIndex
+        The exact map from each table's bucket keys to slots ``0 .. n_slots - 1``.
+    bucket_counts_ : ndarray of shape (n_slots,)
         Training points per stored bucket slot.
+    bucket_sums_ : ndarray of shape (n_slots,)
+        Sum of the targets per slot (``degree=0``'s sufficient statistic).
+    bucket_gram_, bucket_xty_ : ndarray or None
+        Per-slot normal equations ``sum z z^T`` and ``sum z y`` with ``z = (1, x)``
+        (``degree=1``; None otherwise). Every statistic adds over chunks, so
+        ``partial_fit`` equals ``fit``.
+    y_sum_ : float
+        Sum of all targets seen (the ``"global"`` fallback's mean).
+    X_seen_, y_seen_ : ndarray or None
+        The training points (``fallback="nearest"`` only; None otherwise).
+    populated_ : ndarray of bool, shape (n_slots,)
+        Slots with at least ``min_bucket_size`` points: they answer with their fit.
+    unit_coef_ : ndarray of shape (n_units, 1 or d + 1)
+        Coefficients of every unit: stored buckets, then the fallback units.
+    unit_values_ : ndarray of shape (n_units,)
+        ``unit_coef_[:, 0]`` contiguous: what :meth:`predict` reads for ``degree=0``.
     n_samples_seen_ : int
 
     Examples
@@ -343,7 +363,7 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
             coef[:] = self._affine_coefficients(coef, counts)
         units = [coef, np.zeros((s, p))]
         units[1][:, 0] = global_mean
-        self.tree_ = None  # the nearest-point tree is built when first needed
+        self._tree = None  # the nearest-point tree is built when first needed
         self.unit_coef_ = np.vstack(units)
         self.unit_values_ = np.ascontiguousarray(self.unit_coef_[:, 0])
         self.n_active_units_ = s  # one bucket per table
@@ -478,9 +498,9 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         self.X_seen_, self.y_seen_ = X_buf[: n + len(X)], y_buf[: n + len(X)]
 
     def _nearest_tree(self):
-        if self.tree_ is None:
-            self.tree_ = cKDTree(self.X_seen_)  # builds 5x faster than sklearn's here
-        return self.tree_
+        if self._tree is None:
+            self._tree = cKDTree(self.X_seen_)  # builds 5x faster than sklearn's here
+        return self._tree
 
     def _unit_rows(self, units):
         """Coefficient rows of unit ids; nearest-fallback ids read the training label."""
