@@ -26,12 +26,15 @@ Each fitted model reports ``n_active_units_``, ``n_params_`` and
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
 from scipy.linalg import blas, cho_factor, cho_solve
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPRegressor
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
@@ -181,9 +184,54 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
         self._pairwise = self.router_ is not None and sparse_gram_pays(t, s)
         self.n_active_units_ = s
         self.n_params_ = t + 1
+        self._adam_rng = np.random.default_rng(rng.integers(2**63))
 
-    def _finish(self, Y_ndim: int):
-        coef, intercept = self._solve()
+    def _train(self, X, Y, Y_ndim: int, *, first: bool, epochs: int) -> None:
+        """Fit the top layer on a chunk: merge its sums (exact) or run Adam epochs over it."""
+        if self.solver == "exact":
+            if first:
+                self._reset_stats(Y.shape[1])
+            self._accumulate(X, Y)
+            self._set_top(*self._solve(), Y_ndim)
+            return
+        if first:
+            self._adam = MLPRegressor(
+                hidden_layer_sizes=(),
+                solver="adam",
+                alpha=self.alpha * self.batch_size,  # = ridge's alpha per sample, see _adam_epoch
+                batch_size=self.batch_size,
+                learning_rate_init=self.learning_rate,
+                shuffle=False,  # rows are permuted here, once per epoch
+                random_state=int(self._adam_rng.integers(2**31)),
+            )
+        for _ in range(epochs):
+            self._adam_epoch(X, Y)
+        coef, intercept = self._adam.coefs_[0], self._adam.intercepts_[0]
+        self._set_top(coef.reshape(len(coef), -1), np.atleast_1d(intercept), Y_ndim)
+
+    def _adam_epoch(self, X, Y) -> None:
+        """One pass of Adam over ``X`` in a random order, features computed block by block.
+
+        scikit-learn's loss per minibatch of ``b`` rows is ``mean(r^2) / 2 + alpha_mlp
+        ||a||^2 / (2 b)``; with ``alpha_mlp = alpha b`` it is half of ridge's
+        ``mean(r^2) + alpha ||a||^2``: the same minimiser as the exact solver.
+        """
+        order = self._adam_rng.permutation(len(X))
+        t = self.features_.n_units
+        block = max(1, (4 << 20) // (8 * t) // self.batch_size) * self.batch_size
+        for start in range(0, len(X), block):
+            rows = order[start : start + block]
+            units, values = self._active_features(X[rows])
+            if units is not None:
+                dense = np.zeros((len(rows), t))
+                np.put_along_axis(dense, units, values, axis=1)
+                values = dense
+            target = Y[rows]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                self._adam.partial_fit(values, target[:, 0] if target.shape[1] == 1 else target)
+
+    def _set_top(self, coef, intercept, Y_ndim: int) -> None:
         if Y_ndim == 1:
             self.coef_, self.intercept_ = coef[:, 0], float(intercept[0])
         else:
@@ -229,17 +277,16 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
 
 class _Regressor(RegressorMixin, _RandomFeatureModel):
     def fit(self, X, y):
-        """Draw the bottom layer, route, and solve the top layer exactly (streamed in blocks)."""
+        """Draw the bottom layer, route, and fit the top layer (exactly, or by Adam)."""
         check_numeric_targets(y)
         X, y = validate_data(self, X, y, reset=True, dtype=np.float64, y_numeric=True)
         self._fit_features(X)
-        self._reset_stats(1)
-        self._accumulate(X, y.reshape(-1, 1))
-        self._finish(1)
+        self._train(X, y.reshape(-1, 1), 1, first=True, epochs=self.epochs)
         return self
 
     def partial_fit(self, X, y):
-        """Add a chunk: the normal-equation sums merge exactly; the top layer is re-solved.
+        """Add a chunk: the normal-equation sums merge and the top layer is re-solved exactly
+        (``solver="adam"``: one more epoch over the chunk).
 
         A chunk that fails validation (another number of features, NaN) leaves
         the model as it was.
@@ -249,9 +296,7 @@ class _Regressor(RegressorMixin, _RandomFeatureModel):
         X, y = validate_data(self, X, y, reset=first, dtype=np.float64, y_numeric=True)
         if first:
             self._fit_features(X)
-            self._reset_stats(1)
-        self._accumulate(X, y.reshape(-1, 1))
-        self._finish(1)
+        self._train(X, y.reshape(-1, 1), 1, first=first, epochs=1)
         return self
 
     def predict(self, X):
@@ -268,9 +313,7 @@ class _Classifier(ClassifierMixin, _RandomFeatureModel):
         Y = self._binarizer.fit_transform(y).astype(np.float64)
         self.classes_ = self._binarizer.classes_
         self._fit_features(X)
-        self._reset_stats(Y.shape[1])
-        self._accumulate(X, Y)
-        self._finish(2)
+        self._train(X, Y, 2, first=True, epochs=self.epochs)
         return self
 
     def partial_fit(self, X, y, classes=None):
@@ -295,9 +338,7 @@ class _Classifier(ClassifierMixin, _RandomFeatureModel):
         if first:
             self._binarizer, self.classes_ = binarizer, binarizer.classes_
             self._fit_features(X)
-            self._reset_stats(Y.shape[1])
-        self._accumulate(X, Y)
-        self._finish(2)
+        self._train(X, Y, 2, first=first, epochs=1)
         return self
 
     def decision_function(self, X):
@@ -328,6 +369,10 @@ _DENSE_CONSTRAINTS = {
     "n_units": [Interval(Integral, 1, None, closed="left")],
     "activation": [StrOptions(set(ACTIVATIONS))],
     "alpha": [Interval(Real, 0, None, closed="left")],
+    "solver": [StrOptions({"exact", "adam"})],
+    "epochs": [Interval(Integral, 1, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "learning_rate": [Interval(Real, 0, None, closed="neither")],
     "random_state": ["random_state"],
 }
 
@@ -337,10 +382,24 @@ class _DenseParams:
 
     _parameter_constraints: ClassVar[dict] = _DENSE_CONSTRAINTS
 
-    def __init__(self, n_units=256, activation="relu", alpha=1e-6, random_state=None):
+    def __init__(
+        self,
+        n_units=256,
+        activation="relu",
+        alpha=1e-6,
+        solver="exact",
+        epochs=20,
+        batch_size=256,
+        learning_rate=1e-3,
+        random_state=None,
+    ):
         self.n_units = n_units
         self.activation = activation
         self.alpha = alpha
+        self.solver = solver
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
         self.random_state = random_state
 
 
@@ -353,12 +412,25 @@ class _SparseParams:
     }
 
     def __init__(
-        self, n_units=256, n_active=None, activation="relu", alpha=1e-6, random_state=None
+        self,
+        n_units=256,
+        n_active=None,
+        activation="relu",
+        alpha=1e-6,
+        solver="exact",
+        epochs=20,
+        batch_size=256,
+        learning_rate=1e-3,
+        random_state=None,
     ):
         self.n_units = n_units
         self.n_active = n_active
         self.activation = activation
         self.alpha = alpha
+        self.solver = solver
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
         self.random_state = random_state
 
 
@@ -372,6 +444,19 @@ class DenseRegressor(_DenseParams, _Regressor):
     activation : {"relu", "identity", "sign", "tanh"}, default="relu"
     alpha : float, default=1e-6
         Ridge penalty per sample on the top layer.
+    solver : {"exact", "adam"}, default="exact"
+        ``"exact"`` solves the ridge problem (streamed normal equations,
+        Cholesky); ``"adam"`` minimises the same objective with Adam over
+        shuffled minibatches for ``epochs`` epochs (the paper's protocol), by
+        scikit-learn's ``MLPRegressor(hidden_layer_sizes=())`` on the masked
+        features. With ``"adam"``, :meth:`partial_fit` runs one more epoch
+        over the chunk it is given.
+    epochs : int, default=20
+        Passes over the data of :meth:`fit` with ``solver="adam"``.
+    batch_size : int, default=256
+        Minibatch rows with ``solver="adam"``.
+    learning_rate : float, default=1e-3
+        Adam's step size.
     random_state : None, int or numpy Generator
         Draws the bottom layer; the same seed gives the same model.
 
@@ -383,7 +468,7 @@ class DenseRegressor(_DenseParams, _Regressor):
         No routing: every unit is active.
     coef_ : ndarray (n_units,)
     intercept_ : float
-        The exactly solved top layer.
+        The top layer (solved exactly, or trained by Adam).
     dsm_ : DSM
         The fitted model as a DSM (see :meth:`to_dsm`).
     n_active_units_ : int
@@ -416,6 +501,19 @@ class DSMRegressor(_SparseParams, _Regressor):
     activation : {"relu", "identity", "sign", "tanh"}, default="relu"
     alpha : float, default=1e-6
         Ridge penalty per sample on the top layer.
+    solver : {"exact", "adam"}, default="exact"
+        ``"exact"`` solves the ridge problem (streamed normal equations,
+        Cholesky); ``"adam"`` minimises the same objective with Adam over
+        shuffled minibatches for ``epochs`` epochs (the paper's protocol), by
+        scikit-learn's ``MLPRegressor(hidden_layer_sizes=())`` on the masked
+        features. With ``"adam"``, :meth:`partial_fit` runs one more epoch
+        over the chunk it is given.
+    epochs : int, default=20
+        Passes over the data of :meth:`fit` with ``solver="adam"``.
+    batch_size : int, default=256
+        Minibatch rows with ``solver="adam"``.
+    learning_rate : float, default=1e-3
+        Adam's step size.
     random_state : None, int or numpy Generator
         Draws the bottom layer; the same seed gives the same model.
 
@@ -458,6 +556,19 @@ class RandomHashRegressor(_SparseParams, _PoorFitTags, _Regressor):
     activation : {"relu", "identity", "sign", "tanh"}, default="relu"
     alpha : float, default=1e-6
         Ridge penalty per sample on the top layer.
+    solver : {"exact", "adam"}, default="exact"
+        ``"exact"`` solves the ridge problem (streamed normal equations,
+        Cholesky); ``"adam"`` minimises the same objective with Adam over
+        shuffled minibatches for ``epochs`` epochs (the paper's protocol), by
+        scikit-learn's ``MLPRegressor(hidden_layer_sizes=())`` on the masked
+        features. With ``"adam"``, :meth:`partial_fit` runs one more epoch
+        over the chunk it is given.
+    epochs : int, default=20
+        Passes over the data of :meth:`fit` with ``solver="adam"``.
+    batch_size : int, default=256
+        Minibatch rows with ``solver="adam"``.
+    learning_rate : float, default=1e-3
+        Adam's step size.
     random_state : None, int or numpy Generator
         Draws the bottom layer and the hash; the same seed gives the same model.
 
@@ -495,6 +606,19 @@ class DenseClassifier(_DenseParams, _Classifier):
     activation : {"relu", "identity", "sign", "tanh"}, default="relu"
     alpha : float, default=1e-6
         Ridge penalty per sample on the top layer.
+    solver : {"exact", "adam"}, default="exact"
+        ``"exact"`` solves the ridge problem (streamed normal equations,
+        Cholesky); ``"adam"`` minimises the same objective with Adam over
+        shuffled minibatches for ``epochs`` epochs (the paper's protocol), by
+        scikit-learn's ``MLPRegressor(hidden_layer_sizes=())`` on the masked
+        features. With ``"adam"``, :meth:`partial_fit` runs one more epoch
+        over the chunk it is given.
+    epochs : int, default=20
+        Passes over the data of :meth:`fit` with ``solver="adam"``.
+    batch_size : int, default=256
+        Minibatch rows with ``solver="adam"``.
+    learning_rate : float, default=1e-3
+        Adam's step size.
     random_state : None, int or numpy Generator
 
     Attributes
@@ -532,6 +656,7 @@ class DSMClassifier(_SparseParams, _Classifier):
         ``s``, active units per input; default ``max(1, n_units // 4)``.
     activation : {"relu", "identity", "sign", "tanh"}, default="relu"
     alpha : float, default=1e-6
+    solver, epochs, batch_size, learning_rate : as for :class:`DenseRegressor`
     random_state : None, int or numpy Generator
 
     Attributes
@@ -564,6 +689,7 @@ class RandomHashClassifier(_SparseParams, _PoorFitTags, _Classifier):
         ``s``, active units per input; default ``max(1, n_units // 4)``.
     activation : {"relu", "identity", "sign", "tanh"}, default="relu"
     alpha : float, default=1e-6
+    solver, epochs, batch_size, learning_rate : as for :class:`DenseRegressor`
     random_state : None, int or numpy Generator
 
     Attributes

@@ -99,3 +99,43 @@ def test_bad_parameters_name_the_parameter(params, name):
     X = np.zeros((10, 2))
     with pytest.raises(ValueError, match=name):
         DSMRegressor(**params).fit(X, np.arange(10.0))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda **kw: DenseRegressor(n_units=32, **kw),
+        lambda **kw: DSMRegressor(n_units=64, n_active=16, **kw),
+    ],
+)
+def test_adam_minimises_the_same_ridge_objective(make):
+    """Adam (lr 1e-2, 400 epochs, seed 0) lands within 10% of the exact ridge coefficients."""
+    rng = np.random.default_rng(3)
+    X = rng.uniform(-1, 1, (2000, 3))
+    y = np.sin(2 * X[:, 0]) + X[:, 1] * X[:, 2]
+    exact = make(alpha=1e-3, random_state=0).fit(X, y)
+    adam = make(alpha=1e-3, random_state=0, solver="adam", epochs=400, learning_rate=1e-2)
+    adam.fit(X, y)
+    gap = np.linalg.norm(adam.coef_ - exact.coef_) / np.linalg.norm(exact.coef_)
+    assert gap < 0.1
+    few = make(alpha=1e-3, random_state=0, solver="adam", epochs=2, learning_rate=1e-2)
+    assert np.linalg.norm(few.fit(X, y).coef_ - exact.coef_) > 2 * gap * np.linalg.norm(
+        exact.coef_
+    )  # two epochs are far from it: the test above is not trivially met
+    np.testing.assert_allclose(adam.to_dsm().predict(X), adam.predict(X), rtol=1e-10, atol=1e-10)
+
+
+def test_adam_partial_fit_is_one_more_epoch():
+    X = np.random.default_rng(4).uniform(-1, 1, (700, 3))
+    y = X[:, 0] - X[:, 1] ** 2
+    kw = {"n_units": 48, "n_active": 12, "solver": "adam", "batch_size": 64, "random_state": 5}
+    three = DSMRegressor(epochs=3, **kw).fit(X, y)
+    two_then_one = DSMRegressor(epochs=2, **kw).fit(X, y).partial_fit(X, y)
+    np.testing.assert_array_equal(three.coef_, two_then_one.coef_)
+    assert three.intercept_ == two_then_one.intercept_
+
+
+def test_unknown_solver_is_a_value_error_naming_it():
+    X = np.zeros((10, 2))
+    with pytest.raises(ValueError, match="solver"):
+        DenseRegressor(solver="sgd").fit(X, X[:, 0])

@@ -1,11 +1,14 @@
 """Experiment sweeps: determinism across backends, and the quick reproduction end to end."""
 
 import json
+import re
 
+import numpy as np
 import pytest
 
 from dsn_model.cli import main
 from dsn_model.experiments import Task, build_tasks, run_tasks
+from dsn_model.experiments.tasks import task_id
 
 TASKS = [
     Task(
@@ -97,10 +100,15 @@ def test_quick_reproduction_of_everything(tmp_path, capsys):
         == 0
     )
     report = (out / "REPORT.md").read_text()
-    for heading in ("Fig. 1", "Fig. 2", "Fig. 3", "Fig. 4", "Table 1", "Table 2", "Subspace"):
+    headings = ("Fig. 1", "Fig. 2", "Fig. 3", "Fig. 4", "Table 1", "Table 2", "Subspace")
+    for heading in (*headings, "Training protocol", "Sample size", "Verdicts"):
         assert f"## {heading}" in report
-    for png in ("fig1", "fig2", "fig3", "fig4", "subspace"):
+    for png in ("fig1", "fig2", "fig3", "fig4", "subspace", "protocol", "samples"):
         assert (out / f"{png}.png").stat().st_size > 10_000
+    verdicts = report.split("## Verdicts")[1]
+    claims = re.findall(r"^- \*\*(.+?)\*\* -- (.+?) \(", verdicts, re.M)
+    assert len(claims) >= 15  # Figs. 2-4, Tables 1-2, the sweeps, the subspace
+    assert all(v.startswith(("agrees", "disagrees", "not measured")) for _, v in claims)
     records = json.loads((out / "table1.json").read_text())
     assert len(records) == 3 * 3 * 2 and all(r["mse"] > 0 for r in records)
     assert "0.01015" in report  # the paper's number stands beside ours
@@ -124,3 +132,67 @@ def test_quick_reproduction_of_everything(tmp_path, capsys):
     )  # redrawn from the records, nothing refitted
     redrawn = (out / "REPORT.md").read_text()
     assert redrawn == report  # every experiment of the folder, mode, seeds and run time kept
+
+
+def _record(label, seed, value, **fields):
+    return {"label": label, "seed": seed, "target": "p", "mse_over_var": value, **fields}
+
+
+def test_a_verdict_follows_the_paired_evidence():
+    """Nine pairs DSM < dense give "agrees"; the same pairs reversed give "disagrees"."""
+    from dsn_model.experiments.verdicts import verdict_lines
+
+    def fig4(dsm_better: bool):
+        records = []
+        for seed in range(3):
+            for units in (8, 16, 32):
+                low, high = (0.1, 0.2) if dsm_better else (0.2, 0.1)
+                records += [
+                    _record("DSM", seed, low, active_units=units),
+                    _record("dense", seed, high, active_units=units),
+                    _record("LSH", seed, 0.3, active_units=units),
+                    _record("random hash", seed, 0.4, active_units=units),
+                ]
+        return records
+
+    good = [line for line in verdict_lines({"fig4": fig4(True)}) if "DSM beats dense" in line]
+    bad = [line for line in verdict_lines({"fig4": fig4(False)}) if "DSM beats dense" in line]
+    assert good[0].split(" -- ")[1].startswith("agrees (9/9")
+    assert bad[0].split(" -- ")[1].startswith("disagrees (0/9")
+
+
+def test_beats_all_dense_finds_the_first_size_from_which_it_holds_in_every_seed():
+    from dsn_model.experiments.samples import beats_all_dense
+
+    ns = (10, 20, 40, 80)
+    lsh = {10: (0.5, 0.5), 20: (0.3, 0.1), 40: (0.1, 0.3), 80: (0.1, 0.1)}  # seed 0, seed 1
+    records = [
+        _record(label, seed, value, n_train=n)
+        for n in ns
+        for seed in (0, 1)
+        for label, value in (("LSH", lsh[n][seed]), ("dense 8", 0.2), ("dense 16", 0.15))
+    ]
+    assert beats_all_dense(records, "LSH", ns, ["dense 8", "dense 16"]) == 80
+    assert beats_all_dense(records, "LSH", ns[:3], ["dense 8", "dense 16"]) is None
+
+
+def test_nested_training_sets_share_the_target_and_the_test_set():
+    small = Task("s", "polynomial", "dense", n_train=100, n_test=50, nested=True, seed=1)
+    large = Task("s", "polynomial", "dense", n_train=300, n_test=50, nested=True, seed=1)
+    from dsn_model.experiments.tasks import _regression_data
+
+    (Xs, ys, Ts, us), (Xl, yl, Tl, ul) = _regression_data(small), _regression_data(large)
+    assert np.array_equal(Xs, Xl[:100]) and np.array_equal(ys, yl[:100])
+    assert np.array_equal(Ts, Tl) and np.array_equal(us, ul)
+    plain = Task("s", "polynomial", "dense", n_train=100, n_test=50, seed=1)
+    assert task_id(plain) != task_id(small)  # a nested task is another task
+
+
+def test_adam_tasks_record_their_error_against_epochs():
+    from dsn_model.experiments.tasks import CHECKPOINTS, run_task
+
+    params = {"n_units": 16, "solver": "adam", "epochs": 6}
+    task = Task("t", "polynomial", "dense", params=params, n_train=600, n_test=200)
+    record = run_task(task)
+    assert record["curve_epochs"] == [e for e in CHECKPOINTS if e <= 6] + [6]
+    assert record["curve_mse_over_var"][-1] == record["mse_over_var"]

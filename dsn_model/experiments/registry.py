@@ -60,7 +60,7 @@ class Experiment:
 
 
 def _registry() -> dict[str, Experiment]:
-    from . import curves, fig1, fig4, subspace, table1, table2
+    from . import curves, fig1, fig4, protocol, samples, subspace, table1, table2
 
     experiments = [
         fig1.EXPERIMENT,
@@ -70,6 +70,8 @@ def _registry() -> dict[str, Experiment]:
         table1.EXPERIMENT,
         table2.EXPERIMENT,
         subspace.EXPERIMENT,
+        protocol.EXPERIMENT,
+        samples.EXPERIMENT,
     ]
     return {e.name: e for e in experiments}
 

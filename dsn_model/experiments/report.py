@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .registry import EXPERIMENTS
+from .verdicts import verdict_lines
 
 __all__ = ["render_sections"]
 
@@ -31,4 +32,14 @@ def render_sections(records_of: dict, out: Path, *, quick: bool, seeds: int) -> 
     for name, experiment in EXPERIMENTS.items():
         if name in records_of:
             sections.append(experiment.section(records_of[name], out, quick))
+    verdicts = verdict_lines(records_of)
+    if verdicts:
+        sections.append(
+            "## Verdicts -- one line per claim of the paper's Section 5\n\n"
+            "*agrees*: the paired sign test (level 0.01) reproduces it under our protocol; "
+            "*agrees only when*: it is reproduced under the condition named (Adam's protocol, "
+            "a larger sample) and not under ours; *disagrees*: neither. Evidence in brackets.\n\n"
+            + "\n".join(verdicts)
+            + "\n"
+        )
     return "\n".join(sections)

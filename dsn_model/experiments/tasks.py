@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import hashlib
 import json
 import time
@@ -62,6 +63,7 @@ class Task:
     d: int = 8
     k: int = 0  # > 0: inputs on a random k-dim section of the cube
     label: str = ""
+    nested: bool = False  # target and test set fixed by the seed; training sets nested in n
 
 
 # LSH models of the reproduction hash in float64: cells exactly as the paper's
@@ -79,6 +81,16 @@ _MODELS = {
 
 
 def _regression_data(task: Task):
+    return _cached_data(
+        task.seed, task.n_train, task.n_test, task.d, task.k, task.target, task.nested
+    )
+
+
+@functools.lru_cache(maxsize=2)  # consecutive tasks of a sweep share their data
+def _cached_data(seed, n_train, n_test, d, k, target, nested):
+    task = Task("", target, "", seed=seed, n_train=n_train, n_test=n_test, d=d, k=k)
+    if nested:
+        return _nested_data(task)
     rng = np.random.default_rng(task.seed)
     n = task.n_train + task.n_test
     if task.k:
@@ -97,6 +109,19 @@ def _regression_data(task: Task):
     return X[: task.n_train], y[: task.n_train], X[task.n_train :], y[task.n_train :]
 
 
+def _nested_data(task: Task):
+    """Separate streams for the target, the test inputs and the training inputs: a larger
+    ``n_train`` extends the same training set, and target and test set do not change."""
+    f = (
+        RandomPolynomial(task.d, 4, random_state=np.random.default_rng([task.seed, 0]))
+        if task.target == "polynomial"
+        else RandomHypercube(task.d, random_state=np.random.default_rng([task.seed, 0]))
+    )
+    Xte = np.random.default_rng([task.seed, 1]).uniform(-1.0, 1.0, size=(task.n_test, task.d))
+    Xtr = np.random.default_rng([task.seed, 2]).uniform(-1.0, 1.0, size=(task.n_train, task.d))
+    return Xtr, f(Xtr), Xte, f(Xte)
+
+
 def _digits(task: Task):
     X, y = load_digits_data()
     order = np.random.default_rng(task.seed).permutation(len(X))
@@ -104,14 +129,45 @@ def _digits(task: Task):
     return X[order[:cut]], y[order[:cut]], X[order[cut:]], y[order[cut:]]
 
 
+#: Epochs at which a model trained by Adam also records its test error.
+CHECKPOINTS = (1, 2, 5, 10, 20, 50, 100, 200)
+
+
+def _test_error(model, task: Task, Xte, yte) -> dict:
+    pred = model.predict(Xte)
+    if task.target == "digits":
+        return {"accuracy": float(np.mean(pred == yte))}
+    mse = float(np.mean((pred - yte) ** 2))
+    return {"mse": mse, "mse_over_var": mse / float(yte.var())}
+
+
+def _fit(model, task: Task, Xtr, ytr, Xte, yte):
+    """Fit; a model trained by Adam goes epoch by epoch and records its error at CHECKPOINTS."""
+    if task.params.get("solver") != "adam":
+        start = time.perf_counter()
+        model.fit(Xtr, ytr)
+        return time.perf_counter() - start, {}
+    epochs, seconds, curve = model.epochs, 0.0, {}
+    model.set_params(epochs=1)
+    for epoch in range(1, epochs + 1):
+        start = time.perf_counter()
+        model.fit(Xtr, ytr) if epoch == 1 else model.partial_fit(Xtr, ytr)
+        seconds += time.perf_counter() - start
+        if epoch in CHECKPOINTS or epoch == epochs:
+            curve[epoch] = _test_error(model, task, Xte, yte)
+    model.set_params(epochs=epochs)
+    key = "accuracy" if task.target == "digits" else "mse_over_var"
+    return seconds, {
+        "curve_epochs": list(curve),
+        f"curve_{key}": [errors[key] for errors in curve.values()],
+    }
+
+
 def run_task(task: Task) -> dict:
     """Fit the task's model on its data and return one record."""
     Xtr, ytr, Xte, yte = _digits(task) if task.target == "digits" else _regression_data(task)
     model = _MODELS[task.model](**task.params, random_state=task.seed)
-    start = time.perf_counter()
-    model.fit(Xtr, ytr)
-    seconds = time.perf_counter() - start
-    pred = model.predict(Xte)
+    seconds, curve = _fit(model, task, Xtr, ytr, Xte, yte)
     record = {
         "experiment": task.experiment,
         "target": task.target,
@@ -124,11 +180,8 @@ def run_task(task: Task) -> dict:
         "fit_seconds": round(seconds, 4),
     }
     record.update({f"param_{key}": value for key, value in task.params.items()})
-    if task.target == "digits":
-        record["accuracy"] = float(np.mean(pred == yte))
-    else:
-        mse = float(np.mean((pred - yte) ** 2))
-        record.update(mse=mse, mse_over_var=mse / float(yte.var()))
+    record.update(_test_error(model, task, Xte, yte))
+    record.update(curve)
     record["active_units"] = model.n_active_units_
     if task.model == "lsh":
         universe = model.family_.universe
@@ -145,6 +198,8 @@ def task_id(task: Task) -> str:
     from .. import __version__
 
     fields = {**asdict(task), "version": __version__}
+    if not task.nested:  # a field added later enters the digest only when set
+        del fields["nested"]
     return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

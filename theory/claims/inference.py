@@ -10,11 +10,11 @@ confidence interval for the exponent ``a`` (docs/theory.md, "Verdicts").
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-import numpy as np
 from scipy import optimize, stats
+
+from dsn_model.experiments.comparisons import PowerLaw, fit_power_law
 
 __all__ = ["BinomialTest", "PowerLaw", "fit_power_law"]
 
@@ -100,69 +100,3 @@ class BinomialTest:
             f"successes <= {self.critical}; power: a true P <= {self.power():.2f} is rejected "
             "with probability >= 0.8"
         )
-
-
-@dataclass(frozen=True)
-class PowerLaw:
-    """``y = constant * x^exponent`` fitted on a log-log scale.
-
-    Attributes
-    ----------
-    exponent : float
-        Least-squares slope of ``log y`` on ``log x``.
-    low, high : float
-        Its two-sided confidence interval (Student t, ``n - 2`` degrees of freedom).
-    constant : float
-        ``exp(intercept)``: the hidden constant of the fitted law.
-    points : int
-        Points fitted.
-    """
-
-    exponent: float
-    low: float
-    high: float
-    constant: float
-    points: int
-
-    def describe(self) -> str:
-        return (
-            f"exponent {self.exponent:.3f} [{self.low:.3f}, {self.high:.3f}], "
-            f"constant {self.constant:.3g} ({self.points} points)"
-        )
-
-
-def fit_power_law(x, y, *, confidence: float = 0.95) -> PowerLaw:
-    """Fit ``y = c x^a`` by least squares on ``log x, log y``, with a CI for ``a``.
-
-    Parameters
-    ----------
-    x, y : array_like of positive numbers, at least 3 points
-    confidence : float, default=0.95
-
-    Raises
-    ------
-    ValueError
-        If fewer than 3 points, a non-positive value, or all ``x`` equal.
-
-    Examples
-    --------
-    >>> law = fit_power_law([1, 2, 4, 8], [3, 12, 48, 192])   # 3 x^2, exactly
-    >>> round(law.exponent, 6), round(law.constant, 6)
-    (2.0, 3.0)
-    """
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if x.shape != y.shape or x.ndim != 1 or len(x) < 3:
-        raise ValueError(f"`x` and `y` must be 1-d of equal length >= 3. Got {x.shape}, {y.shape}.")
-    if not (np.all(x > 0) and np.all(y > 0) and np.all(np.isfinite(x * y))):
-        raise ValueError("`x` and `y` must be finite and positive for a log-log fit.")
-    if np.ptp(x) == 0:
-        raise ValueError("`x` must take at least two values.")
-    fit = stats.linregress(np.log(x), np.log(y))
-    half = stats.t.ppf(0.5 + confidence / 2, len(x) - 2) * fit.stderr
-    return PowerLaw(
-        exponent=float(fit.slope),
-        low=float(fit.slope - half),
-        high=float(fit.slope + half),
-        constant=float(math.exp(fit.intercept)),
-        points=len(x),
-    )
