@@ -78,6 +78,14 @@ def sparse_gram_pays(t: int, s: int) -> bool:
     return s * s * _PAIR_NS + t * t * _ADD_NS / rows + _ROW_NS < t * t / 2 * _DSYRK_NS
 
 
+def _masked_rows(units: np.ndarray, values: np.ndarray, t: int) -> np.ndarray:
+    """Rows of ``t`` features, zero outside each row's active ``units`` (empty slots add 0)."""
+    dense = np.zeros((len(units), t))
+    rows = np.repeat(np.arange(len(units)), units.shape[1])
+    np.add.at(dense, (rows, units.ravel()), values.ravel())
+    return dense
+
+
 class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
     """Shared fit/predict of the random-feature models; subclasses pick the router.
 
@@ -126,10 +134,7 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
             Xc, Yc = X[start : start + step], Y[start : start + step]
             units, values = self._active_features(Xc)
             if units is not None and not self._pairwise:  # masked dense rows
-                dense = np.zeros((len(Xc), t))
-                rows = np.repeat(np.arange(len(Xc)), units.shape[1])
-                np.add.at(dense, (rows, units.ravel()), values.ravel())  # empty slots add 0
-                units, values = None, dense
+                units, values = None, _masked_rows(units, values, t)
             if units is None:  # a symmetric rank-k update of the upper triangle
                 self._G = blas.dsyrk(
                     1.0, values, beta=1.0, c=self._G, trans=1, lower=0, overwrite_c=1
@@ -223,9 +228,7 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
             rows = order[start : start + block]
             units, values = self._active_features(X[rows])
             if units is not None:
-                dense = np.zeros((len(rows), t))
-                np.put_along_axis(dense, units, values, axis=1)
-                values = dense
+                values = _masked_rows(units, values, t)
             target = Y[rows]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)

@@ -18,7 +18,7 @@ import numpy as np
 
 from .._io import save_figure
 from .comparisons import paired_comparison
-from .plots import group, label_order, mean_std, pyplot
+from .plots import errorbars, group, label_order, mean_std, pyplot
 from .registry import Experiment
 from .tasks import EXACT_LSH, SIZES, Task
 
@@ -98,19 +98,8 @@ def _figure(records, out: Path) -> None:
     fig, ax = plt.subplots(figsize=(10, 5))
     labels = sorted({label for label, _ in groups}, key=_model_order)
     for i, label in enumerate(labels):
-        xs = sorted(x for lab, x in groups if lab == label)
-        stats = [mean_std(groups[(label, x)]) for x in xs]
         style = "--" if label.startswith("LSH") else ":" if label.startswith("DSM") else "-"
-        ax.errorbar(
-            xs,
-            [m for m, _ in stats],
-            yerr=[s for _, s in stats],
-            marker="o",
-            capsize=3,
-            linestyle=style,
-            color=plt.cm.tab20(i % 20),
-            label=label,
-        )
+        errorbars(ax, groups, label, linestyle=style, color=plt.cm.tab20(i % 20))
     ax.set_xscale("log")
     ax.set_yscale("log")
     ns = sorted({x for _, x in groups})

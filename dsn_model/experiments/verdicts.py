@@ -36,10 +36,6 @@ def _line(claim: str, verdict: str, evidence: str) -> str:
     return f"- **{claim}** -- {verdict} ({evidence})."
 
 
-def _exact(records):
-    return [r for r in records if r.get("param_solver", "exact") == "exact"]
-
-
 def _adam(records):
     return [r for r in records if r.get("param_solver") == "adam"]
 
@@ -50,7 +46,7 @@ def _curves(records_of) -> list[str]:
         records = records_of.get(name)
         if not records:
             continue
-        dsm = sorted({r["label"] for r in records if r["label"].startswith("DSM")}, key=len)
+        dsm = {r["label"] for r in records if r["label"].startswith("DSM")}  # "DSM t=<units>"
         widest = max(dsm, key=lambda label: int(label.split("=")[1]))
         narrowest = min(dsm, key=lambda label: int(label.split("=")[1]))
         c = paired_comparison(records, widest, "dense")
@@ -69,8 +65,8 @@ def _curves(records_of) -> list[str]:
                 f"{widest} against {narrowest}: " + _evidence(c),
             )
         )
-        lsh = [r["label"] for r in records if r["label"].startswith("LSH")]
-        largest = max(set(lsh), key=lambda label: int(label.split("^")[1].split()[0]))
+        lsh = {r["label"] for r in records if r["label"].startswith("LSH")}  # "LSH 2^m buckets"
+        largest = max(lsh, key=lambda label: int(label.split("^")[1].split()[0]))
         c = paired_comparison(records, largest, "dense")
         verdict = _verdict(c) + ("" if c.reproduced else " at this sample size")
         lines.append(
