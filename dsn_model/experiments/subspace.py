@@ -23,7 +23,7 @@ import numpy as np
 
 from .._io import save_figure
 from .comparisons import fit_power_law
-from .plots import pyplot
+from .plots import mean_std, pyplot
 from .registry import Experiment
 from .tasks import EXACT_LSH, SIZES, Task
 
@@ -82,21 +82,14 @@ def _size(record) -> int:
     return record["buckets"] if record["model"] == "lsh" else record["total_units"]
 
 
-def _curve(records, label, d, k):
-    """``(size, error, flops)`` means over seeds, one per configuration, by size."""
-    rows = [r for r in records if r["label"] == label and r["d"] == d and r["k"] == k]
-    key = "param_width" if label == "LSH" else "param_n_units"
-    points = []
-    for value in sorted({r[key] for r in rows}):
-        rs = [r for r in rows if r[key] == value]
-        points.append(
-            (
-                float(np.mean([_size(r) for r in rs])),
-                float(np.mean([r["mse_over_var"] for r in rs])),
-                float(np.mean([r["flops_total"] for r in rs])),
-            )
-        )
-    return sorted(points)
+def _curve(records, label, d, k, seed):
+    """``(size, error, flops)`` of one seed's configurations, by size."""
+    rows = [
+        r
+        for r in records
+        if r["label"] == label and r["d"] == d and r["k"] == k and r["seed"] == seed
+    ]
+    return sorted((_size(r), r["mse_over_var"], r["flops_total"]) for r in rows)
 
 
 def needed(points, target: float = TARGET_ERROR):
@@ -122,23 +115,31 @@ def needed(points, target: float = TARGET_ERROR):
 
 
 def _needs(records) -> dict:
-    """``{(label, d, k): (size, FLOPs) or None}`` over the (d, k) of ``records``."""
-    return {
-        (label, d, k): needed(_curve(records, label, d, k))
-        for label in ("LSH", "dense")
-        for d in sorted({r["d"] for r in records})
-        for k in sorted({r["k"] for r in records})
-    }
+    """``{(label, d, k): [(size, FLOPs) of each seed that reaches the target]}``."""
+    seeds = sorted({r["seed"] for r in records})
+    needs = {}
+    for label in ("LSH", "dense"):
+        for d in sorted({r["d"] for r in records}):
+            for k in sorted({r["k"] for r in records}):
+                found = [needed(_curve(records, label, d, k, seed)) for seed in seeds]
+                needs[(label, d, k)] = [need for need in found if need]
+    return needs
 
 
 def exponents(records) -> dict:
-    """``{(label, k): PowerLaw or None}``: size needed against d (None below 3 dimensions)."""
+    """``{(label, k): PowerLaw or None}``: size needed against d, fitted on every seed's
+    point (None when fewer than 3 dimensions reach the target)."""
     needs = _needs(records)
     out = {}
     for label, _, k in needs:
-        ds = sorted(d for (lab, d, kk), need in needs.items() if lab == label and kk == k and need)
-        sizes = [needs[(label, d, k)][0] for d in ds]
-        out[(label, k)] = fit_power_law(ds, sizes) if len(ds) >= 3 else None
+        points = [
+            (d, size)
+            for (lab, d, kk), found in needs.items()
+            if lab == label and kk == k
+            for size, _ in found
+        ]
+        enough = len({d for d, _ in points}) >= 3
+        out[(label, k)] = fit_power_law(*zip(*points, strict=True)) if enough else None
     return out
 
 
@@ -150,13 +151,18 @@ def _figure(needs, dims, out: Path) -> None:
             ds = [d for d in dims["d"] if needs.get((label, d, k))]
             if not ds:
                 continue
-            sizes = [needs[(label, d, k)][0] for d in ds]
-            flops = [needs[(label, d, k)][1] for d in ds]
-            what = "buckets" if label == "LSH" else "units"
-            colour = plt.cm.tab10(j)
-            axes[0].plot(ds, sizes, style, marker="o", color=colour, label=f"{label}, k={k}")
-            axes[1].plot(ds, flops, style, marker="o", color=colour, label=f"{label}, k={k}")
-            axes[0].annotate(what, (ds[-1], sizes[-1]), fontsize=6, color=colour)
+            for ax, column in ((axes[0], 0), (axes[1], 1)):
+                values = [[need[column] for need in needs[(label, d, k)]] for d in ds]
+                ax.errorbar(
+                    ds,
+                    [np.mean(v) for v in values],
+                    yerr=[np.std(v) for v in values],
+                    linestyle=style,
+                    marker="o",
+                    capsize=3,
+                    color=plt.cm.tab10(j),
+                    label=f"{label}, k={k}",
+                )
     for ax in axes:
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
@@ -164,11 +170,14 @@ def _figure(needs, dims, out: Path) -> None:
         ax.xaxis.set_minor_locator(plt.NullLocator())
         ax.set_xlabel("ambient dimension d")
         ax.legend(fontsize=7, ncol=2)
-    axes[0].set_ylabel("trainable size needed (LSH: buckets; dense: units)")
+    axes[0].set_ylabel("size needed (LSH: stored buckets; dense: units)")
     axes[1].set_ylabel("FLOPs per forward pass (incl. routing)")
     axes[0].set_title(f"(a) size needed for MSE/Var = {TARGET_ERROR}")
     axes[1].set_title("(b) inference cost at that error (Eq. (1))")
-    fig.suptitle("Subspace inputs: what each model needs at equal error (means over seeds)")
+    fig.suptitle(
+        "Subspace inputs: what each model needs at equal error (mean and sd over the seeds "
+        "that reach it; LSH solid, dense dashed)"
+    )
     fig.tight_layout()
     save_figure(fig, out / "subspace.png", dpi=120)
     plt.close(fig)
@@ -178,6 +187,7 @@ def _section(records, out: Path, quick: bool) -> str:
     grid = GRID["quick" if quick else "full"]
     needs = _needs(records)
     dims = {"d": sorted({r["d"] for r in records}), "k": sorted({r["k"] for r in records})}
+    seeds = {r["seed"] for r in records}
     _figure(needs, dims, out)
     lines = [
         "## Subspace inputs -- the size and cost each model needs\n",
@@ -186,8 +196,9 @@ def _section(records, out: Path, quick: bool) -> str:
         f"polynomial of the subspace coordinates; LSH: Euclidean, {_TABLES} tables of 4k "
         f"directions, slab widths {', '.join(map(str, grid['widths']))}; dense widths "
         f"{', '.join(map(str, grid['dense']))}. Sizes and FLOPs needed for test MSE/Var = "
-        f"{TARGET_ERROR}, interpolated (log-log) between the sizes that bracket it; '-' when "
-        "no size tried reaches it.\n",
+        f"{TARGET_ERROR}, interpolated (log-log) between the sizes that bracket it, per seed; "
+        "mean ± sd over the seeds that reach it (their number in brackets when not all do; "
+        "'-' when none does).\n",
         "| k | d | LSH buckets | LSH FLOPs | dense units | dense FLOPs |",
         "|---|---|---|---|---|---|",
     ]
@@ -195,8 +206,14 @@ def _section(records, out: Path, quick: bool) -> str:
         for d in dims["d"]:
             cells = []
             for label in ("LSH", "dense"):
-                need = needs[(label, d, k)]
-                cells += [f"{need[0]:,.0f}", f"{need[1]:,.0f}"] if need else ["-", "-"]
+                found = needs[(label, d, k)]
+                if not found:
+                    cells += ["-", "-"]
+                    continue
+                note = "" if len(found) == len(seeds) else f" ({len(found)})"
+                for column in (0, 1):
+                    m, sd = mean_std([need[column] for need in found])
+                    cells.append(f"{m:,.0f} ± {sd:,.0f}{note}")
             lines.append(f"| {k} | {d} | " + " | ".join(cells) + " |")
     lines.append("")
     for (label, k), law in sorted(exponents(records).items()):
