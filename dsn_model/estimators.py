@@ -223,7 +223,9 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
         """
         order = self._adam_rng.permutation(len(X))
         t = self.features_.n_units
-        block = max(1, (4 << 20) // (8 * t) // self.batch_size) * self.batch_size
+        # whole minibatches per call (at least 8, to spread scikit-learn's per-call checks):
+        # the updates are the same for any block size, minibatch by minibatch
+        block = max(8, (4 << 20) // (8 * t) // self.batch_size) * self.batch_size
         for start in range(0, len(X), block):
             rows = order[start : start + block]
             units, values = self._active_features(X[rows])
@@ -232,6 +234,8 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
             target = Y[rows]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
+                # an epoch's last block may be shorter than a minibatch: it is one
+                warnings.filterwarnings("ignore", message="Got `batch_size`", category=UserWarning)
                 self._adam.partial_fit(values, target[:, 0] if target.shape[1] == 1 else target)
 
     def _set_top(self, coef, intercept, Y_ndim: int) -> None:
