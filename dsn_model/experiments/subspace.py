@@ -220,18 +220,17 @@ def _section(records, out: Path, quick: bool) -> str:
         if law is None:
             lines.append(f"- {label}, k = {k}: too few dimensions reach the target to fit d.")
             continue
-        inside = law.low <= k / 2 <= law.high
-        zero = law.low <= 0 <= law.high
-        verdict = (
-            "consistent with d^(k/2)"
-            if inside
-            else "consistent with no growth in d"
-            if zero
-            else "neither 0 nor k/2"
-        )
+        if law.low <= k / 2 <= law.high:
+            verdict = "consistent with d^(k/2)"
+        elif law.low <= 0 <= law.high:
+            verdict = "consistent with no growth in d"
+        elif law.high < k / 2:
+            verdict = "it grows with d, more slowly than d^(k/2)"
+        else:
+            verdict = "it grows faster than d^(k/2)"
         lines.append(
-            f"- {label} size needed against d, k = {k}: {law.describe()} "
-            f"(95% CI); Theorem 4.1's d^(k/2) has exponent {k / 2:g}: {verdict}."
+            f"- {label} size needed against d, k = {k}: {law.describe()} (95% CI); "
+            f"Theorem 4.1's LSH bound grows as d^{k / 2:g}: {verdict}."
         )
     lines.append(
         "\nTheorem 4.1 allows the table size to grow as (sqrt(d))^k because the section's "
