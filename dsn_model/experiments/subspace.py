@@ -27,7 +27,7 @@ from .plots import mean_std, pyplot
 from .registry import Experiment
 from .tasks import EXACT_LSH, SIZES, Task
 
-__all__ = ["EXPERIMENT", "GRID", "TARGET_ERROR", "exponents", "needed"]
+__all__ = ["EXPERIMENT", "GRID", "TARGET_ERROR", "exponents", "growth_in_d", "needed"]
 
 #: Test MSE / Var(y) at which the sizes each model needs are read off.
 TARGET_ERROR = 0.02
@@ -143,6 +143,24 @@ def exponents(records) -> dict:
     return out
 
 
+def growth_in_d(law, k: int) -> str:
+    """How a size fitted against d compares with Theorem 4.1's ``d^(k/2)`` (95% CI).
+
+    Examples
+    --------
+    >>> from dsn_model.experiments.comparisons import PowerLaw
+    >>> growth_in_d(PowerLaw(0.3, 0.16, 0.46, 46.0, 11), k=1)
+    'it grows with d, more slowly than d^(k/2)'
+    """
+    if law.low <= k / 2 <= law.high:
+        return "consistent with d^(k/2)"
+    if law.low <= 0 <= law.high:
+        return "consistent with no growth in d"
+    if law.high < k / 2:
+        return "it grows with d, more slowly than d^(k/2)"
+    return "it grows faster than d^(k/2)"
+
+
 def _figure(needs, dims, out: Path) -> None:
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
@@ -220,14 +238,7 @@ def _section(records, out: Path, quick: bool) -> str:
         if law is None:
             lines.append(f"- {label}, k = {k}: too few dimensions reach the target to fit d.")
             continue
-        if law.low <= k / 2 <= law.high:
-            verdict = "consistent with d^(k/2)"
-        elif law.low <= 0 <= law.high:
-            verdict = "consistent with no growth in d"
-        elif law.high < k / 2:
-            verdict = "it grows with d, more slowly than d^(k/2)"
-        else:
-            verdict = "it grows faster than d^(k/2)"
+        verdict = growth_in_d(law, k)
         lines.append(
             f"- {label} size needed against d, k = {k}: {law.describe()} (95% CI); "
             f"Theorem 4.1's LSH bound grows as d^{k / 2:g}: {verdict}."

@@ -17,7 +17,7 @@ from scipy import stats
 from .comparisons import PairedComparison, paired_comparison
 from .plots import label_order
 from .samples import beats_all_dense
-from .subspace import exponents
+from .subspace import exponents, growth_in_d
 from .table1 import PAPER_TABLE1
 
 __all__ = ["verdict_lines"]
@@ -212,12 +212,8 @@ def _subspace(records_of) -> list[str]:
                 )
             )
             continue
-        if law.low <= 0 <= law.high:
-            verdict = "agrees: no growth in d detected"
-        elif law.high < k / 2:
-            verdict = "agrees with Theorem 4.1: it grows with d, more slowly than d^(k/2)"
-        else:
-            verdict = "disagrees"
+        growth = growth_in_d(law, k)
+        verdict = "disagrees" if "faster" in growth else f"agrees: {growth}"
         lines.append(
             _line(
                 f"subspace, k = {k}: LSH's table size grows with k, not d",
