@@ -17,10 +17,11 @@ __all__ = ["FittedDSMMixin"]
 
 
 class FittedDSMMixin:
-    """``flops_per_sample`` from ``to_dsm()``; the estimator sets ``n_active_units_``."""
+    """``flops_per_sample`` from the estimator's own ``to_dsm()``.
 
-    def to_dsm(self) -> DSM:  # pragma: no cover - every estimator overrides it
-        raise NotImplementedError
+    The estimator defines ``to_dsm()`` (its fitted model as a DSM) and sets
+    ``n_active_units_`` when it fits.
+    """
 
     def _flops_dsm(self) -> DSM:
         """The DSM whose FLOPs are counted (a multi-class model: its first output's)."""
