@@ -232,6 +232,8 @@ class RandomFeatures(FeatureMap):
         Z = X @ self.weights.T
         if self.bias is not None:
             Z += self.bias
+        if self.activation == "relu":  # Z is ours: no second n x t array
+            return np.maximum(Z, 0.0, out=Z)
         return ACTIVATIONS[self.activation](Z)
 
     def _transform_units(self, X, units):
