@@ -164,7 +164,8 @@ def _section(records, out: Path, quick: bool) -> str:
         cells = []
         for n in ns:
             values = groups.get((label, n))
-            cells.append(f"{mean_std(values)[0]:.4f} ± {mean_std(values)[1]:.4f}" if values else "")
+            m, sd = mean_std(values) if values else (None, None)
+            cells.append(f"{m:.4f} ± {sd:.4f}" if values else "")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines.append("")
     for label in [lab for lab in labels if lab.startswith("LSH")]:

@@ -11,7 +11,7 @@ from .plots import mean_std, paired
 from .registry import Experiment
 from .tasks import SIZES, Task, table1_scale
 
-__all__ = ["EXPERIMENT", "PAPER_TABLE1"]
+__all__ = ["EXPERIMENT", "PAPER_TABLE1", "dense_fall"]
 
 #: Table 1 of the paper: eval MSE at equal FLOPs.
 PAPER_TABLE1 = {
@@ -19,6 +19,21 @@ PAPER_TABLE1 = {
     36864: (0.01009, 0.007438, 0.005054),
     73728: (0.01046, 0.006115, 0.001799),
 }
+
+
+def dense_fall(records) -> float:
+    """Mean dense MSE/Var at Table 1's narrowest width over that at its widest
+    (about 1 for the paper's flat dense column, above 1 when width helps)."""
+    flops = sorted(PAPER_TABLE1)
+    dense = [
+        np.mean([r["mse_over_var"] for r in records if r["label"] == f"dense|{f}"])
+        for f in (flops[0], flops[-1])
+    ]
+    return float(dense[0] / dense[1])
+
+
+#: The paper's :func:`dense_fall`, from its raw MSEs.
+PAPER_DENSE_FALL = PAPER_TABLE1[min(PAPER_TABLE1)][0] / PAPER_TABLE1[max(PAPER_TABLE1)][0]
 
 
 def _tasks(size, seeds):

@@ -18,7 +18,7 @@ from .comparisons import PairedComparison, paired_comparison
 from .plots import label_order
 from .samples import beats_all_dense
 from .subspace import exponents, growth_in_d
-from .table1 import PAPER_TABLE1
+from .table1 import PAPER_DENSE_FALL, dense_fall
 
 __all__ = ["verdict_lines"]
 
@@ -132,22 +132,15 @@ def _table1(records_of) -> list[str]:
                 verdict = "agrees only at other sample sizes"
         lines.append(_line(f"table1: at equal FLOPs, {better} beats {worse}", verdict, evidence))
 
-    def fall(rows):  # dense error at the narrowest width over that at the widest
-        dense = [
-            np.mean([r["mse_over_var"] for r in rows if r["label"] == f"dense|{f}"]) for f in flops
-        ]
-        return dense[0] / dense[-1]
-
-    paper = PAPER_TABLE1[min(PAPER_TABLE1)][0] / PAPER_TABLE1[max(PAPER_TABLE1)][0]
-    exact = fall(records)
+    exact = dense_fall(records)
     evidence = f"dense error at the narrowest width over that at the widest: exact {exact:.2f}"
     verdict = "agrees" if exact < 1.2 else "disagrees"
     if protocol:
-        adam = fall(_adam(protocol))
-        evidence += f", Adam {adam:.2f}"
-        if exact >= 1.2 and adam < 1.2:
+        under_adam = dense_fall(_adam(protocol))
+        evidence += f", Adam {under_adam:.2f}"
+        if exact >= 1.2 and under_adam < 1.2:
             verdict = "agrees only under Adam's protocol (a fixed budget: wider is not better)"
-    evidence += f", paper {paper:.2f}"
+    evidence += f", paper {PAPER_DENSE_FALL:.2f}"
     lines.append(_line("table1: dense MSE flat in width", verdict, evidence))
     return lines
 

@@ -168,9 +168,7 @@ class BucketIndex:
             exact = [radix for radix in fitting if radix.float_exact]
             self.coding = (direct or exact or fitting)[0]
             codes = self.coding.encode(old_tables, old_keys)
-            self.store = type(store_for(self.coding.universe)).from_codes(
-                codes, self.coding.universe
-            )
+            self.store = store_for(self.coding.universe, codes)
         else:
             self.coding = FullRows()
             self.store = RowStore.from_codes(np.column_stack([old_tables, old_keys]))
@@ -296,7 +294,5 @@ class BucketIndex:
         if index.coding is None and codes.size:
             raise ValueError("bucket index arrays hold codes without their key ranges")
         if index.coding is not None:
-            index.store = type(store_for(index.coding.universe)).from_codes(
-                codes, index.coding.universe
-            )
+            index.store = store_for(index.coding.universe, codes)
         return index

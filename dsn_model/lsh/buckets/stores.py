@@ -145,9 +145,9 @@ class HashStore:
     [1, -1, -1]
     """
 
-    def __init__(self, size: int = 16):
+    def __init__(self, universe: int | None = None):  # (any code; the store protocol's argument)
         self.codes = np.empty(0, dtype=np.int64)
-        self._allocate(size)
+        self._allocate(16)
 
     def _allocate(self, size: int) -> None:
         self.table = ProbeTable(size)
@@ -204,9 +204,11 @@ class HashStore:
         return store
 
 
-def store_for(universe: int) -> ArrayStore | HashStore:
-    """The store for codes below ``universe``: an array when small enough, else hashed."""
-    return ArrayStore(universe) if universe <= ARRAY_LIMIT else HashStore()
+def store_for(universe: int, codes: np.ndarray | None = None) -> ArrayStore | HashStore:
+    """The store for codes below ``universe`` (an array when small enough, else hashed),
+    empty or holding ``codes`` in slot order."""
+    cls = ArrayStore if universe <= ARRAY_LIMIT else HashStore
+    return cls(universe) if codes is None else cls.from_codes(codes, universe)
 
 
 def _power_of_two_at_least(n: int) -> int:
