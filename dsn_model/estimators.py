@@ -40,6 +40,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._kernels import sparse_gram_upper
 from ._validation import as_rng, check_memory, check_numeric_targets
 from .lsh.regressor import LSHRegressor
 from .model.dsm import DSM, SparseLayer
@@ -57,33 +58,30 @@ __all__ = [
     "RandomHashRegressor",
 ]
 
-#: Cost model of the Gram accumulation, in ns: a BLAS ``dsyrk`` multiply-add, a scattered
-#: ``bincount`` update of one active pair, one entry of the ``t x t`` block each sparse block
-#: adds, and a fixed cost per row of building its pairs. Fitted to Top-K fits measured on one
-#: core (n = 2e4; (t, s) = (512, 32), (1024, 64), (2048, 128), (1024, 256)): the choice it
-#: makes was the faster one in each.
-_DSYRK_NS, _PAIR_NS, _ADD_NS, _ROW_NS = 0.08, 6.0, 2.0, 6000.0
-_PAIRS = 1 << 22  # active pairs per sparse block: 64 MiB of temporaries
+#: Cost model of the Gram accumulation, in ns: a BLAS ``dsyrk`` multiply-add, one active
+#: pair of the compiled sparse update, and one entry of the ``t x t`` sums each sparse batch
+#: adds. Fitted to Top-K fits measured on one core (see ``sparse_gram_pays``).
+_DSYRK_NS, _PAIR_NS, _ADD_NS = 0.05, 1.1, 1.0
+_ENTRIES = 1 << 21  # active entries per sparse batch: 32 MiB of units and values
 
 
 def sparse_gram_pays(t: int, s: int) -> bool:
-    """Whether scattering the ``s^2`` active pairs per row beats a dense ``t``-wide rank-k update.
+    """Whether the ``s^2 / 2`` active pairs per row beat a dense ``t``-wide rank-k update.
 
     Examples
     --------
-    >>> sparse_gram_pays(1024, 64), sparse_gram_pays(1024, 256)
+    >>> sparse_gram_pays(4096, 256), sparse_gram_pays(1024, 512)
     (True, False)
     """
-    rows = max(1, _PAIRS // (s * s))
-    return s * s * _PAIR_NS + t * t * _ADD_NS / rows + _ROW_NS < t * t / 2 * _DSYRK_NS
+    rows = max(1, _ENTRIES // s)
+    return s * s / 2 * _PAIR_NS + t * t * _ADD_NS / rows < t * t / 2 * _DSYRK_NS
 
 
 def _masked_rows(units: np.ndarray, values: np.ndarray, t: int) -> np.ndarray:
     """Rows of ``t`` features, zero outside each row's active ``units`` (empty slots add 0)."""
-    dense = np.zeros((len(units), t))
-    rows = np.repeat(np.arange(len(units)), units.shape[1])
-    np.add.at(dense, (rows, units.ravel()), values.ravel())
-    return dense
+    n = len(units)
+    flat = (units + t * np.arange(n)[:, None]).ravel()
+    return np.bincount(flat, values.ravel(), minlength=n * t).reshape(n, t)
 
 
 class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
@@ -106,17 +104,22 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
         return s
 
     def _block_rows(self) -> int:
-        """Rows per block: ``_PAIRS`` active pairs (sparse Gram) or about 4 MiB of features."""
-        if self._pairwise:
-            return max(1, _PAIRS // self.n_active_units_**2)
+        """Rows per block of features: about 4 MiB."""
         return max(64, (4 << 20) // (8 * self.features_.n_units))
 
-    def _active_features(self, Xc):
-        """``(units, values)`` of a block's active features, or ``(None, F)`` for dense."""
+    def _active_features(self, X):
+        """``(units, values)`` of the active features, or ``(None, F)`` for dense ones.
+
+        Sparse rows are routed in blocks of :meth:`_block_rows` (routing may compute all
+        ``t`` features), so ``X`` may be longer than a block.
+        """
         if self.router_ is None:
-            return None, self.features_._transform(Xc)
-        routing, values = self._layer.forward(Xc)
-        return np.maximum(routing.units, 0), values  # empty slots hold value 0
+            return None, self.features_._transform(X)
+        step = self._block_rows()
+        parts = [self._layer.forward(X[i : i + step]) for i in range(0, len(X), step)]
+        units = np.concatenate([routing.units for routing, _ in parts])
+        values = np.concatenate([values for _, values in parts])
+        return np.maximum(units, 0), values  # empty slots hold value 0
 
     def _reset_stats(self, outputs: int):
         t = self.features_.n_units
@@ -127,9 +130,16 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
         self._n = 0
 
     def _accumulate(self, X, Y):
-        """Add a chunk's normal-equation sums, block by block: memory O(t^2 + block)."""
+        """Add a chunk's normal-equation sums to the upper triangle, block by block.
+
+        Memory is ``O(t^2 + block)``: dense blocks of about 4 MiB of features, or sparse
+        batches of ``_ENTRIES`` active entries (enough rows that their pairs outweigh the
+        ``t x t`` sums the compiled update adds per batch).
+        """
         t = self.features_.n_units
         step = self._block_rows()
+        if self._pairwise:
+            step = max(step, _ENTRIES // self.n_active_units_)
         for start in range(0, len(X), step):
             Xc, Yc = X[start : start + step], Y[start : start + step]
             units, values = self._active_features(Xc)
@@ -142,9 +152,7 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
                 self._colsum += values.sum(axis=0)
                 self._FtY += values.T @ Yc
                 continue
-            pairs = (units[:, :, None] * t + units[:, None, :]).ravel()
-            weights = (values[:, :, None] * values[:, None, :]).ravel()
-            self._G += np.bincount(pairs, weights, minlength=t * t).reshape(t, t)
+            sparse_gram_upper(self._G, units, values)
             self._colsum += np.bincount(units.ravel(), values.ravel(), minlength=t)
             for j in range(Yc.shape[1]):
                 w = (values * Yc[:, j : j + 1]).ravel()
@@ -153,14 +161,20 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
         self._n += len(X)
 
     def _solve(self):
-        """Ridge with intercept from the accumulated sums: centred normal equations, Cholesky."""
+        """Ridge with intercept from the accumulated sums: centred normal equations, Cholesky.
+
+        Only the upper triangle is summed, and only it is read (LAPACK ``potrf``).
+        """
         n = self._n
-        G = self._G.copy() if self._pairwise else np.triu(self._G) + np.triu(self._G, 1).T
+        # In LAPACK's (column-major) order without a transposing copy: the transpose of a
+        # row-major matrix holds its upper triangle as a lower one.
+        lower = self._G.flags.c_contiguous
+        G = (self._G.T if lower else self._G).copy(order="F")
         mean, y_mean = self._colsum / n, self._ysum / n
-        G -= n * np.outer(mean, mean)
+        G = blas.dsyr(-n, mean, a=G, lower=lower, overwrite_a=1)  # G -= n mean mean^T
         G[np.diag_indices_from(G)] += self.alpha * n + 1e-12 * max(1.0, np.trace(G) / len(G))
         rhs = self._FtY - n * np.outer(mean, y_mean)
-        coef = cho_solve(cho_factor(G, lower=False, check_finite=False), rhs)
+        coef = cho_solve(cho_factor(G, lower=lower, overwrite_a=True, check_finite=False), rhs)
         return coef, y_mean - mean @ coef
 
     def _scores(self, X):

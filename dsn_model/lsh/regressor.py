@@ -43,6 +43,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._io import atomic_writer
+from .._kernels import add_bucket_sums
 from .._threads import single_blas_thread
 from .._validation import (
     as_rng,
@@ -312,17 +313,14 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
 
     def _accumulate(self, X, y):
         f = self.family_
-        s = f.n_tables
         with single_blas_thread():
             for start in range(0, len(X), _CHUNK):
                 Xc, yc = X[start : start + _CHUNK], y[start : start + _CHUNK]
-                slots = self.index_.insert_batch(f.index_keys, Xc, f.block_rows()).ravel()
+                slots = self.index_.insert_batch(f.index_keys, Xc, f.block_rows())
                 self._grow(self.index_.n_slots)
-                n = self.index_.n_slots
-                self.bucket_counts_ += np.bincount(slots, minlength=n)
-                self.bucket_sums_ += np.bincount(slots, weights=np.repeat(yc, s), minlength=n)
+                add_bucket_sums(self.bucket_counts_, self.bucket_sums_, slots, yc)
                 if self.degree == 1:
-                    self._accumulate_affine(Xc, yc, slots)
+                    self._accumulate_affine(Xc, yc, slots.ravel())
         self.index_.compact()
         self.n_samples_seen_ += len(X)
         self.y_sum_ += float(y.sum())

@@ -1,0 +1,243 @@
+"""Compiled loops (numba) for the two hot paths numpy cannot vectorise well.
+
+* :func:`top_k_rows` -- each row's ``k`` largest entries, ties to the lower
+  index, in one pass over the row after a cheap lower bound;
+* :func:`sparse_gram_upper` -- the upper triangle of ``sum_r f_r f_r^T`` for
+  rows with ``s`` active units, tiled so the accumulator stays in cache.
+
+Both are compiled on first use and cached on disk; both run on one core.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+__all__ = ["GRAM_TILE", "add_bucket_sums", "sparse_gram_upper", "top_k_rows"]
+
+#: Side of the square tile of the Gram matrix one pass accumulates: 256 x 256 float64 is
+#: 512 KiB, which stays in a core's L2 cache.
+GRAM_TILE = 256
+
+
+def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of each row's ``k`` largest entries, ties to the lower index, ascending.
+
+    The smallest of the maxima of ``k`` groups of columns is at most a row's k-th largest
+    value (they are ``k`` distinct entries); the entries at or above it, about ``k log k``
+    for scores in random order, are collected in one branch-free pass, and a quickselect on
+    those alone finds the k-th value. ``O(t)`` per row, with no ``n x t`` temporary.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n, t)
+        Scores, without NaN (``-inf`` is allowed).
+    k : int
+        ``1 <= k <= t``.
+
+    Returns
+    -------
+    ndarray of shape (n, k), int64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> top_k_rows(np.array([[0.1, 0.9, 0.5, 0.9], [3.0, 3.0, 3.0, 1.0]]), 2).tolist()
+    [[1, 3], [0, 1]]
+    """
+    scores = np.ascontiguousarray(scores, dtype=np.float64)
+    out = np.empty((scores.shape[0], k), dtype=np.int64)
+    _top_k_rows(scores, k, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _kth_smallest(a, kth):  # pragma: no cover - compiled
+    """Hoare's quickselect in place (median of three): ``a[kth]`` as if ``a`` were sorted."""
+    lo, hi = 0, len(a) - 1
+    while hi > lo:
+        mid = (lo + hi) // 2
+        if a[mid] < a[lo]:
+            a[mid], a[lo] = a[lo], a[mid]
+        if a[hi] < a[lo]:
+            a[hi], a[lo] = a[lo], a[hi]
+        if a[hi] < a[mid]:
+            a[hi], a[mid] = a[mid], a[hi]
+        pivot = a[mid]
+        i, j = lo, hi
+        while i <= j:
+            while a[i] < pivot:
+                i += 1
+            while a[j] > pivot:
+                j -= 1
+            if i <= j:
+                a[i], a[j] = a[j], a[i]
+                i += 1
+                j -= 1
+        if kth <= j:
+            hi = j
+        elif kth >= i:
+            lo = i
+        else:
+            break
+    return a[kth]
+
+
+@numba.njit(cache=True, nogil=True)
+def _top_k_rows(scores, k, out):  # pragma: no cover - compiled
+    n, t = scores.shape
+    group = t // k
+    index = np.empty(t, np.int64)
+    value = np.empty(t)
+    work = np.empty(t)
+    for r in range(n):
+        row = scores[r]
+        # The k group maxima are k distinct entries, so their minimum is at most the row's
+        # k-th largest value: every entry of the top k is at or above it.
+        floor = np.inf
+        for g in range(k):
+            best = row[g * group]
+            for j in range(g * group + 1, (g + 1) * group):
+                best = max(best, row[j])
+            floor = min(floor, best)
+        c = 0
+        for j in range(t):  # branch-free: the slot is kept only if the entry qualifies
+            index[c], value[c] = j, row[j]
+            c += row[j] >= floor
+        work[:c] = value[:c]
+        kth = _kth_smallest(work[:c], c - k)
+        ties = k
+        for i in range(c):
+            ties -= value[i] > kth
+        o = 0
+        for i in range(c):  # candidates are in column order: ties go to the lower index
+            v = value[i]
+            if v > kth or (v == kth and ties > 0):
+                ties -= v == kth
+                out[r, o] = index[i]
+                o += 1
+
+
+def sparse_gram_upper(
+    G: np.ndarray, units: np.ndarray, values: np.ndarray, tile: int = GRAM_TILE
+) -> None:
+    """Add the upper triangle of ``sum_r f_r f_r^T`` to ``G`` in place, from active units only.
+
+    Row ``r`` of the features is ``values[r]`` at columns ``units[r]`` and zero elsewhere
+    (a unit may repeat; its values add). The work is the ``s^2`` active pairs of each row,
+    grouped by tile of ``G`` so each tile's sums stay in cache; the lower triangle of ``G``
+    is left as it was.
+
+    Parameters
+    ----------
+    G : ndarray of shape (t, t), float64, C-contiguous
+        The accumulator; its upper triangle (diagonal included) receives the sums.
+    units : ndarray of shape (n, s), int
+        Active columns, each in ``[0, t)``.
+    values : ndarray of shape (n, s)
+        Their values.
+    tile : int, default=GRAM_TILE
+        Tile side.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> G = np.zeros((3, 3))
+    >>> sparse_gram_upper(G, np.array([[0, 2]]), np.array([[1.0, 2.0]]))
+    >>> G.tolist()
+    [[1.0, 0.0, 2.0], [0.0, 0.0, 0.0], [0.0, 0.0, 4.0]]
+    """
+    units = np.ascontiguousarray(units, dtype=np.int64)
+    if units.size and (units.min() < 0 or units.max() >= len(G)):
+        raise ValueError(f"`units` must lie in [0, {len(G)}).")
+    _sparse_gram_upper(G, units, np.ascontiguousarray(values, dtype=np.float64), tile)
+
+
+@numba.njit(cache=True, nogil=True)
+def _sparse_gram_upper(G, units, values, tile):  # pragma: no cover - compiled
+    n, s = units.shape
+    t = G.shape[0]
+    nt = (t + tile - 1) // tile
+    # Entries regrouped by tile of their unit, in row order within each tile.
+    starts = np.zeros(nt + 1, np.int64)
+    for r in range(n):
+        for a in range(s):
+            starts[units[r, a] // tile + 1] += 1
+    for i in range(nt):
+        starts[i + 1] += starts[i]
+    local = np.empty(n * s, np.int64)
+    value = np.empty(n * s)
+    row_of = np.empty(n * s, np.int64)
+    fill = starts[:nt].copy()
+    for r in range(n):
+        for a in range(s):
+            u = units[r, a]
+            i = u // tile
+            local[fill[i]] = u - i * tile
+            value[fill[i]] = values[r, a]
+            row_of[fill[i]] = r
+            fill[i] += 1
+    buf = np.empty((tile, tile))
+    for i in range(nt):
+        for j in range(i, nt):
+            buf[:, :] = 0.0
+            a, b = starts[i], starts[j]
+            while a < starts[i + 1]:  # merge the two tiles' entries row by row
+                r = row_of[a]
+                a_end = a
+                while a_end < starts[i + 1] and row_of[a_end] == r:
+                    a_end += 1
+                while b < starts[j + 1] and row_of[b] < r:
+                    b += 1
+                b_end = b
+                while b_end < starts[j + 1] and row_of[b_end] == r:
+                    b_end += 1
+                for p in range(a, a_end):
+                    vp, out = value[p], buf[local[p]]
+                    for q in range(b, b_end):
+                        out[local[q]] += vp * value[q]
+                a, b = a_end, b_end
+            i0, j0 = i * tile, j * tile
+            for p in range(min(tile, t - i0)):
+                for q in range(p if i == j else 0, min(tile, t - j0)):
+                    G[i0 + p, j0 + q] += buf[p, q]
+
+
+def add_bucket_sums(counts: np.ndarray, sums: np.ndarray, slots: np.ndarray, y: np.ndarray) -> None:
+    """Add one to ``counts`` and ``y[r]`` to ``sums`` at every slot of row ``r``, in place.
+
+    The fused form of ``counts += bincount(slots)`` and ``sums += bincount(slots,
+    repeat(y, s))``: one pass, no ``n x s`` temporary.
+
+    Parameters
+    ----------
+    counts, sums : ndarray of shape (n_slots,), float64
+        The accumulators.
+    slots : ndarray of shape (n, s), int
+        Each row's slots, in ``[0, n_slots)``.
+    y : ndarray of shape (n,)
+        The row's value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> counts, sums = np.zeros(3), np.zeros(3)
+    >>> add_bucket_sums(counts, sums, np.array([[0, 2], [2, 1]]), np.array([1.0, 5.0]))
+    >>> counts.tolist(), sums.tolist()
+    ([1.0, 1.0, 2.0], [1.0, 5.0, 6.0])
+    """
+    slots = np.ascontiguousarray(slots, dtype=np.int64)
+    if slots.size and (slots.min() < 0 or slots.max() >= min(len(counts), len(sums))):
+        raise ValueError(f"`slots` must lie in [0, {min(len(counts), len(sums))}).")
+    _add_bucket_sums(counts, sums, slots, np.ascontiguousarray(y, dtype=np.float64))
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_bucket_sums(counts, sums, slots, y):  # pragma: no cover - compiled
+    n, s = slots.shape
+    for r in range(n):
+        v = y[r]
+        for i in range(s):
+            j = slots[r, i]
+            counts[j] += 1.0
+            sums[j] += v

@@ -1,0 +1,60 @@
+"""The compiled kernels equal their plain numpy definitions, on the inputs that break them."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from dsn_model._kernels import add_bucket_sums, sparse_gram_upper, top_k_rows
+
+
+@given(
+    hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=40),
+        elements=st.sampled_from([-np.inf, -1.0, 0.0, 0.5, 2.0]),  # ties, and -inf
+    ),
+    st.data(),
+)
+def test_top_k_rows_matches_a_stable_sort_at_every_k(scores, data):
+    k = data.draw(st.integers(1, scores.shape[1]))
+    expected = np.sort(np.argsort(-scores, axis=1, kind="stable")[:, :k], axis=1)
+    assert np.array_equal(top_k_rows(scores, k), expected)
+
+
+@given(st.integers(1, 70), st.integers(1, 9), st.integers(1, 30), st.integers(0, 2**32 - 1))
+def test_sparse_gram_upper_equals_the_dense_product(t, s, n, seed):
+    """Units may repeat (their values add), tiles may be ragged (t not a multiple of 8)."""
+    rng = np.random.default_rng(seed)
+    units = rng.integers(0, t, (n, s))
+    values = rng.standard_normal((n, s))
+    dense = np.zeros((n, t))
+    np.add.at(dense, (np.repeat(np.arange(n), s), units.ravel()), values.ravel())
+    G = np.full((t, t), 7.0)  # sums are added to what is there; the lower triangle is kept
+    sparse_gram_upper(G, units, values, tile=8)
+    expected = 7.0 + dense.T @ dense
+    upper = np.triu(np.ones((t, t), dtype=bool))
+    np.testing.assert_allclose(G[upper], expected[upper], rtol=1e-12, atol=1e-12)
+    assert np.all(G[~upper] == 7.0)
+
+
+def test_sparse_gram_upper_rejects_units_outside_the_matrix():
+    G = np.zeros((4, 4))
+    for bad in (np.array([[0, 4]]), np.array([[-1, 2]])):
+        with pytest.raises(ValueError, match="`units`"):
+            sparse_gram_upper(G, bad, np.ones((1, 2)))
+    assert not G.any()
+
+
+@given(st.integers(1, 20), st.integers(1, 6), st.integers(1, 30), st.integers(0, 2**32 - 1))
+def test_add_bucket_sums_equals_two_bincounts(n_slots, s, n, seed):
+    rng = np.random.default_rng(seed)
+    slots, y = rng.integers(0, n_slots, (n, s)), rng.standard_normal(n)
+    counts, sums = np.ones(n_slots), np.ones(n_slots)  # sums are added to what is there
+    add_bucket_sums(counts, sums, slots, y)
+    assert np.array_equal(counts, 1 + np.bincount(slots.ravel(), minlength=n_slots))
+    expected = 1 + np.bincount(slots.ravel(), np.repeat(y, s), minlength=n_slots)
+    np.testing.assert_allclose(sums, expected, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="`slots`"):
+        add_bucket_sums(counts, sums, slots + n_slots, y)
