@@ -13,7 +13,13 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["GRAM_TILE", "add_bucket_sums", "sparse_gram_upper", "top_k_rows"]
+__all__ = [
+    "GRAM_TILE",
+    "add_affine_sums",
+    "add_bucket_sums",
+    "sparse_gram_upper",
+    "top_k_rows",
+]
 
 #: Side of the square tile of the Gram matrix one pass accumulates: 256 x 256 float64 is
 #: 512 KiB, which stays in a core's L2 cache.
@@ -241,3 +247,64 @@ def _add_bucket_sums(counts, sums, slots, y):  # pragma: no cover - compiled
             j = slots[r, i]
             counts[j] += 1.0
             sums[j] += v
+
+
+def add_affine_sums(
+    gram: np.ndarray, xty: np.ndarray, slots: np.ndarray, X: np.ndarray, y: np.ndarray
+) -> None:
+    """Add each row's affine normal equations to every one of its slots, in place.
+
+    With ``z = [1, x]``, slot ``j`` of row ``r`` receives the upper triangle of ``z z^T``
+    (row-major, as ``numpy.triu_indices``) in ``gram[j]`` and ``y[r] z`` in ``xty[j]``. The
+    products are formed once per row, however many slots it has.
+
+    Parameters
+    ----------
+    gram : ndarray of shape (n_slots, (d + 1) (d + 2) / 2)
+    xty : ndarray of shape (n_slots, d + 1)
+    slots : ndarray of shape (n, s), int
+        Each row's slots, in ``[0, n_slots)``.
+    X : ndarray of shape (n, d)
+    y : ndarray of shape (n,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gram, xty = np.zeros((2, 3)), np.zeros((2, 2))
+    >>> add_affine_sums(gram, xty, np.array([[1]]), np.array([[2.0]]), np.array([3.0]))
+    >>> gram.tolist(), xty.tolist()
+    ([[0.0, 0.0, 0.0], [1.0, 2.0, 4.0]], [[0.0, 0.0], [3.0, 6.0]])
+    """
+    slots = np.ascontiguousarray(slots, dtype=np.int64)
+    n_slots = min(len(gram), len(xty))
+    if slots.size and (slots.min() < 0 or slots.max() >= n_slots):
+        raise ValueError(f"`slots` must lie in [0, {n_slots}).")
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    p = X.shape[1] + 1
+    if gram.shape[1] != p * (p + 1) // 2 or xty.shape[1] != p:
+        raise ValueError(f"`gram` and `xty` must have {p * (p + 1) // 2} and {p} columns.")
+    rows, cols = np.triu_indices(p)
+    _add_affine_sums(gram, xty, slots, X, np.ascontiguousarray(y, dtype=np.float64), rows, cols)
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_affine_sums(gram, xty, slots, X, y, rows, cols):  # pragma: no cover - compiled
+    n, s = slots.shape
+    p = X.shape[1] + 1
+    z = np.empty(p)
+    zz = np.empty(len(rows))
+    zy = np.empty(p)
+    z[0] = 1.0
+    for r in range(n):
+        for q in range(1, p):
+            z[q] = X[r, q - 1]
+        for k in range(len(rows)):
+            zz[k] = z[rows[k]] * z[cols[k]]
+        for q in range(p):
+            zy[q] = z[q] * y[r]
+        for i in range(s):
+            j = slots[r, i]
+            for k in range(len(rows)):
+                gram[j, k] += zz[k]
+            for q in range(p):
+                xty[j, q] += zy[q]

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from dsn_model._kernels import add_bucket_sums, sparse_gram_upper, top_k_rows
+from dsn_model._kernels import add_affine_sums, add_bucket_sums, sparse_gram_upper, top_k_rows
 
 
 @given(
@@ -58,3 +58,30 @@ def test_add_bucket_sums_equals_two_bincounts(n_slots, s, n, seed):
     np.testing.assert_allclose(sums, expected, rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match="`slots`"):
         add_bucket_sums(counts, sums, slots + n_slots, y)
+
+
+@given(st.integers(1, 12), st.integers(1, 4), st.integers(1, 3), st.integers(1, 20), st.data())
+def test_add_affine_sums_equals_the_products_summed_by_slot(n_slots, s, d, n, data):
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    slots, X, y = rng.integers(0, n_slots, (n, s)), rng.standard_normal((n, d)), rng.normal(size=n)
+    p = d + 1
+    gram, xty = np.ones((n_slots, p * (p + 1) // 2)), np.ones((n_slots, p))
+    add_affine_sums(gram, xty, slots, X, y)
+    Z = np.hstack([np.ones((n, 1)), X])
+    upper = np.triu_indices(p)
+    expected_gram, expected_xty = np.ones_like(gram), np.ones_like(xty)
+    for r in range(n):  # the definition, one (row, slot) at a time
+        for j in slots[r]:
+            expected_gram[j] += np.outer(Z[r], Z[r])[upper]
+            expected_xty[j] += y[r] * Z[r]
+    np.testing.assert_allclose(gram, expected_gram, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(xty, expected_xty, rtol=1e-12, atol=1e-12)
+
+
+def test_add_affine_sums_rejects_bad_slots_and_shapes():
+    gram, xty = np.zeros((2, 3)), np.zeros((2, 2))
+    with pytest.raises(ValueError, match="`slots`"):
+        add_affine_sums(gram, xty, np.array([[2]]), np.ones((1, 1)), np.ones(1))
+    with pytest.raises(ValueError, match="columns"):
+        add_affine_sums(gram, xty, np.array([[0]]), np.ones((1, 2)), np.ones(1))
+    assert not gram.any() and not xty.any()

@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
-import scipy.sparse as sps
 from numpy.typing import ArrayLike
 from scipy.spatial import cKDTree
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -43,7 +42,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._io import atomic_writer
-from .._kernels import add_bucket_sums
+from .._kernels import add_affine_sums, add_bucket_sums
 from .._threads import single_blas_thread
 from .._validation import (
     as_rng,
@@ -319,31 +318,13 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
                 slots = self.index_.insert_batch(f.index_keys, Xc, f.block_rows())
                 self._grow(self.index_.n_slots)
                 add_bucket_sums(self.bucket_counts_, self.bucket_sums_, slots, yc)
-                if self.degree == 1:
-                    self._accumulate_affine(Xc, yc, slots.ravel())
+                if self.degree == 1:  # each bucket's normal equations of [1, x]
+                    add_affine_sums(self.bucket_gram_, self.bucket_xty_, slots, Xc, yc)
         self.index_.compact()
         self.n_samples_seen_ += len(X)
         self.y_sum_ += float(y.sum())
         if self.fallback == "nearest":
             self._append_seen(X, y)
-
-    def _accumulate_affine(self, X, y, slots):
-        """Every bucket's normal equations of ``[1, x]`` at once.
-
-        The products ``z_i z_j`` of ``z = [1, x]`` are formed once per sample (not
-        per table), then summed into the buckets by one sparse-times-dense product
-        with the 0/1 matrix that sends each sample to its ``s`` buckets.
-        """
-        s = self.family_.n_tables
-        Z = np.hstack([np.ones((len(X), 1)), X])
-        rows, cols = np.triu_indices(Z.shape[1])
-        touched, local = np.unique(slots, return_inverse=True)
-        to_buckets = sps.csc_matrix(
-            (np.ones(slots.size), local.ravel(), np.arange(0, slots.size + 1, s)),
-            shape=(len(touched), len(X)),
-        )
-        self.bucket_gram_[touched] += to_buckets @ (Z[:, rows] * Z[:, cols])
-        self.bucket_xty_[touched] += to_buckets @ (Z * y[:, None])
 
     def _finalize(self):
         """Turn statistics into per-unit coefficients (buckets, then fallback units)."""
@@ -355,14 +336,14 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         global_mean = self.y_sum_ / self.n_samples_seen_
         means = np.where(self.populated_, self.bucket_sums_ / np.maximum(counts, 1), global_mean)
         p = d + 1 if self.degree == 1 else 1
-        coef = np.zeros((len(counts), p))
+        unit_coef = np.zeros((len(counts) + s, p))  # the buckets, then one fallback per table
+        coef = unit_coef[: len(counts)]
         coef[:, 0] = means
         if self.degree == 1:
             coef[:] = self._affine_coefficients(coef, counts)
-        units = [coef, np.zeros((s, p))]
-        units[1][:, 0] = global_mean
+        unit_coef[len(counts) :, 0] = global_mean
         self._tree = None  # the nearest-point tree is built when first needed
-        self.unit_coef_ = np.vstack(units)
+        self.unit_coef_ = unit_coef
         self.unit_values_ = np.ascontiguousarray(self.unit_coef_[:, 0])
         self.n_active_units_ = s  # one bucket per table
         self.n_params_ = int(self.populated_.sum()) * p  # stored per-bucket coefficients
