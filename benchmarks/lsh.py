@@ -4,7 +4,8 @@
    (hyperplane, d = 8, float32 and float64 hashing), and the time beyond the
    bare hashing product ``X @ W`` of the same shape (in blocks, one BLAS
    thread: the floor); Euclidean LSH at the same s and number of hashes, at
-   widths 4 and 2, as time ratios beside its number of buckets.
+   widths 4 and 2, as time ratios beside its number of buckets; fit and predict
+   time over the blocked float32 product (s = 4 and 16, m = 16).
 2. predict time per sample for m = 8 .. 20 relative to m = 8, beside a dense
    layer of 2^m units relative to its own m = 8 time.
 3. predict throughput and test MSE against scikit-learn's
@@ -84,6 +85,22 @@ def throughput(n, d=8):
             print(line[:-1])
 
 
+def float32_floor(n, d=8):
+    """Fit and predict time over the blocked float32 product ``X @ W`` they hash with."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (n, d))
+    y = target(X)
+    X32 = X.astype(np.float32)
+    print("\n   against the blocked float32 product X @ W of the same shape (the hashing floor):")
+    for s, m in ((4, 16), (16, 16)):
+        W = rng.standard_normal((d, s * m)).astype(np.float32)
+        floor = best(lambda W=W: bare_product(X32, W))
+        model = LSHRegressor(n_tables=s, n_hashes=m, random_state=0)
+        tf = best(lambda model=model: model.fit(X, y))
+        tp = best(lambda model=model: model.predict(X))
+        print(f"   s = {s:2d}, m = {m}: fit {tf / floor:.2f}x, predict {tp / floor:.2f}x")
+
+
 def table_size(n, d=8, s=4):
     rng = np.random.default_rng(1)
     X = rng.uniform(-1, 1, (n, d))
@@ -157,6 +174,7 @@ def streaming(total, d=8, chunk=500_000):
 def main(n, stream, quick=False):
     with threadpool_limits(1, "blas"):
         throughput(n)
+        float32_floor(n)
         table_size(n)
         comparators(*((2000, 2000) if quick else (100_000, 100_000)))
         streaming(stream, chunk=min(500_000, stream))

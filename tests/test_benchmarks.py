@@ -24,10 +24,14 @@ def load(name):
         ("lsh", {"n": 2000, "stream": 20000, "quick": True}),
         ("certify", {"d": 6, "width": 0.5, "n": 2000, "stream": 20000, "quick": True}),
         ("fit", {"n": 2000, "t": 128, "s": 8, "batch": 500, "quick": True, "lsh_n": 2000}),
+        ("switch_torch", {"batch": 300, "log_ts": (8,)}),
     ],
 )
 def test_benchmark_runs(name, kwargs, capsys):
     load(name).main(**kwargs)
     out = capsys.readouterr().out
+    if name == "switch_torch" and importlib.util.find_spec("torch") is None:
+        assert out.startswith("PyTorch is not installed")
+        return
     ratios = [float(r) for r in re.findall(r"(\d+(?:\.\d+)?)x\b", out)]
     assert ratios and all(np.isfinite(r) and r >= 0 for r in ratios)
