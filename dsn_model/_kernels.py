@@ -26,6 +26,23 @@ __all__ = [
 GRAM_TILE = 256
 
 
+def _check_indices(index: np.ndarray, size: int, name: str) -> np.ndarray:
+    """``index`` as C-contiguous int64, or a ``ValueError`` if an entry is outside ``[0, size)``
+    (compiled code does not check bounds)."""
+    index = np.ascontiguousarray(index, dtype=np.int64)
+    if not _all_in_range(index.reshape(-1), size):
+        raise ValueError(f"`{name}` must lie in [0, {size}).")
+    return index
+
+
+@numba.njit(cache=True, nogil=True)
+def _all_in_range(index, size):  # pragma: no cover - compiled
+    ok = True
+    for i in range(len(index)):  # no early exit: the loop vectorises
+        ok &= (index[i] >= 0) & (index[i] < size)
+    return ok
+
+
 def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
     """Column indices of each row's ``k`` largest entries, ties to the lower index, ascending.
 
@@ -153,9 +170,7 @@ def sparse_gram_upper(
     >>> G.tolist()
     [[1.0, 0.0, 2.0], [0.0, 0.0, 0.0], [0.0, 0.0, 4.0]]
     """
-    units = np.ascontiguousarray(units, dtype=np.int64)
-    if units.size and (units.min() < 0 or units.max() >= len(G)):
-        raise ValueError(f"`units` must lie in [0, {len(G)}).")
+    units = _check_indices(units, len(G), "units")
     _sparse_gram_upper(G, units, np.ascontiguousarray(values, dtype=np.float64), tile)
 
 
@@ -232,9 +247,7 @@ def add_bucket_sums(counts: np.ndarray, sums: np.ndarray, slots: np.ndarray, y: 
     >>> counts.tolist(), sums.tolist()
     ([1.0, 1.0, 2.0], [1.0, 5.0, 6.0])
     """
-    slots = np.ascontiguousarray(slots, dtype=np.int64)
-    if slots.size and (slots.min() < 0 or slots.max() >= min(len(counts), len(sums))):
-        raise ValueError(f"`slots` must lie in [0, {min(len(counts), len(sums))}).")
+    slots = _check_indices(slots, min(len(counts), len(sums)), "slots")
     _add_bucket_sums(counts, sums, slots, np.ascontiguousarray(y, dtype=np.float64))
 
 
@@ -275,10 +288,7 @@ def add_affine_sums(
     >>> gram.tolist(), xty.tolist()
     ([[0.0, 0.0, 0.0], [1.0, 2.0, 4.0]], [[0.0, 0.0], [3.0, 6.0]])
     """
-    slots = np.ascontiguousarray(slots, dtype=np.int64)
-    n_slots = min(len(gram), len(xty))
-    if slots.size and (slots.min() < 0 or slots.max() >= n_slots):
-        raise ValueError(f"`slots` must lie in [0, {n_slots}).")
+    slots = _check_indices(slots, min(len(gram), len(xty)), "slots")
     X = np.ascontiguousarray(X, dtype=np.float64)
     p = X.shape[1] + 1
     if gram.shape[1] != p * (p + 1) // 2 or xty.shape[1] != p:
