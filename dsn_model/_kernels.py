@@ -76,34 +76,48 @@ def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
 
 @numba.njit(cache=True, nogil=True)
 def _kth_smallest(a, kth):  # pragma: no cover - compiled
-    """Hoare's quickselect in place (median of three): ``a[kth]`` as if ``a`` were sorted."""
-    lo, hi = 0, len(a) - 1
-    while hi > lo:
-        mid = (lo + hi) // 2
+    """Quickselect in place: ``a[kth]`` as if ``a`` were sorted.
+
+    Branch-free Lomuto partitions (every step swaps; only the boundary moves
+    conditionally) around a median of three; a pass that finds nothing below
+    its pivot sets every entry equal to the pivot aside at once, so ties cost
+    one pass, not one per tied entry.
+    """
+    lo, hi = 0, len(a)
+    while hi - lo > 1:
+        mid, last = (lo + hi) // 2, hi - 1
         if a[mid] < a[lo]:
             a[mid], a[lo] = a[lo], a[mid]
-        if a[hi] < a[lo]:
-            a[hi], a[lo] = a[lo], a[hi]
-        if a[hi] < a[mid]:
-            a[hi], a[mid] = a[mid], a[hi]
-        pivot = a[mid]
-        i, j = lo, hi
-        while i <= j:
-            while a[i] < pivot:
-                i += 1
-            while a[j] > pivot:
-                j -= 1
-            if i <= j:
-                a[i], a[j] = a[j], a[i]
-                i += 1
-                j -= 1
-        if kth <= j:
-            hi = j
-        elif kth >= i:
-            lo = i
+        if a[last] < a[lo]:
+            a[last], a[lo] = a[lo], a[last]
+        if a[mid] < a[last]:
+            a[mid], a[last] = a[last], a[mid]
+        pivot = a[last]
+        i = lo
+        for j in range(lo, last):  # a[lo:i] < pivot <= a[i:j]
+            v = a[j]
+            a[j] = a[i]
+            a[i] = v
+            i += v < pivot
+        a[last] = a[i]
+        a[i] = pivot
+        if kth < i:
+            hi = i
+        elif i == lo:  # the pivot is the smallest: a[lo:e] == pivot < a[e:hi]
+            e = lo
+            for j in range(lo, hi):
+                v = a[j]
+                a[j] = a[e]
+                a[e] = v
+                e += v == pivot
+            if kth < e:
+                return pivot
+            lo = e
+        elif kth > i:
+            lo = i + 1
         else:
-            break
-    return a[kth]
+            return pivot
+    return a[lo]
 
 
 @numba.njit(cache=True, nogil=True)

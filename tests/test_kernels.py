@@ -6,7 +6,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from dsn_model._kernels import add_affine_sums, add_bucket_sums, sparse_gram_upper, top_k_rows
+from dsn_model._kernels import (
+    _kth_smallest,
+    add_affine_sums,
+    add_bucket_sums,
+    sparse_gram_upper,
+    top_k_rows,
+)
 
 
 @given(
@@ -85,3 +91,16 @@ def test_add_affine_sums_rejects_bad_slots_and_shapes():
     with pytest.raises(ValueError, match="columns"):
         add_affine_sums(gram, xty, np.array([[0]]), np.ones((1, 2)), np.ones(1))
     assert not gram.any() and not xty.any()
+
+
+@given(
+    hnp.arrays(
+        np.float64,
+        st.integers(1, 300),
+        elements=st.one_of(st.sampled_from([0.0, 1.0, 2.0]), st.floats(-1e3, 1e3)),
+    ),
+    st.data(),
+)
+def test_quickselect_finds_the_kth_smallest_with_ties(values, data):
+    kth = data.draw(st.integers(0, len(values) - 1))
+    assert _kth_smallest(values.copy(), kth) == np.partition(values, kth)[kth]
