@@ -1,11 +1,16 @@
-"""Compiled loops (numba) for the two hot paths numpy cannot vectorise well.
+"""Compiled loops (numba) for the hot paths numpy cannot vectorise well.
 
 * :func:`top_k_rows` -- each row's ``k`` largest entries, ties to the lower
-  index, in one pass over the row after a cheap lower bound;
+  index, from the few entries above a cheap lower bound;
 * :func:`sparse_gram_upper` -- the upper triangle of ``sum_r f_r f_r^T`` for
-  rows with ``s`` active units, tiled so the accumulator stays in cache.
+  rows with ``s`` active units, tiled so the accumulator stays in cache;
+* :func:`add_bucket_sums` and :func:`add_affine_sums` -- the LSH model's
+  per-bucket sums (counts and targets; affine normal equations), one pass over
+  the rows, the products of a row formed once whatever its number of buckets.
 
-Both are compiled on first use and cached on disk; both run on one core.
+Each is a Python function that checks its indices (compiled code does not
+check bounds) around an ``@numba.njit`` loop compiled on first use, cached on
+disk, and run on one core.
 """
 
 from __future__ import annotations
