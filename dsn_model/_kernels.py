@@ -59,7 +59,8 @@ def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
     Parameters
     ----------
     scores : ndarray of shape (n, t)
-        Scores, without NaN (``-inf`` is allowed).
+        Scores (``-inf`` is allowed; a NaN that hides a row's top ``k`` is a
+        ``ValueError``).
     k : int
         ``1 <= k <= t``.
 
@@ -146,6 +147,8 @@ def _top_k_rows(scores, k, out):  # pragma: no cover - compiled
         for j in range(t):  # branch-free: the slot is kept only if the entry qualifies
             index[c], value[c] = j, row[j]
             c += row[j] >= floor
+        if c < k:  # only a NaN fails every comparison
+            raise ValueError("`scores` must not contain NaN.")
         work[:c] = value[:c]
         kth = _kth_smallest(work[:c], c - k)
         ties = k

@@ -54,8 +54,9 @@ __all__ = [
 def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the ``k`` largest entries of each row, ties to the lower index.
 
-    ``k = 1`` is an ``argmax``. For ``k <= t / 64`` each row streams through a
-    heap of its ``k`` best entries (compiled, no ``n x t`` temporary); otherwise
+    ``k = 1`` is an ``argmax``. For ``k <= t / 16`` a compiled selection runs on
+    the few entries of each row above a cheap lower bound
+    (:func:`~dsn_model._kernels.top_k_rows`, no ``n x t`` temporary); otherwise
     one ``O(t)`` selection finds each row's k-th largest value and a comparison
     marks the entries at or above it, and only rows where that value is tied
     beyond ``k`` entries take a second selection pass. The indices of a row come
