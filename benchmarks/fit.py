@@ -7,13 +7,16 @@
 2. Switch-routed DSM predict (d = 16, s = 4, L = t / s experts) against its gate product
    ``X @ gate.T`` alone; Top-K predict against computing the t features alone.
 3. ``LSHRegressor(degree=1)`` (one affine function per bucket; s = 16, m = 10) against the
-   same model with ``degree=0``, on ``lsh_n`` samples.
+   same model with ``degree=0``, on ``lsh_n`` samples; with ``--baseline DIR``, against the
+   same fit by the version checked out in DIR (``git worktree add DIR REV``), in the same run.
 
-Run: python benchmarks/fit.py [--n 50000] [--t 4096] [--quick]
+Run: python benchmarks/fit.py [--n 50000] [--t 4096] [--quick] [--baseline DIR]
 """
 
 import argparse
 import os
+import subprocess
+import sys
 import threading
 import time
 import timeit
@@ -77,6 +80,7 @@ def main(
     batch: int = 10_000,
     quick=False,
     lsh_n: int = 1_000_000,
+    baseline: str | None = None,
 ):
     rng = np.random.default_rng(0)
     d = 8
@@ -132,6 +136,43 @@ def main(
             f"\n3. LSHRegressor, s = 16, m = 10, n = {lsh_n}: degree=1 fits in {times[1]:.2f} s, "
             f"{times[1] / times[0]:.2f}x the degree-0 fit ({times[0]:.2f} s)"
         )
+    if baseline:
+        seconds = baseline_degree_one_fit(baseline, lsh_n)
+        print(
+            f"   the checkout in {baseline} fits degree=1 in {seconds:.2f} s: "
+            f"{seconds / times[1]:.2f}x this version's time"
+        )
+
+
+#: The same degree=1 fit, run by another version of the package (its own layout).
+_BASELINE_FIT = """
+import sys, timeit
+import numpy as np
+from threadpoolctl import threadpool_limits
+sys.path.insert(0, sys.argv[1])
+try:
+    from dsn_model.lsh.regressor import LSHRegressor
+except ImportError:  # the layout before subpackages
+    from dsn_model.lsh_regressor import LSHRegressor
+import dsn_model
+assert dsn_model.__file__.startswith(sys.argv[1]), "imported " + dsn_model.__file__
+X = np.random.default_rng(0).uniform(-1, 1, (int(sys.argv[2]), 8))
+y = np.sin(X.sum(axis=1))
+model = LSHRegressor(n_tables=16, n_hashes=10, degree=1, random_state=0)
+with threadpool_limits(1):
+    print(min(timeit.repeat(lambda: model.fit(X, y), number=1, repeat=2)))
+"""
+
+
+def baseline_degree_one_fit(checkout: str, n: int) -> float:
+    """Seconds of the degree=1 LSH fit by the package in ``checkout`` (a subprocess)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _BASELINE_FIT, checkout, str(n)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(done.stdout.split()[-1])
 
 
 if __name__ == "__main__":
@@ -139,5 +180,10 @@ if __name__ == "__main__":
     parser.add_argument("--n", type=int, default=50_000)
     parser.add_argument("--t", type=int, default=4096)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="a checkout of another version (git worktree add DIR REV): time its degree=1 fit",
+    )
     args = parser.parse_args()
-    main(n=args.n, t=args.t, quick=args.quick)
+    main(n=args.n, t=args.t, quick=args.quick, baseline=args.baseline)

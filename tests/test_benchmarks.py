@@ -23,7 +23,11 @@ def load(name):
         ("routing", {"n": 500}),
         ("lsh", {"n": 2000, "stream": 20000, "quick": True}),
         ("certify", {"d": 6, "width": 0.5, "n": 2000, "stream": 20000, "quick": True}),
-        ("fit", {"n": 2000, "t": 128, "s": 8, "batch": 500, "quick": True, "lsh_n": 2000}),
+        (
+            "fit",
+            {"n": 2000, "t": 128, "s": 8, "batch": 500, "quick": True, "lsh_n": 2000}
+            | {"baseline": str(ROOT)},  # this checkout as its own baseline
+        ),
         ("switch_torch", {"batch": 300, "log_ts": (8,)}),
     ],
 )
