@@ -75,6 +75,8 @@ def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
     [[1, 3], [0, 1]]
     """
     scores = np.ascontiguousarray(scores, dtype=np.float64)
+    if scores.ndim != 2 or not 1 <= k <= scores.shape[1]:
+        raise ValueError(f"`k` must be in [1, t] for scores of shape (n, t). Got {k}.")
     out = np.empty((scores.shape[0], k), dtype=np.int64)
     _top_k_rows(scores, k, out)
     return out

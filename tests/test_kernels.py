@@ -111,3 +111,9 @@ def test_top_k_rows_refuses_a_row_of_nan():
     scores[1] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         top_k_rows(scores, 2)
+
+
+@pytest.mark.parametrize("k", [0, 5])
+def test_top_k_rows_needs_k_between_1_and_t(k):
+    with pytest.raises(ValueError, match="`k`"):
+        top_k_rows(np.zeros((2, 4)), k)
