@@ -23,6 +23,7 @@ __all__ = [
     "add_affine_sums",
     "add_bucket_sums",
     "sparse_gram_upper",
+    "top_k_at",
     "top_k_rows",
 ]
 
@@ -135,6 +136,7 @@ def _top_k_rows(scores, k, out):  # pragma: no cover - compiled
     index = np.empty(t, np.int64)
     value = np.empty(t)
     work = np.empty(t)
+    scratch = np.empty(t + 1, np.int64)
     for r in range(n):
         row = scores[r]
         # The k group maxima are k distinct entries, so their minimum is at most the row's
@@ -152,17 +154,62 @@ def _top_k_rows(scores, k, out):  # pragma: no cover - compiled
         if c < k:  # only a NaN fails every comparison
             raise ValueError("`scores` must not contain NaN.")
         work[:c] = value[:c]
-        kth = _kth_smallest(work[:c], c - k)
-        ties = k
-        for i in range(c):
-            ties -= value[i] > kth
-        o = 0
-        for i in range(c):  # candidates are in column order: ties go to the lower index
-            v = value[i]
-            if v > kth or (v == kth and ties > 0):
-                ties -= v == kth
-                out[r, o] = index[i]
-                o += 1
+        _emit_top(value, index, c, _kth_smallest(work[:c], c - k), k, out[r], scratch)
+
+
+@numba.njit(cache=True, nogil=True)
+def _emit_top(value, index, c, kth, k, out, scratch):  # pragma: no cover - compiled
+    """Write the ``index`` of the entries above ``kth``, then of the first ones equal to it,
+    at most ``k`` in all, in their order (column order: ties go to the lower index); return
+    how many were written (fewer than ``k`` only if a NaN hid some). Branch-free: every
+    entry is written to ``scratch`` (length > ``c``) and kept by advancing past it."""
+    ties = k
+    for i in range(c):
+        ties -= value[i] > kth
+    o = 0
+    for i in range(c):
+        v = value[i]
+        tie = (v == kth) & (ties > 0)
+        scratch[o] = index[i]
+        o += (v > kth) | tie
+        ties -= tie
+    o = min(o, k)
+    out[:o] = scratch[:o]
+    return o
+
+
+def top_k_at(scores: np.ndarray, kth: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of each row's ``k`` largest entries, given each row's k-th largest value.
+
+    The entries above ``kth[r]`` and then the lowest-index entries equal to it, in one pass
+    per row: no second selection, however many entries tie with the k-th value. A NaN in
+    ``scores`` or ``kth`` that leaves fewer than ``k`` entries is a ``ValueError``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> top_k_at(np.array([[0.0, 2.0, 0.0, 0.0]]), np.array([0.0]), 2).tolist()
+    [[0, 1]]
+    """
+    scores = np.ascontiguousarray(scores, dtype=np.float64)
+    if scores.ndim != 2 or not 1 <= k <= scores.shape[1]:
+        raise ValueError(f"`k` must be in [1, t] for scores of shape (n, t). Got {k}.")
+    kth = np.ascontiguousarray(kth, dtype=np.float64)
+    if kth.shape != (len(scores),):
+        raise ValueError(f"`kth` must hold one value per row: shape ({len(scores)},).")
+    out = np.empty((len(scores), k), dtype=np.int64)
+    _top_k_at(scores, kth, k, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _top_k_at(scores, kth, k, out):  # pragma: no cover - compiled
+    n, t = scores.shape
+    index = np.arange(t)
+    scratch = np.empty(t + 1, np.int64)
+    for r in range(n):
+        if _emit_top(scores[r], index, t, kth[r], k, out[r], scratch) < k:
+            raise ValueError("`scores` must not contain NaN.")
 
 
 def sparse_gram_upper(

@@ -211,7 +211,7 @@ def test_top_k_indices_match_a_sort_with_ties_to_the_lower_index(scores, k):
     assert top_k_indices(scores, k).tolist() == expected
 
 
-@pytest.mark.parametrize("k", [2, 5, 16])
+@pytest.mark.parametrize("k", [2, 5, 16, 300, 1024, 1500])  # both selection paths
 @pytest.mark.parametrize("kind", ["relu", "ties", "flat"])
 def test_wide_top_k_selection_matches_the_sort(k, kind):
     rng = np.random.default_rng(k)
