@@ -1,7 +1,8 @@
 """Compiled loops (numba) for the hot paths numpy cannot vectorise well.
 
 * :func:`top_k_rows` -- each row's ``k`` largest entries, ties to the lower
-  index, from the few entries above a cheap lower bound;
+  index, from the few entries above a cheap lower bound; :func:`top_k_at` the
+  same given each row's k-th largest value;
 * :func:`sparse_gram_upper` -- the upper triangle of ``sum_r f_r f_r^T`` for
   rows with ``s`` active units, tiled so the accumulator stays in cache;
 * :func:`add_bucket_sums` and :func:`add_affine_sums` -- the LSH model's
