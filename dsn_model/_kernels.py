@@ -50,6 +50,14 @@ def _all_in_range(index, size):  # pragma: no cover - compiled
     return ok
 
 
+def _check_scores(scores: np.ndarray, k: int) -> np.ndarray:
+    """``scores`` as a C-contiguous float64 matrix, or a ``ValueError`` naming ``k``."""
+    scores = np.ascontiguousarray(scores, dtype=np.float64)
+    if scores.ndim != 2 or not 1 <= k <= scores.shape[1]:
+        raise ValueError(f"`k` must be in [1, t] for scores of shape (n, t). Got {k}.")
+    return scores
+
+
 def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
     """Column indices of each row's ``k`` largest entries, ties to the lower index, ascending.
 
@@ -76,9 +84,7 @@ def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
     >>> top_k_rows(np.array([[0.1, 0.9, 0.5, 0.9], [3.0, 3.0, 3.0, 1.0]]), 2).tolist()
     [[1, 3], [0, 1]]
     """
-    scores = np.ascontiguousarray(scores, dtype=np.float64)
-    if scores.ndim != 2 or not 1 <= k <= scores.shape[1]:
-        raise ValueError(f"`k` must be in [1, t] for scores of shape (n, t). Got {k}.")
+    scores = _check_scores(scores, k)
     out = np.empty((scores.shape[0], k), dtype=np.int64)
     _top_k_rows(scores, k, out)
     return out
@@ -192,9 +198,7 @@ def top_k_at(scores: np.ndarray, kth: np.ndarray, k: int) -> np.ndarray:
     >>> top_k_at(np.array([[0.0, 2.0, 0.0, 0.0]]), np.array([0.0]), 2).tolist()
     [[0, 1]]
     """
-    scores = np.ascontiguousarray(scores, dtype=np.float64)
-    if scores.ndim != 2 or not 1 <= k <= scores.shape[1]:
-        raise ValueError(f"`k` must be in [1, t] for scores of shape (n, t). Got {k}.")
+    scores = _check_scores(scores, k)
     kth = np.ascontiguousarray(kth, dtype=np.float64)
     if kth.shape != (len(scores),):
         raise ValueError(f"`kth` must hold one value per row: shape ({len(scores)},).")

@@ -81,11 +81,6 @@ def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
     # selection) while losing at most 1.3x on tie-free scores.
     if t >= 8 * k or (t >= 1024 and t >= 2 * k):
         return top_k_rows(scores, k)
-    return _top_k_exact(scores, k)
-
-
-def _top_k_exact(scores: np.ndarray, k: int) -> np.ndarray:
-    t = scores.shape[1]
     return top_k_at(scores, np.partition(scores, t - k, axis=1)[:, t - k], k)
 
 
