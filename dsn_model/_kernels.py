@@ -91,15 +91,14 @@ def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True)
-def _kth_smallest(a, kth):  # pragma: no cover - compiled
-    """Quickselect in place: ``a[kth]`` as if ``a`` were sorted.
+def _kth_smallest(a, lo, hi, kth):  # pragma: no cover - compiled
+    """Quickselect in place: ``a[kth]`` as if ``a[lo:hi]`` were sorted (``lo <= kth < hi``).
 
     Branch-free Lomuto partitions (every step swaps; only the boundary moves
     conditionally) around a median of three; a pass that finds nothing below
     its pivot sets every entry equal to the pivot aside at once, so ties cost
     one pass, not one per tied entry.
     """
-    lo, hi = 0, len(a)
     while hi - lo > 1:
         mid, last = (lo + hi) // 2, hi - 1
         if a[mid] < a[lo]:
@@ -137,39 +136,58 @@ def _kth_smallest(a, kth):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
+def _group_floor(scores, r, k):  # pragma: no cover - compiled
+    """The smallest of the maxima of ``k`` column groups of row ``r``: at most its k-th
+    largest value (they are ``k`` distinct entries). Four running maxima per group, so the
+    comparisons do not wait on each other."""
+    group = scores.shape[1] // k
+    floor = np.inf
+    for g in range(k):
+        j, end = g * group, (g + 1) * group
+        b0 = b1 = b2 = b3 = scores[r, j]
+        while j + 4 <= end:
+            b0 = max(b0, scores[r, j])
+            b1 = max(b1, scores[r, j + 1])
+            b2 = max(b2, scores[r, j + 2])
+            b3 = max(b3, scores[r, j + 3])
+            j += 4
+        for i in range(j, end):
+            b0 = max(b0, scores[r, i])
+        floor = min(floor, max(max(b0, b1), max(b2, b3)))
+    return floor
+
+
+@numba.njit(cache=True, nogil=True)
 def _top_k_rows(scores, k, out):  # pragma: no cover - compiled
     n, t = scores.shape
-    group = t // k
     index = np.empty(t, np.int64)
     value = np.empty(t)
     work = np.empty(t)
     scratch = np.empty(t + 1, np.int64)
     for r in range(n):
-        row = scores[r]
-        # The k group maxima are k distinct entries, so their minimum is at most the row's
-        # k-th largest value: every entry of the top k is at or above it.
-        floor = np.inf
-        for g in range(k):
-            best = row[g * group]
-            for j in range(g * group + 1, (g + 1) * group):
-                best = max(best, row[j])
-            floor = min(floor, best)
+        # Every entry of the top k is at or above the floor whenever k entries are (only
+        # a NaN, which fails every comparison, can leave fewer).
+        floor = _group_floor(scores, r, k)
         c = 0
         for j in range(t):  # branch-free: the slot is kept only if the entry qualifies
-            index[c], value[c] = j, row[j]
-            c += row[j] >= floor
-        if c < k:  # only a NaN fails every comparison
+            v = scores[r, j]
+            index[c] = j
+            value[c] = v
+            work[c] = v
+            c += v >= floor
+        if c < k:
             raise ValueError("`scores` must not contain NaN.")
-        work[:c] = value[:c]
-        _emit_top(value, index, c, _kth_smallest(work[:c], c - k), k, out[r], scratch)
+        kth = _kth_smallest(work, 0, c, c - k)
+        _emit_top(value, index, c, kth, k, out, r, scratch)
 
 
 @numba.njit(cache=True, nogil=True)
-def _emit_top(value, index, c, kth, k, out, scratch):  # pragma: no cover - compiled
-    """Write the ``index`` of the entries above ``kth``, then of the first ones equal to it,
-    at most ``k`` in all, in their order (column order: ties go to the lower index); return
-    how many were written (fewer than ``k`` only if a NaN hid some). Branch-free: every
-    entry is written to ``scratch`` (length > ``c``) and kept by advancing past it."""
+def _emit_top(value, index, c, kth, k, out, r, scratch):  # pragma: no cover - compiled
+    """Write to ``out[r]`` the ``index`` of the entries above ``kth``, then of the first ones
+    equal to it, at most ``k`` in all, in their order (column order: ties go to the lower
+    index); return how many were written (fewer than ``k`` only if a NaN hid some).
+    Branch-free: every entry is written to ``scratch`` (length > ``c``) and kept by
+    advancing past it."""
     ties = k
     for i in range(c):
         ties -= value[i] > kth
@@ -181,7 +199,8 @@ def _emit_top(value, index, c, kth, k, out, scratch):  # pragma: no cover - comp
         o += (v > kth) | tie
         ties -= tie
     o = min(o, k)
-    out[:o] = scratch[:o]
+    for i in range(o):
+        out[r, i] = scratch[i]
     return o
 
 
@@ -213,7 +232,7 @@ def _top_k_at(scores, kth, k, out):  # pragma: no cover - compiled
     index = np.arange(t)
     scratch = np.empty(t + 1, np.int64)
     for r in range(n):
-        if _emit_top(scores[r], index, t, kth[r], k, out[r], scratch) < k:
+        if _emit_top(scores[r], index, t, kth[r], k, out, r, scratch) < k:
             raise ValueError("`scores` must not contain NaN.")
 
 

@@ -43,6 +43,19 @@ def test_predict_equals_dense_formula(kind, d, s, experts, seed):
     np.testing.assert_allclose(net.predict(X), expected, rtol=1e-12, atol=1e-12)
 
 
+def test_top_k_predict_across_feature_blocks():
+    """A feature-routed layer works in blocks of rows (128 at t = 4096): 300 rows span
+    three, the last partial; each row's output is the sum of its k largest features,
+    found here by a full sort."""
+    net = DSM.random(5, 4096, 7, router="topk", random_state=3)
+    X = cube(300, 5, 3)
+    F = net.features.transform(X)
+    top = np.sort(np.argsort(-F, axis=1, kind="stable")[:, :7], axis=1)
+    expected = (np.take_along_axis(F, top, axis=1) * net.top_weights[top]).sum(axis=1)
+    np.testing.assert_allclose(net.predict(X), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(net.route(X).units, top)
+
+
 def test_two_layer_composition_equals_hand_computation():
     rng = np.random.default_rng(0)
     B1, c1 = rng.standard_normal((10, 3)), rng.standard_normal(10)

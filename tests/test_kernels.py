@@ -103,7 +103,7 @@ def test_add_affine_sums_rejects_bad_slots_and_shapes():
 )
 def test_quickselect_finds_the_kth_smallest_with_ties(values, data):
     kth = data.draw(st.integers(0, len(values) - 1))
-    assert _kth_smallest(values.copy(), kth) == np.partition(values, kth)[kth]
+    assert _kth_smallest(values.copy(), 0, len(values), kth) == np.partition(values, kth)[kth]
 
 
 def test_top_k_rows_refuses_a_row_of_nan():

@@ -59,6 +59,11 @@ class FlopCount:
         return self.paper + self.routing
 
 
+#: Features a feature-routed layer computes, routes and gathers at a time (in bytes):
+#: measured fastest from 2 to 8 MiB at t = 256 .. 4096.
+_BLOCK_BYTES = 1 << 22
+
+
 @dataclass(frozen=True)
 class SparseLayer:
     """One sparse layer: a feature map and the router that masks it.
@@ -93,11 +98,17 @@ class SparseLayer:
 
         ``values[i, j]`` is ``w_ij * phi_{units[i, j]}(H_i)`` (0 in empty slots).
         """
-        if self.router.uses_features:
-            F = self.features._transform(H)
-            routing = self.router._route(H, F)
-            values = np.take_along_axis(F, np.maximum(routing.units, 0), axis=1)
-            values = np.where(routing.active, values, 0.0)
+        if self.router.uses_features:  # in blocks of features that stay in cache
+            step = max(16, _BLOCK_BYTES // (8 * self.features.n_units))
+            units, weights, values = [], [], []
+            for start in range(0, len(H), step):
+                F = self.features._transform(H[start : start + step])
+                routing = self.router._route(H[start : start + step], F)
+                units.append(routing.units)
+                weights.append(routing.weights)
+                values.append(np.take_along_axis(F, np.maximum(routing.units, 0), axis=1))
+            routing = Routing(np.concatenate(units), np.concatenate(weights), self.router.n_units)
+            values = np.where(routing.active, np.concatenate(values), 0.0)
         else:
             routing = self.router._route(H, None)
             values = self.features._transform_units(H, routing.units)
