@@ -5,6 +5,8 @@
   same given each row's k-th largest value;
 * :func:`sparse_gram_upper` -- the upper triangle of ``sum_r f_r f_r^T`` for
   rows with ``s`` active units, tiled so the accumulator stays in cache;
+* :func:`at_or_above` -- ``scores >= thresholds[None, :]`` (twice as fast as
+  numpy's broadcast comparison), the LSH model's hash bits;
 * :func:`add_bucket_sums` and :func:`add_affine_sums` -- the LSH model's
   per-bucket sums (counts and targets; affine normal equations), one pass over
   the rows, the products of a row formed once whatever its number of buckets.
@@ -23,6 +25,7 @@ __all__ = [
     "GRAM_TILE",
     "add_affine_sums",
     "add_bucket_sums",
+    "at_or_above",
     "sparse_gram_upper",
     "top_k_at",
     "top_k_rows",
@@ -319,16 +322,55 @@ def _sparse_gram_upper(G, units, values, tile):  # pragma: no cover - compiled
                     G[i0 + p, j0 + q] += buf[p, q]
 
 
-def add_bucket_sums(counts: np.ndarray, sums: np.ndarray, slots: np.ndarray, y: np.ndarray) -> None:
-    """Add one to ``counts`` and ``y[r]`` to ``sums`` at every slot of row ``r``, in place.
+def at_or_above(scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """``scores >= thresholds`` with ``thresholds`` broadcast over the rows, as ``bool``.
 
-    The fused form of ``counts += bincount(slots)`` and ``sums += bincount(slots,
-    repeat(y, s))``: one pass, no ``n x s`` temporary.
+    The same result as :func:`numpy.greater_equal` (NaN compares false), in one
+    compiled pass that the compiler vectorises: numpy's loop for a broadcast row
+    runs at less than half the speed of its loop for a scalar.
 
     Parameters
     ----------
-    counts, sums : ndarray of shape (n_slots,), float64
-        The accumulators.
+    scores : ndarray of shape (n, c), float32 or float64
+    thresholds : ndarray of shape (c,), the dtype of ``scores``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> at_or_above(np.array([[1.0, 2.0], [0.0, np.nan]]), np.array([1.0, 0.0])).tolist()
+    [[True, True], [False, False]]
+    """
+    scores = np.ascontiguousarray(scores)
+    if scores.ndim != 2 or scores.dtype not in (np.float32, np.float64):
+        raise ValueError("`scores` must be a float32 or float64 matrix.")
+    thresholds = np.ascontiguousarray(thresholds, dtype=scores.dtype)
+    if thresholds.shape != scores.shape[1:]:
+        raise ValueError(f"`thresholds` must have shape ({scores.shape[1]},).")
+    out = np.empty(scores.shape, dtype=np.bool_)
+    _at_or_above(scores, thresholds, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _at_or_above(scores, thresholds, out):  # pragma: no cover - compiled
+    n, c = scores.shape
+    for r in range(n):
+        for j in range(c):
+            out[r, j] = scores[r, j] >= thresholds[j]
+
+
+def add_bucket_sums(stats: np.ndarray, slots: np.ndarray, y: np.ndarray) -> None:
+    """Add one to the count and ``y[r]`` to the sum of every slot of row ``r``, in place.
+
+    The fused form of ``counts += bincount(slots)`` and ``sums += bincount(slots,
+    repeat(y, s))``: one pass, no ``n x s`` temporary. A slot's count and sum sit side
+    by side, so each update touches one cache line (twice as fast as two arrays when the
+    slots do not fit in cache).
+
+    Parameters
+    ----------
+    stats : ndarray of shape (n_slots, 2), float64, C-contiguous
+        The accumulators: counts in column 0, sums in column 1.
     slots : ndarray of shape (n, s), int
         Each row's slots, in ``[0, n_slots)``.
     y : ndarray of shape (n,)
@@ -337,24 +379,33 @@ def add_bucket_sums(counts: np.ndarray, sums: np.ndarray, slots: np.ndarray, y: 
     Examples
     --------
     >>> import numpy as np
-    >>> counts, sums = np.zeros(3), np.zeros(3)
-    >>> add_bucket_sums(counts, sums, np.array([[0, 2], [2, 1]]), np.array([1.0, 5.0]))
-    >>> counts.tolist(), sums.tolist()
-    ([1.0, 1.0, 2.0], [1.0, 5.0, 6.0])
+    >>> stats = np.zeros((3, 2))
+    >>> add_bucket_sums(stats, np.array([[0, 2], [2, 1]]), np.array([1.0, 5.0]))
+    >>> stats.T.tolist()
+    [[1.0, 1.0, 2.0], [1.0, 5.0, 6.0]]
     """
-    slots = _check_indices(slots, min(len(counts), len(sums)), "slots")
-    _add_bucket_sums(counts, sums, slots, np.ascontiguousarray(y, dtype=np.float64))
+    if not (
+        isinstance(stats, np.ndarray)
+        and stats.dtype == np.float64
+        and stats.ndim == 2
+        and stats.shape[1] == 2
+        and stats.flags.c_contiguous
+        and stats.flags.writeable
+    ):
+        raise ValueError("`stats` must be a writeable C-contiguous float64 array (n_slots, 2).")
+    slots = _check_indices(slots, len(stats), "slots")
+    _add_bucket_sums(stats, slots, np.ascontiguousarray(y, dtype=np.float64))
 
 
 @numba.njit(cache=True, nogil=True)
-def _add_bucket_sums(counts, sums, slots, y):  # pragma: no cover - compiled
+def _add_bucket_sums(stats, slots, y):  # pragma: no cover - compiled
     n, s = slots.shape
     for r in range(n):
         v = y[r]
         for i in range(s):
             j = slots[r, i]
-            counts[j] += 1.0
-            sums[j] += v
+            stats[j, 0] += 1.0
+            stats[j, 1] += v
 
 
 def add_affine_sums(

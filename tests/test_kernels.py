@@ -10,6 +10,7 @@ from dsn_model._kernels import (
     _kth_smallest,
     add_affine_sums,
     add_bucket_sums,
+    at_or_above,
     sparse_gram_upper,
     top_k_rows,
 )
@@ -57,13 +58,22 @@ def test_sparse_gram_upper_rejects_units_outside_the_matrix():
 def test_add_bucket_sums_equals_two_bincounts(n_slots, s, n, seed):
     rng = np.random.default_rng(seed)
     slots, y = rng.integers(0, n_slots, (n, s)), rng.standard_normal(n)
-    counts, sums = np.ones(n_slots), np.ones(n_slots)  # sums are added to what is there
-    add_bucket_sums(counts, sums, slots, y)
-    assert np.array_equal(counts, 1 + np.bincount(slots.ravel(), minlength=n_slots))
+    stats = np.ones((n_slots, 2))  # sums are added to what is there
+    add_bucket_sums(stats, slots, y)
+    assert np.array_equal(stats[:, 0], 1 + np.bincount(slots.ravel(), minlength=n_slots))
     expected = 1 + np.bincount(slots.ravel(), np.repeat(y, s), minlength=n_slots)
-    np.testing.assert_allclose(sums, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(stats[:, 1], expected, rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match="`slots`"):
-        add_bucket_sums(counts, sums, slots + n_slots, y)
+        add_bucket_sums(stats, slots + n_slots, y)
+
+
+@pytest.mark.parametrize(
+    "stats",
+    [np.zeros((4, 3)), np.zeros((4, 2), dtype=np.float32), np.zeros((2, 4)).T, np.zeros(4)],
+)
+def test_add_bucket_sums_refuses_accumulators_it_cannot_write(stats):
+    with pytest.raises(ValueError, match="`stats`"):
+        add_bucket_sums(stats, np.zeros((1, 1), dtype=int), np.ones(1))
 
 
 @given(st.integers(1, 12), st.integers(1, 4), st.integers(1, 3), st.integers(1, 20), st.data())
@@ -117,3 +127,29 @@ def test_top_k_rows_refuses_a_row_of_nan():
 def test_top_k_rows_needs_k_between_1_and_t(k):
     with pytest.raises(ValueError, match="`k`"):
         top_k_rows(np.zeros((2, 4)), k)
+
+
+@given(
+    st.sampled_from([np.float32, np.float64]),
+    st.integers(0, 6),
+    st.integers(1, 9),
+    st.integers(0, 2**32 - 1),
+)
+def test_at_or_above_equals_numpy_comparison(dtype, n, c, seed):
+    rng = np.random.default_rng(seed)
+    scores = rng.choice([-1.0, 0.0, 0.5, np.nan, np.inf, -np.inf], (n, c)).astype(dtype)
+    thresholds = rng.choice([-1.0, 0.0, 0.5, np.nan, -np.inf], c).astype(dtype)
+    assert np.array_equal(at_or_above(scores, thresholds), scores >= thresholds)
+
+
+@pytest.mark.parametrize(
+    "scores, thresholds, name",
+    [
+        (np.zeros(3), np.zeros(3), "scores"),
+        (np.zeros((2, 3), dtype=int), np.zeros(3), "scores"),
+        (np.zeros((2, 3)), np.zeros(2), "thresholds"),
+    ],
+)
+def test_at_or_above_names_the_bad_argument(scores, thresholds, name):
+    with pytest.raises(ValueError, match=f"`{name}`"):
+        at_or_above(scores, thresholds)

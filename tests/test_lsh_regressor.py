@@ -1,5 +1,7 @@
 """LSHRegressor: oracles, the DSM view, streaming, persistence, scikit-learn conformance."""
 
+import copy
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -97,6 +99,23 @@ def test_partial_fit_over_chunks_equals_fit(family, degree):
     Xt, _ = data(1000, seed=4)
     np.testing.assert_allclose(streamed.predict(Xt), whole.predict(Xt), rtol=1e-12, atol=1e-12)
     assert np.array_equal(streamed.n_buckets_, whole.n_buckets_)
+
+
+def test_partial_fit_after_a_deep_copy_or_a_save_leaves_the_original_alone(tmp_path):
+    """Counts and sums are views of one array: a deep copy, or a saved and loaded model,
+    gets its own, and streaming more chunks into it gives the fit on the union."""
+    X, y = data(3000, seed=8)
+    kw = dict(n_tables=4, n_hashes=6, random_state=1)
+    first = LSHRegressor(**kw).fit(X[:1500], y[:1500])
+    counts, sums = first.bucket_counts_.copy(), first.bucket_sums_.copy()
+    first.save(tmp_path / "m.npz")
+    for other in (copy.deepcopy(first), LSHRegressor.load(tmp_path / "m.npz")):
+        other.partial_fit(X[1500:], y[1500:])
+        whole = LSHRegressor(**kw).fit(X, y)
+        np.testing.assert_array_equal(other.bucket_counts_, whole.bucket_counts_)
+        np.testing.assert_allclose(other.bucket_sums_, whole.bucket_sums_, rtol=1e-12)
+        np.testing.assert_array_equal(first.bucket_counts_, counts)
+        np.testing.assert_array_equal(first.bucket_sums_, sums)
 
 
 @pytest.mark.parametrize("degree", [0, 1])

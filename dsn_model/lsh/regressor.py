@@ -62,7 +62,10 @@ _FALLBACKS = ("global", "probe", "nearest")
 _FORMAT = "dsn.LSHRegressor/1"
 # fitted statistics saved by `save` (None entries are skipped)
 _STATE = ("bucket_counts_", "bucket_sums_", "bucket_gram_", "bucket_xty_", "X_seen_", "y_seen_")
-_CHUNK = 65536
+# Slots per fitting chunk (rows x tables): the chunk's codes (2 MiB) are hashed, then added
+# to the bucket sums while those are still in cache (at s = 16, 16384-row chunks add them
+# 1.6x faster than 65536-row ones).
+_CHUNK_SLOTS = 1 << 18
 _PREDICT_CHUNK = 8192
 
 
@@ -126,7 +129,10 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
     bucket_counts_ : ndarray of shape (n_slots,)
         Training points per stored bucket slot.
     bucket_sums_ : ndarray of shape (n_slots,)
-        Sum of the targets per slot (``degree=0``'s sufficient statistic).
+        Sum of the targets per slot (``degree=0``'s sufficient statistic). Both are
+        columns of one ``(n_slots, 2)`` array, so that adding a point to a bucket
+        touches one cache line; arrays assigned to them are interleaved again at the
+        next ``partial_fit``.
     bucket_gram_, bucket_xty_ : ndarray or None
         Per-slot normal equations ``sum z z^T`` and ``sum z y`` with ``z = (1, x)``
         (``degree=1``; None otherwise). Every statistic adds over chunks, so
@@ -243,8 +249,7 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
             f"{n} buckets with `degree`={self.degree} on {d} inputs",
         )
         p = d + 1 if self.degree == 1 else 1
-        self.bucket_counts_ = np.zeros(n)
-        self.bucket_sums_ = np.zeros(n)
+        self._set_bucket_stats(np.zeros((n, 2)))
         self.bucket_gram_ = np.zeros((n, p * (p + 1) // 2)) if self.degree == 1 else None
         self.bucket_xty_ = np.zeros((n, p)) if self.degree == 1 else None
         self.n_samples_seen_ = 0
@@ -292,16 +297,34 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         p = self.n_features_in_ + 1 if self.degree == 1 else 1
         return 8 * (2 + (p * (p + 1) // 2 + p if self.degree == 1 else 0))
 
+    def _bucket_stats(self) -> np.ndarray:
+        """Counts and sums as the columns of one ``(n_slots, 2)`` array, interleaving them
+        again if ``bucket_counts_`` or ``bucket_sums_`` is no longer its view (assigned,
+        loaded or deep-copied)."""
+        stats = getattr(self, "_stats", None)
+        if (
+            stats is None
+            or self.bucket_counts_.base is not stats
+            or self.bucket_sums_.base is not stats
+        ):
+            stats = np.column_stack([self.bucket_counts_, self.bucket_sums_]).astype(np.float64)
+            self._set_bucket_stats(stats)
+        return stats
+
+    def _set_bucket_stats(self, stats: np.ndarray) -> None:
+        self._stats = stats
+        self.bucket_counts_, self.bucket_sums_ = stats[:, 0], stats[:, 1]
+
     def _grow(self, n_slots):
-        extra = n_slots - len(self.bucket_counts_)
+        stats = self._bucket_stats()
+        extra = n_slots - len(stats)
         if extra <= 0:
             return
         check_memory(
             float(n_slots) * self._slot_bytes(),
             f"{n_slots} buckets with `degree`={self.degree} on {self.n_features_in_} inputs",
         )
-        self.bucket_counts_ = np.concatenate([self.bucket_counts_, np.zeros(extra)])
-        self.bucket_sums_ = np.concatenate([self.bucket_sums_, np.zeros(extra)])
+        self._set_bucket_stats(np.vstack([stats, np.zeros((extra, 2))]))
         if self.degree == 1:
             self.bucket_gram_ = np.vstack(
                 [self.bucket_gram_, np.zeros((extra, self.bucket_gram_.shape[1]))]
@@ -312,12 +335,13 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
 
     def _accumulate(self, X, y):
         f = self.family_
+        step = max(1024, _CHUNK_SLOTS // f.n_tables)
         with single_blas_thread():
-            for start in range(0, len(X), _CHUNK):
-                Xc, yc = X[start : start + _CHUNK], y[start : start + _CHUNK]
+            for start in range(0, len(X), step):
+                Xc, yc = X[start : start + step], y[start : start + step]
                 slots = self.index_.insert_batch(f.index_keys, Xc, f.block_rows())
                 self._grow(self.index_.n_slots)
-                add_bucket_sums(self.bucket_counts_, self.bucket_sums_, slots, yc)
+                add_bucket_sums(self._bucket_stats(), slots, yc)
                 if self.degree == 1:  # each bucket's normal equations of [1, x]
                     add_affine_sums(self.bucket_gram_, self.bucket_xty_, slots, Xc, yc)
         self.index_.compact()
@@ -334,7 +358,8 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         self.populated_ = counts > 0
         self.n_buckets_ = np.bincount(self.index_.slot_tables()[self.populated_], minlength=s)
         global_mean = self.y_sum_ / self.n_samples_seen_
-        means = np.where(self.populated_, self.bucket_sums_ / np.maximum(counts, 1), global_mean)
+        means = np.full(len(counts), global_mean)
+        np.divide(self.bucket_sums_, counts, out=means, where=self.populated_)
         p = d + 1 if self.degree == 1 else 1
         unit_coef = np.zeros((len(counts) + s, p))  # the buckets, then one fallback per table
         coef = unit_coef[: len(counts)]
