@@ -6,7 +6,10 @@
 * :func:`sparse_gram_upper` -- the upper triangle of ``sum_r f_r f_r^T`` for
   rows with ``s`` active units, tiled so the accumulator stays in cache;
 * :func:`at_or_above` -- ``scores >= thresholds[None, :]`` (twice as fast as
-  numpy's broadcast comparison), the LSH model's hash bits;
+  numpy's broadcast comparison);
+* :func:`hyperplane_bits` -- the hyperplane LSH bits ``<a, x> + b >= 0`` from a
+  fast (float32 or BLAS) product, with the few projections inside its rounding
+  band recomputed in a fixed order, so that a bit never depends on the batch;
 * :func:`add_bucket_sums` and :func:`add_affine_sums` -- the LSH model's
   per-bucket sums (counts and targets; affine normal equations), one pass over
   the rows, the products of a row formed once whatever its number of buckets.
@@ -18,14 +21,19 @@ disk, and run on one core.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 
 __all__ = [
     "GRAM_TILE",
+    "HyperplaneScreen",
     "add_affine_sums",
     "add_bucket_sums",
     "at_or_above",
+    "hyperplane_bits",
+    "hyperplane_screen",
     "sparse_gram_upper",
     "top_k_at",
     "top_k_rows",
@@ -357,6 +365,116 @@ def _at_or_above(scores, thresholds, out):  # pragma: no cover - compiled
     for r in range(n):
         for j in range(c):
             out[r, j] = scores[r, j] >= thresholds[j]
+
+
+class HyperplaneScreen(NamedTuple):
+    """Hyperplanes ``<a_j, x> >= -b_j`` and the rounding band of their fast projections.
+
+    Built once by :func:`hyperplane_screen`; :func:`hyperplane_bits` reads it.
+    """
+
+    directions: np.ndarray  # (c, d) float64
+    offsets: np.ndarray  # (c,) float64
+    threshold: np.ndarray  # (c,) -offsets in the projections' dtype
+    slope: np.ndarray  # (c,) the band per unit of ||x||_inf
+    intercept: np.ndarray  # (c,) the band at x = 0
+
+
+def hyperplane_screen(directions: np.ndarray, offsets: np.ndarray, dtype) -> HyperplaneScreen:
+    """The hyperplanes and the band in which a ``dtype`` projection cannot settle a bit.
+
+    The band around ``-b_j`` is ``2 (d + 3) u ||a_j||_1 ||x||_inf + 4 u |b_j|`` (``u``
+    the unit roundoff of ``dtype``): twice a bound on the rounding of a product of ``d``
+    terms in any order, with ``a``, ``x`` and ``b`` converted to ``dtype``.
+    """
+    A = np.ascontiguousarray(directions, dtype=np.float64)
+    b = np.ascontiguousarray(offsets, dtype=np.float64)
+    dtype = np.dtype(dtype)
+    if A.ndim != 2 or b.shape != (len(A),):
+        raise ValueError("`directions` and `offsets` must have shapes (c, d) and (c,).")
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"`dtype` must be float32 or float64. Got {dtype}.")
+    u = np.finfo(dtype).eps / 2
+    slope = 2 * (A.shape[1] + 3) * u * np.abs(A).sum(axis=1)
+    intercept = 4 * u * np.abs(b)
+    return HyperplaneScreen(A, b, (-b).astype(dtype), slope.astype(dtype), intercept.astype(dtype))
+
+
+def hyperplane_bits(projections: np.ndarray, X: np.ndarray, screen: HyperplaneScreen) -> np.ndarray:
+    """The bits ``[<a_j, x_r> >= -b_j]``, exactly as one fixed-order float64 sum decides them.
+
+    ``projections`` is a fast estimate of ``<a_j, x_r>`` -- a float32 or BLAS product,
+    whose rounding depends on the precision and can depend on the row's position in
+    the batch. Its sign relative to ``-b_j`` is kept wherever it lies outside the
+    rounding band of :func:`hyperplane_screen`; there the exact sign and the reference
+    agree. The projections inside the band are recomputed as ``sum_k a_jk x_rk`` in
+    float64, ``k = 0, 1, ...`` in turn (in float32 with 256 hyperplanes on
+    ``[-1, 1]^8``, about two rows in a thousand have one). So the bits are the same in
+    float32 and float64 and for a row alone or in any batch.
+
+    Parameters
+    ----------
+    projections : ndarray of shape (n, c), the dtype of ``screen``
+        The estimate of ``X @ directions.T``.
+    X : ndarray of shape (n, d)
+    screen : HyperplaneScreen
+        From :func:`hyperplane_screen`.
+
+    Returns
+    -------
+    ndarray of shape (n, c), bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A, b = np.array([[1.0, 1.0]]), np.array([-1.0000000015])
+    >>> X = np.array([[1.0, 1e-9]])  # <a, x> = 1.000000001 < 1.0000000015 = -b
+    >>> P = (X @ A.T).astype(np.float32)  # 1.0, and -b rounds to 1.0 as well
+    >>> screen = hyperplane_screen(A, b, np.float32)
+    >>> bool(P[0, 0] >= screen.threshold[0]), bool(hyperplane_bits(P, X, screen)[0, 0])
+    (True, False)
+    """
+    P = np.ascontiguousarray(projections)
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    c, d = screen.directions.shape
+    if P.ndim != 2 or P.shape[1] != c or P.dtype != screen.threshold.dtype:
+        raise ValueError(
+            f"`projections` must be a {screen.threshold.dtype} matrix with {c} columns."
+        )
+    if X.shape != (len(P), d):
+        raise ValueError(f"`X` must have shape ({len(P)}, {d}).")
+    out = np.empty(P.shape, dtype=np.bool_)
+    _hyperplane_bits(P, X, *screen, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _hyperplane_bits(P, X, A, b, threshold, slope, intercept, out):  # pragma: no cover
+    n, c = P.shape
+    d = X.shape[1]
+    cast = np.empty(1, slope.dtype)  # the row's scale in the projections' precision
+    widest = slope.max()
+    highest = intercept.max()
+    for r in range(n):
+        scale = 0.0
+        for k in range(d):
+            scale = max(scale, abs(X[r, k]))
+        cast[0] = scale
+        band = cast[0] * widest + highest  # a bound for every column: one vectorised pass
+        unsure = False
+        for j in range(c):
+            diff = P[r, j] - threshold[j]  # its sign is exact: P >= threshold iff diff >= 0
+            out[r, j] = diff >= 0
+            unsure |= abs(diff) <= band
+        if not unsure:
+            continue
+        for j in range(c):
+            diff = P[r, j] - threshold[j]
+            if abs(diff) <= cast[0] * slope[j] + intercept[j]:
+                v = 0.0
+                for k in range(d):
+                    v += A[j, k] * X[r, k]
+                out[r, j] = v >= -b[j]
 
 
 def add_bucket_sums(stats: np.ndarray, slots: np.ndarray, y: np.ndarray) -> None:

@@ -11,6 +11,8 @@ from dsn_model._kernels import (
     add_affine_sums,
     add_bucket_sums,
     at_or_above,
+    hyperplane_bits,
+    hyperplane_screen,
     sparse_gram_upper,
     top_k_rows,
 )
@@ -153,3 +155,30 @@ def test_at_or_above_equals_numpy_comparison(dtype, n, c, seed):
 def test_at_or_above_names_the_bad_argument(scores, thresholds, name):
     with pytest.raises(ValueError, match=f"`{name}`"):
         at_or_above(scores, thresholds)
+
+
+@given(st.sampled_from([np.float32, np.float64]), st.integers(1, 6), st.data())
+def test_hyperplane_bits_are_the_fixed_order_float64_signs(dtype, d, data):
+    """However the estimate errs within the product's rounding bound, the bits are those of
+    ``sum_k a_k x_k`` in float64 (k in turn) against ``-b``; the hyperplanes pass within
+    an ulp of the points."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    X, A = rng.uniform(-2, 2, (7, d)), rng.standard_normal((5, d))
+    sums = np.array([[sum(a * x for a, x in zip(a_, x_, strict=True)) for a_ in A] for x_ in X])
+    b = -sums[rng.integers(0, 7, 5), np.arange(5)] * (1 + rng.choice([-1, 0, 1], 5) * 2e-16)
+    u = np.finfo(dtype).eps / 2  # an estimate off by up to the product's rounding bound
+    scale = (d + 2) * u * (np.abs(X) @ np.abs(A).T)
+    P = (sums + rng.uniform(-1, 1, sums.shape) * scale).astype(dtype)
+    assert np.array_equal(hyperplane_bits(P, X, hyperplane_screen(A, b, dtype)), sums >= -b)
+
+
+def test_hyperplane_bits_name_the_bad_argument():
+    X, screen = np.zeros((2, 3)), hyperplane_screen(np.zeros((4, 3)), np.zeros(4), np.float64)
+    with pytest.raises(ValueError, match="`projections`"):
+        hyperplane_bits(np.zeros((2, 4), dtype=np.float32), X, screen)
+    with pytest.raises(ValueError, match="`X`"):
+        hyperplane_bits(np.zeros((2, 4)), np.zeros((2, 2)), screen)
+    with pytest.raises(ValueError, match="`offsets`"):
+        hyperplane_screen(np.zeros((4, 3)), np.zeros(3), np.float64)
+    with pytest.raises(ValueError, match="`dtype`"):
+        hyperplane_screen(np.zeros((4, 3)), np.zeros(4), np.float16)

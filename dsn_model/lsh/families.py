@@ -29,7 +29,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._kernels import at_or_above
+from .._kernels import hyperplane_bits, hyperplane_screen
 from .._validation import as_rng, check_batch, check_positive_float, check_positive_int
 
 __all__ = [
@@ -71,9 +71,13 @@ class LSHFamily(ABC):
         ``[0, universe)``; ``None`` for unbounded keys.
     dtype : {"float64", "float32"}
         Precision of the hash projections. ``float32`` hashes about twice as
-        fast; an input within about ``1e-6 * ||a|| ||x||`` of a cell boundary
-        may then land on the other side than exact arithmetic says (the same
-        side every time), so cells equal :meth:`halfspaces` up to that band.
+        fast. :class:`HyperplaneLSH` decides every bit as the fixed-order float64
+        sum does (the product settles the bits outside its rounding band), so
+        its keys do not depend on the precision or the batch. Keys computed as
+        floors of the product (:class:`EuclideanLSH`) may put an input within
+        about ``1e-6 * ||a|| ||x||`` (float32) of a boundary on the other side
+        than exact arithmetic says, and BLAS may round a row differently by its
+        place in the batch; cells equal :meth:`halfspaces` up to that band.
     """
 
     input_dim: int
@@ -237,22 +241,25 @@ class HyperplaneLSH(LSHFamily):
         return keys
 
     def _padded(self):
-        """Directions and offsets padded to whole bytes per table (pad bits are 0)."""
+        """The hyperplanes padded to whole bytes per table (pad bits: ``0 . x >= 1``, never
+        set): the hashing matrix ``(d, columns)`` in the family's precision, and the
+        :func:`~dsn_model._kernels.hyperplane_screen` that decides the bits from it."""
         if not hasattr(self, "_pad_cache"):
             m, width = self.n_hashes, 8 * ((self.n_hashes + 7) // 8)
-            W = np.zeros((self.n_tables, width, self.input_dim))
-            b = np.full((self.n_tables, width), -1.0)  # 0 . x - 1 < 0: bit 0
-            W[:, :m] = self.directions.reshape(self.n_tables, m, -1)
+            A = np.zeros((self.n_tables, width, self.input_dim))
+            b = np.full((self.n_tables, width), -1.0)
+            A[:, :m] = self.directions.reshape(self.n_tables, m, -1)
             b[:, :m] = self.offsets.reshape(self.n_tables, m)
-            W = np.ascontiguousarray(W.reshape(-1, self.input_dim).T, dtype=self.dtype)
-            self._pad_cache = (W, (-b.reshape(-1)).astype(self.dtype))
+            A, b = A.reshape(-1, self.input_dim), b.reshape(-1)
+            W = np.ascontiguousarray(A.T, dtype=self.dtype)
+            self._pad_cache = (W, hyperplane_screen(A, b, self.dtype))
         return self._pad_cache
 
     def _keys(self, X):
-        W, threshold = self._padded()
-        # the hash is [a.x >= -b] with a.x rounded in the family's precision: comparing
-        # with -b saves a pass over the projections (no offsets to add)
-        bits = at_or_above(X.astype(self.dtype, copy=False) @ W, threshold)
+        W, screen = self._padded()
+        # bit j is [a_j . x >= -b_j] as one fixed-order float64 sum decides it: the fast
+        # product settles every bit outside its rounding band, the rest are recomputed
+        bits = hyperplane_bits(X.astype(self.dtype, copy=False) @ W, X, screen)
         # rows are whole bytes, so one flat packbits packs every row (much faster than axis=1)
         packed = np.packbits(bits.reshape(-1), bitorder="little").reshape(len(X), -1)
         return self._bytes_to_keys(packed, len(X))
