@@ -10,10 +10,10 @@ from dsn_model._kernels import (
     _kth_smallest,
     add_affine_sums,
     add_bucket_sums,
-    at_or_above,
     hyperplane_bits,
     hyperplane_screen,
     sparse_gram_upper,
+    take_rows,
     top_k_rows,
 )
 
@@ -131,32 +131,6 @@ def test_top_k_rows_needs_k_between_1_and_t(k):
         top_k_rows(np.zeros((2, 4)), k)
 
 
-@given(
-    st.sampled_from([np.float32, np.float64]),
-    st.integers(0, 6),
-    st.integers(1, 9),
-    st.integers(0, 2**32 - 1),
-)
-def test_at_or_above_equals_numpy_comparison(dtype, n, c, seed):
-    rng = np.random.default_rng(seed)
-    scores = rng.choice([-1.0, 0.0, 0.5, np.nan, np.inf, -np.inf], (n, c)).astype(dtype)
-    thresholds = rng.choice([-1.0, 0.0, 0.5, np.nan, -np.inf], c).astype(dtype)
-    assert np.array_equal(at_or_above(scores, thresholds), scores >= thresholds)
-
-
-@pytest.mark.parametrize(
-    "scores, thresholds, name",
-    [
-        (np.zeros(3), np.zeros(3), "scores"),
-        (np.zeros((2, 3), dtype=int), np.zeros(3), "scores"),
-        (np.zeros((2, 3)), np.zeros(2), "thresholds"),
-    ],
-)
-def test_at_or_above_names_the_bad_argument(scores, thresholds, name):
-    with pytest.raises(ValueError, match=f"`{name}`"):
-        at_or_above(scores, thresholds)
-
-
 @given(st.sampled_from([np.float32, np.float64]), st.integers(1, 6), st.data())
 def test_hyperplane_bits_are_the_fixed_order_float64_signs(dtype, d, data):
     """However the estimate errs within the product's rounding bound, the bits are those of
@@ -182,3 +156,13 @@ def test_hyperplane_bits_name_the_bad_argument():
         hyperplane_screen(np.zeros((4, 3)), np.zeros(3), np.float64)
     with pytest.raises(ValueError, match="`dtype`"):
         hyperplane_screen(np.zeros((4, 3)), np.zeros(4), np.float16)
+
+
+@given(st.integers(0, 5), st.integers(1, 6), st.integers(0, 4), st.integers(0, 2**32 - 1))
+def test_take_rows_equals_take_along_axis(n, t, s, seed):
+    rng = np.random.default_rng(seed)
+    M, index = rng.standard_normal((n, t)), rng.integers(0, t, (n, s))
+    assert np.array_equal(take_rows(M, index), np.take_along_axis(M, index, axis=1))
+    if n and s:
+        with pytest.raises(ValueError, match="`index`"):
+            take_rows(M, index + t)

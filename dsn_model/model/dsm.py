@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._kernels import take_rows
 from .._validation import as_rng, check_batch, check_positive_int
 from .features import ConstantFeatures, FeatureMap, RandomFeatures
 from .routers import ROUTERS, Router
@@ -106,7 +107,7 @@ class SparseLayer:
                 routing = self.router._route(H[start : start + step], F)
                 units.append(routing.units)
                 weights.append(routing.weights)
-                values.append(np.take_along_axis(F, np.maximum(routing.units, 0), axis=1))
+                values.append(take_rows(F, np.maximum(routing.units, 0)))
             routing = Routing(np.concatenate(units), np.concatenate(weights), self.router.n_units)
             values = np.where(routing.active, np.concatenate(values), 0.0)
         else:
