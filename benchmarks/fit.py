@@ -19,19 +19,16 @@ import subprocess
 import sys
 import threading
 import time
-import timeit
+from functools import partial
 
 import numpy as np
+from _timing import best, interleaved_best
 from scipy.linalg import blas
 from threadpoolctl import threadpool_limits
 
 from dsn_model import DSM
 from dsn_model.estimators import DenseRegressor, DSMRegressor
 from dsn_model.lsh.regressor import LSHRegressor
-
-
-def best(fn, repeats=3):
-    return min(timeit.repeat(fn, number=1, repeat=repeats))
 
 
 def roofline(n, t, d, rng):
@@ -119,15 +116,16 @@ def main(
             tt = 2**log_t
             net = DSM.random(16, tt, 4, router="switch", random_state=0)
             gate = net.router.gate
-            tp, tg = best(lambda net=net: net.predict(Xb)), best(lambda g=gate: Xb @ g.T)
+            tp, tg = interleaved_best([partial(net.predict, Xb), partial(np.matmul, Xb, gate.T)], 5)
             print(
                 f"   Switch, t = 2^{log_t} ({tt // 4} experts): predict {tp / batch * 1e6:.1f} "
                 f"us per sample = {tp / tg:.2f}x the gate product alone"
             )
         for tt in (256,) if quick else (256, 4096):
             net = DSM.random(16, tt, 16, router="topk", random_state=0)
-            phi = net.features
-            tp, tf = best(lambda net=net: net.predict(Xb)), best(lambda p=phi: p.transform(Xb))
+            tp, tf = interleaved_best(
+                [partial(net.predict, Xb), partial(net.features.transform, Xb)], 5
+            )
             print(f"   Top-K, t = {tt}, s = 16: predict {tp / tf:.2f}x computing the t features")
         Xl = rng.uniform(-1, 1, (lsh_n, 8))
         yl = np.sin(Xl.sum(axis=1))

@@ -20,11 +20,11 @@ One BLAS thread throughout (threadpoolctl), so the ratios compare like with like
 
 import argparse
 import time
-import timeit
 import tracemalloc
 from functools import partial
 
 import numpy as np
+from _timing import best, interleaved_best
 from sklearn.ensemble import ExtraTreesRegressor
 from sklearn.neighbors import KNeighborsRegressor
 from threadpoolctl import threadpool_limits
@@ -33,19 +33,8 @@ from dsn_model import RandomFeatures
 from dsn_model.lsh.regressor import LSHRegressor
 
 
-def best(fn, repeats: int = 5) -> float:
-    """Best wall time of ``repeats`` calls (``timeit.repeat``)."""
-    return min(timeit.repeat(fn, number=1, repeat=repeats))
-
-
 def target(X):
     return np.sin(2 * X[:, 0]) * np.cos(X[:, 1]) + 0.5 * X[:, 2:].sum(axis=1) / X.shape[1]
-
-
-def interleaved_best(jobs, rounds: int) -> list[float]:
-    """Each job's best wall time over ``rounds`` rounds that run every job once, in turn."""
-    times = [[best(job, 1) for job in jobs] for _ in range(rounds)]
-    return [min(column) for column in zip(*times, strict=True)]
 
 
 def bare_product(X, W, rows=8192):

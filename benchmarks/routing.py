@@ -12,16 +12,11 @@ Run: python benchmarks/routing.py [--n 100000]
 """
 
 import argparse
-import timeit
 
 import numpy as np
+from _timing import best
 
 from dsn_model import DSM, RandomFeatures
-
-
-def best_time(fn, repeats: int = 5) -> float:
-    """Best wall time of ``repeats`` calls (``timeit.repeat``)."""
-    return min(timeit.repeat(fn, number=1, repeat=repeats))
 
 
 def main(n: int) -> None:
@@ -35,9 +30,9 @@ def main(n: int) -> None:
         net = DSM.random(d, t, s, router="hash", random_state=0)
         phi = RandomFeatures.random(d, t, random_state=0)
         A = np.ones(t)
-        th = best_time(lambda net=net: net.predict(X))
+        th = best(lambda net=net: net.predict(X))
         rows = X[: max(1, n // 64)]  # the dense layer is slow: time a slice, scale per sample
-        td = best_time(lambda phi=phi, rows=rows, A=A: phi.transform(rows) @ A) / len(rows) * n
+        td = best(lambda phi=phi, rows=rows, A=A: phi.transform(rows) @ A) / len(rows) * n
         base_hash = base_hash or th
         base_dense = base_dense or td
         print(
@@ -47,7 +42,7 @@ def main(n: int) -> None:
     base = None
     for L in (4, 16, 64, 256, 1024):
         net = DSM.random(d, L * s, s, router="switch", random_state=0)
-        ts = best_time(lambda net=net: net.predict(X))
+        ts = best(lambda net=net: net.predict(X))
         base = base or ts
         f = net.flops(X[:1])
         share = int(f.routing[0]) / int(f.total[0])

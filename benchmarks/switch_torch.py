@@ -13,16 +13,12 @@ Run: python benchmarks/switch_torch.py [--batch 10000] [--log-t 10 16]
 """
 
 import argparse
-import timeit
 
 import numpy as np
+from _timing import best
 from threadpoolctl import threadpool_limits
 
 from dsn_model import DSM
-
-
-def best(fn, repeats=5):
-    return min(timeit.repeat(fn, number=1, repeat=repeats))
 
 
 def torch_layer(net):

@@ -10,7 +10,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load(name):
+def load(name, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # as when run: their helpers import
     spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -31,8 +32,8 @@ def load(name):
         ("switch_torch", {"batch": 300, "log_ts": (8,)}),
     ],
 )
-def test_benchmark_runs(name, kwargs, capsys):
-    load(name).main(**kwargs)
+def test_benchmark_runs(name, kwargs, capsys, monkeypatch):
+    load(name, monkeypatch).main(**kwargs)
     out = capsys.readouterr().out
     if name == "switch_torch" and importlib.util.find_spec("torch") is None:
         assert out.startswith("PyTorch is not installed")
