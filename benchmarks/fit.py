@@ -10,7 +10,12 @@
    same model with ``degree=0``, on ``lsh_n`` samples; with ``--baseline DIR``, against the
    same fit by the version checked out in DIR (``git worktree add DIR REV``), in the same run.
 
+With ``--stream N``, instead: ``partial_fit`` of the dense or DSM model (``--model``) over N
+samples in chunks of 1e6 drawn as they go, its time and its peak resident memory beyond
+the first chunk.
+
 Run: python benchmarks/fit.py [--n 50000] [--t 4096] [--quick] [--baseline DIR]
+     python benchmarks/fit.py --stream 10000000 --model dense
 """
 
 import argparse
@@ -145,6 +150,36 @@ def main(
         )
 
 
+def stream(total: int, model: str = "dense", t: int = 4096, s: int = 256, chunk: int = 10**6):
+    """``partial_fit`` over ``total`` samples in chunks: seconds and peak memory, printed."""
+    estimator = (
+        DenseRegressor(n_units=t, random_state=0)
+        if model == "dense"
+        else DSMRegressor(n_units=t, n_active=s, random_state=0)
+    )
+    rng = np.random.default_rng(0)
+
+    def draw(rows):
+        X = rng.uniform(-1, 1, (rows, 8))
+        return X, np.sin(X.sum(axis=1))
+
+    with threadpool_limits(1):
+        start = time.perf_counter()
+        estimator.partial_fit(*draw(min(chunk, total)))  # the first chunk sets the baseline
+
+        def rest():
+            for begin in range(chunk, total, chunk):
+                estimator.partial_fit(*draw(min(chunk, total - begin)))
+
+        seconds, peak = timed_with_peak_memory(rest)
+        seconds = time.perf_counter() - start
+    print(
+        f"{estimator!r}: {total} samples by partial_fit in chunks of {chunk}, {seconds:.0f} s "
+        f"including drawing them; peak resident memory {peak / 2**20:.0f} MiB beyond that "
+        f"after the first chunk (a chunk's data included: {72 * chunk / 2**20:.0f} MiB)"
+    )
+
+
 #: The same degree=1 fit, run by another version of the package (its own layout).
 _BASELINE_FIT = """
 import sys, timeit
@@ -186,5 +221,10 @@ if __name__ == "__main__":
         metavar="DIR",
         help="a checkout of another version (git worktree add DIR REV): time its degree=1 fit",
     )
+    parser.add_argument("--stream", type=int, metavar="N", help="partial_fit over N samples")
+    parser.add_argument("--model", choices=("dense", "dsm"), default="dense")
     args = parser.parse_args()
-    main(n=args.n, t=args.t, quick=args.quick, baseline=args.baseline)
+    if args.stream:
+        stream(args.stream, args.model, t=args.t)
+    else:
+        main(n=args.n, t=args.t, quick=args.quick, baseline=args.baseline)

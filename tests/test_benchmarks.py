@@ -40,3 +40,11 @@ def test_benchmark_runs(name, kwargs, capsys, monkeypatch):
         return
     ratios = [float(r) for r in re.findall(r"(\d+(?:\.\d+)?)x\b", out)]
     assert ratios and all(np.isfinite(r) and r >= 0 for r in ratios)
+
+
+@pytest.mark.parametrize("model", ["dense", "dsm"])
+def test_streaming_benchmark_runs(model, capsys, monkeypatch):
+    load("fit", monkeypatch).stream(2500, model, t=64, s=8, chunk=1000)
+    out = capsys.readouterr().out
+    assert "2500 samples by partial_fit in chunks of 1000" in out
+    assert re.search(r"peak resident memory \d+ MiB", out)
