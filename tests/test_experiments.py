@@ -62,6 +62,26 @@ def test_records_do_not_depend_on_workers():
     assert 0 < one[0]["mse_over_var"] < 1 and 0 < one[3]["accuracy"] <= 1
 
 
+def test_tasks_run_on_one_blas_thread_whatever_the_caller_allows(monkeypatch):
+    """Threaded BLAS rounds differently from one thread (records of a sequential run
+    differed in the last digit from those of two workers): a task pins BLAS to one."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from dsn_model.experiments import tasks
+
+    seen = []
+    fit = tasks._fit
+
+    def spy(*args, **kwargs):
+        seen.extend(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas")
+        return fit(*args, **kwargs)
+
+    monkeypatch.setattr(tasks, "_fit", spy)
+    with threadpool_limits(2, user_api="blas"):
+        tasks.run_task(TASKS[0])
+    assert seen and set(seen) == {1}
+
+
 def test_records_do_not_depend_on_the_dask_backend():
     distributed = pytest.importorskip("distributed")  # the optional 'dask' extra
     with distributed.LocalCluster(

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .._io import atomic_writer
+from .._threads import single_blas_thread
 from ..data import load_digits_data, random_subspace, uniform_on_section
 from ..estimators import (
     DenseClassifier,
@@ -164,7 +165,17 @@ def _fit(model, task: Task, Xtr, ytr, Xte, yte):
 
 
 def run_task(task: Task) -> dict:
-    """Fit the task's model on its data and return one record."""
+    """Fit the task's model on its data and return one record, on one BLAS thread.
+
+    A BLAS product split over threads may round differently, so records would depend
+    on how many threads the worker happens to have (joblib gives each of ``jobs``
+    workers ``cores / jobs``); one thread makes them the same for any ``jobs`` or backend.
+    """
+    with single_blas_thread():
+        return _run_task(task)
+
+
+def _run_task(task: Task) -> dict:
     Xtr, ytr, Xte, yte = _digits(task) if task.target == "digits" else _regression_data(task)
     model = _MODELS[task.model](**task.params, random_state=task.seed)
     seconds, curve = _fit(model, task, Xtr, ytr, Xte, yte)
