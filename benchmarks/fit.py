@@ -171,8 +171,8 @@ def stream(total: int, model: str = "dense", t: int = 4096, s: int = 256, chunk:
             for begin in range(chunk, total, chunk):
                 estimator.partial_fit(*draw(min(chunk, total - begin)))
 
-        seconds, peak = timed_with_peak_memory(rest)
-        seconds = time.perf_counter() - start
+        peak = timed_with_peak_memory(rest)[1]
+        seconds = time.perf_counter() - start  # the first chunk included
     print(
         f"{estimator!r}: {total} samples by partial_fit in chunks of {chunk}, {seconds:.0f} s "
         f"including drawing them; peak resident memory {peak / 2**20:.0f} MiB beyond that "
