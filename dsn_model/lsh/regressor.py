@@ -312,7 +312,9 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
             or self.bucket_counts_.base is not stats
             or self.bucket_sums_.base is not stats
         ):
-            stats = np.column_stack([self.bucket_counts_, self.bucket_sums_]).astype(np.float64)
+            stats = np.column_stack([self.bucket_counts_, self.bucket_sums_]).astype(
+                np.float64, copy=False
+            )
             self._set_bucket_stats(stats)
         return stats
 

@@ -99,7 +99,8 @@ class SparseLayer:
 
         ``values[i, j]`` is ``w_ij * phi_{units[i, j]}(H_i)`` (0 in empty slots).
         """
-        if self.router.uses_features:  # in blocks of features that stay in cache
+        # in blocks of features that stay in cache (a feature-routed router reads each row alone)
+        if self.router.uses_features:
             step = max(16, _BLOCK_BYTES // (8 * self.features.n_units))
             units, weights, values = [], [], []
             for start in range(0, len(H), step):
