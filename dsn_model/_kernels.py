@@ -69,15 +69,16 @@ def _check_scores(scores: np.ndarray, k: int) -> np.ndarray:
     return scores
 
 
-def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
+def top_k_rows(scores: np.ndarray, k: int, *, return_values: bool = False):
     """Column indices of each row's ``k`` largest entries, ties to the lower index, ascending.
 
-    The smallest of the maxima of ``k`` groups of columns is at most a row's k-th largest
-    value (they are ``k`` distinct entries); a larger one, the ``k / 4``-th smallest, has
-    ``k`` entries at or above it in most rows and is tried first (checked by counting).
-    The entries at or above the floor, about ``1.5 k`` for scores in random order, are
-    collected in one branch-free pass, and a quickselect on those alone finds the k-th
-    value. ``O(t)`` per row, with no ``n x t`` temporary.
+    The maxima of ``k`` stripes of columns (columns equal modulo ``k``) are ``k`` distinct
+    entries, so the smallest of them is at most the row's k-th largest value; a larger one,
+    the ``k / 4``-th smallest (at most the 8th), has ``k`` entries at or above it in most
+    rows and is tried first (checked by counting). The stripe maxima come from halving the
+    row by elementwise maxima, which vectorises. The entries at or above the floor, about
+    ``1.5 k`` for scores in random order, are collected in one branch-free pass, and the
+    k-th value is found among those alone. ``O(t)`` per row, with no ``n x t`` temporary.
 
     Parameters
     ----------
@@ -86,21 +87,29 @@ def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
         ``ValueError``).
     k : int
         ``1 <= k <= t``.
+    return_values : bool, default=False
+        Also return ``scores`` at the indices (without a second pass over the rows).
 
     Returns
     -------
-    ndarray of shape (n, k), int64
+    index : ndarray of shape (n, k), int64
+    values : ndarray of shape (n, k), float64
+        Only if ``return_values``.
 
     Examples
     --------
     >>> import numpy as np
     >>> top_k_rows(np.array([[0.1, 0.9, 0.5, 0.9], [3.0, 3.0, 3.0, 1.0]]), 2).tolist()
     [[1, 3], [0, 1]]
+    >>> index, values = top_k_rows(np.array([[0.1, 0.9, 0.5]]), 2, return_values=True)
+    >>> values.tolist()
+    [[0.9, 0.5]]
     """
     scores = _check_scores(scores, k)
     out = np.empty((scores.shape[0], k), dtype=np.int64)
-    _top_k_rows(scores, k, out)
-    return out
+    out_values = np.empty((scores.shape[0], k))
+    _top_k_rows(scores, k, out, out_values)
+    return (out, out_values) if return_values else out
 
 
 @numba.njit(cache=True, nogil=True)
@@ -149,29 +158,61 @@ def _kth_smallest(a, lo, hi, kth):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _group_floors(scores, r, k, low):  # pragma: no cover - compiled
-    """The ``len(low)`` smallest of the maxima of ``k`` column groups of row ``r``, in
-    ``low`` in increasing order. ``low[0]`` is at most the row's k-th largest value (the
-    maxima are ``k`` distinct entries); so, for most rows, is ``low[q - 1]``. Four running
-    maxima per group, so the comparisons do not wait on each other; each maximum enters
-    ``low`` by a branch-free insertion."""
-    group = scores.shape[1] // k
-    for i in range(len(low)):
-        low[i] = np.inf
-    for g in range(k):
-        j, end = g * group, (g + 1) * group
-        b0 = b1 = b2 = b3 = scores[r, j]
-        while j + 4 <= end:
-            b0 = max(b0, scores[r, j])
-            b1 = max(b1, scores[r, j + 1])
-            b2 = max(b2, scores[r, j + 2])
-            b3 = max(b3, scores[r, j + 3])
-            j += 4
-        for i in range(j, end):
-            b0 = max(b0, scores[r, i])
-        m = max(max(b0, b1), max(b2, b3))
-        for i in range(len(low)):
-            low[i], m = min(low[i], m), max(low[i], m)
+def _smallest_two(values, count, q):  # pragma: no cover - compiled
+    """The smallest and the ``q``-th smallest (``1 <= q <= 8``) of ``values[:count]``, by a
+    branch-free insertion into eight registers (each value passes through all eight)."""
+    l0 = l1 = l2 = l3 = l4 = l5 = l6 = l7 = np.inf
+    for g in range(count):
+        m = values[g]
+        a = l0
+        l0, m = (m if m < a else a), (a if m < a else m)
+        a = l1
+        l1, m = (m if m < a else a), (a if m < a else m)
+        a = l2
+        l2, m = (m if m < a else a), (a if m < a else m)
+        a = l3
+        l3, m = (m if m < a else a), (a if m < a else m)
+        a = l4
+        l4, m = (m if m < a else a), (a if m < a else m)
+        a = l5
+        l5, m = (m if m < a else a), (a if m < a else m)
+        a = l6
+        l6, m = (m if m < a else a), (a if m < a else m)
+        l7 = m if m < l7 else l7
+    return l0, (l0, l1, l2, l3, l4, l5, l6, l7)[q - 1]
+
+
+@numba.njit(cache=True, nogil=True)
+def _stripe_floors(scores, r, k, maxima, q):  # pragma: no cover - compiled
+    """The smallest and the ``q``-th smallest of the maxima of row ``r``'s ``k`` stripes.
+
+    ``maxima`` has length ``w = k 2^L <= t < 2 w``. Columns ``w .. t-1`` are folded onto
+    ``0 .. t-w-1`` (same stripe: ``w`` is a multiple of ``k``), then the row is halved by
+    elementwise maxima down to width ``k``: column ``j`` ends in stripe ``j mod k``. The
+    first value is at most the row's k-th largest (the maxima are ``k`` distinct entries);
+    so is the second in most rows. Elementwise maxima vectorise; a running maximum does not.
+    """
+    t, w = scores.shape[1], len(maxima)
+    rest = t - w
+    if rest == 0 and w >= 2 * k:  # fold straight from the row
+        h = w // 2
+        for i in range(h):
+            a, b = scores[r, i], scores[r, i + h]
+            maxima[i] = a if a > b else b
+    else:
+        for i in range(rest):
+            a, b = scores[r, i], scores[r, w + i]
+            maxima[i] = a if a > b else b
+        for i in range(rest, w):
+            maxima[i] = scores[r, i]
+        h = w
+    h //= 2
+    while h >= k:
+        for i in range(h):
+            a, b = maxima[i], maxima[i + h]
+            maxima[i] = a if a > b else b
+        h //= 2
+    return _smallest_two(maxima, k, q)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -186,29 +227,39 @@ def _columns_at_or_above(scores, r, floor, index):  # pragma: no cover - compile
 
 
 @numba.njit(cache=True, nogil=True)
-def _top_k_rows(scores, k, out):  # pragma: no cover - compiled
+def _top_k_rows(scores, k, out, out_values):  # pragma: no cover - compiled
     n, t = scores.shape
+    w = k
+    while 2 * w <= t:
+        w *= 2
+    maxima = np.empty(w)
     index = np.empty(t, np.int64)
     value = np.empty(t)
     work = np.empty(t)
     scratch = np.empty(t + 1, np.int64)
-    # The q-th smallest group maximum, q = k / 4 (at most 8), has k entries at or above it
+    # The q-th smallest stripe maximum, q = k / 4 (at most 8), has k entries at or above it
     # in about 98% of rows of random scores and leaves about half as many candidates as the
     # smallest one; when it has fewer, the smallest one is the floor.
-    low = np.empty(max(1, min(8, k // 4)))
+    q = max(1, min(8, k // 4))
     for r in range(n):
         # Every entry of the top k is at or above a floor whenever k entries are (only a
         # NaN, which fails every comparison, can leave fewer under the smallest maximum).
-        _group_floors(scores, r, k, low)
-        c = _columns_at_or_above(scores, r, low[-1], index)
+        lowest, floor = _stripe_floors(scores, r, k, maxima, q)
+        c = _columns_at_or_above(scores, r, floor, index)
         if c < k:
-            c = _columns_at_or_above(scores, r, low[0], index)
+            c = _columns_at_or_above(scores, r, lowest, index)
         if c < k:
             raise ValueError("`scores` must not contain NaN.")
         for i in range(c):
-            value[i] = work[i] = scores[r, index[i]]
-        kth = _kth_smallest(work, 0, c, c - k)
+            value[i] = scores[r, index[i]]
+        if c - k < 8:  # the k-th largest is the (c - k + 1)-th smallest
+            kth = _smallest_two(value, c, c - k + 1)[1]
+        else:
+            work[:c] = value[:c]
+            kth = _kth_smallest(work, 0, c, c - k)
         _emit_top(value, index, c, kth, k, out, r, scratch)
+        for i in range(k):
+            out_values[r, i] = scores[r, out[r, i]]
 
 
 @numba.njit(cache=True, nogil=True)

@@ -30,6 +30,26 @@ def test_top_k_rows_matches_a_stable_sort_at_every_k(scores, data):
     k = data.draw(st.integers(1, scores.shape[1]))
     expected = np.sort(np.argsort(-scores, axis=1, kind="stable")[:, :k], axis=1)
     assert np.array_equal(top_k_rows(scores, k), expected)
+    index, values = top_k_rows(scores, k, return_values=True)
+    assert np.array_equal(index, expected)
+    assert np.array_equal(values, np.take_along_axis(scores, expected, axis=1))
+
+
+@pytest.mark.parametrize("t", [16, 100, 256, 300, 1024])
+@pytest.mark.parametrize("order", ["random", "ascending", "descending"])
+def test_top_k_rows_on_wide_rows_whatever_their_order(t, order):
+    """Rows wider than hypothesis draws: the stripes fold ``t - w`` trailing columns (t = 100,
+    300) or none, and sorted rows put every top entry in few stripes, so the first floor
+    fails and the second is used."""
+    rng = np.random.default_rng(t)
+    scores = np.maximum(rng.standard_normal((200, t)), 0.0)  # ReLU: ties at 0
+    if order != "random":
+        scores = np.sort(scores, axis=1)[:, :: 1 if order == "ascending" else -1]
+    for k in (2, 3, 8, 16, t // 4, t // 2 + 1):
+        expected = np.sort(np.argsort(-scores, axis=1, kind="stable")[:, :k], axis=1)
+        index, values = top_k_rows(scores, k, return_values=True)
+        assert np.array_equal(index, expected), k
+        assert np.array_equal(values, np.take_along_axis(scores, expected, axis=1)), k
 
 
 @given(st.integers(1, 70), st.integers(1, 9), st.integers(1, 30), st.integers(0, 2**32 - 1))

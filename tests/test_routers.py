@@ -224,6 +224,17 @@ def test_wide_top_k_selection_matches_the_sort(k, kind):
     assert np.array_equal(top_k_indices(scores, k), expected)
 
 
+@pytest.mark.parametrize("k", [1, 3, 20, 64])  # argmax, compiled, numpy's partition, all
+def test_topk_routes_with_the_values_of_its_units(k):
+    """The layer takes each active feature from the router (the compiled selection returns
+    it with the index): the same as routing, then reading the features at the units."""
+    scores = np.maximum(np.random.default_rng(k).standard_normal((50, 64)), 0.0)
+    router = TopKRouter(64, k)
+    routing, values = router._route_with_values(np.zeros((50, 1)), scores)
+    assert np.array_equal(routing.units, router.route(np.zeros((50, 1)), scores).units)
+    assert np.array_equal(values, np.take_along_axis(scores, routing.units, axis=1))
+
+
 def test_every_registered_router_is_built_by_the_shared_signature():
     from dsn_model.model.routers import ROUTERS
 

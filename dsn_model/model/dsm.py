@@ -29,7 +29,6 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._kernels import take_rows
 from .._validation import as_rng, check_batch, check_positive_int
 from .features import ConstantFeatures, FeatureMap, RandomFeatures
 from .routers import ROUTERS, Router
@@ -105,12 +104,12 @@ class SparseLayer:
             units, weights, values = [], [], []
             for start in range(0, len(H), step):
                 F = self.features._transform(H[start : start + step])
-                routing = self.router._route(H[start : start + step], F)
+                routing, active_values = self.router._route_with_values(H[start : start + step], F)
                 units.append(routing.units)
                 weights.append(routing.weights)
-                values.append(take_rows(F, np.maximum(routing.units, 0)))
+                values.append(active_values)
             routing = Routing(np.concatenate(units), np.concatenate(weights), self.router.n_units)
-            values = np.where(routing.active, np.concatenate(values), 0.0)
+            values = np.concatenate(values)
         else:
             routing = self.router._route(H, None)
             values = self.features._transform_units(H, routing.units)

@@ -32,7 +32,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._kernels import top_k_at, top_k_rows
+from .._kernels import take_rows, top_k_at, top_k_rows
 from .._validation import as_rng, check_batch, check_positive_int
 from .routing_result import Routing
 from .uniform_hash import hash_rows, sample_distinct
@@ -76,12 +76,19 @@ def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
         return np.broadcast_to(np.arange(t), (n, t)).copy()
     if k == 1:
         return scores.argmax(axis=1)[:, None]  # the first maximum: ties to the lower index
-    # Measured at t = 256 .. 4096: the compiled selection wins at k <= t / 8, and from
-    # t = 1024 up to k = t / 2 on ReLU features (2-3x: their zeros tie, which slows numpy's
-    # selection) while losing at most 1.3x on tie-free scores.
-    if t >= 8 * k or (t >= 1024 and t >= 2 * k):
+    if _compiled_selection_wins(t, k):
         return top_k_rows(scores, k)
     return top_k_at(scores, np.partition(scores, t - k, axis=1)[:, t - k], k)
+
+
+def _compiled_selection_wins(t: int, k: int) -> bool:
+    """Whether :func:`~dsn_model._kernels.top_k_rows` beats numpy's selection for ``1 < k < t``.
+
+    Measured at t = 256 .. 4096: it wins at k <= t / 8, and from t = 1024 up to k = t / 2 on
+    ReLU features (2-3x: their zeros tie, which slows numpy's selection) while losing at most
+    1.3x on tie-free scores.
+    """
+    return 1 < k < t and (t >= 8 * k or (t >= 1024 and t >= 2 * k))
 
 
 def _check_matrix(M: ArrayLike, name: str, *, cols: int | None = None) -> np.ndarray:
@@ -146,6 +153,13 @@ class Router(ABC):
     def _route(self, X: np.ndarray, features: np.ndarray | None) -> Routing:
         """The routing of a validated batch."""
 
+    def _route_with_values(self, X: np.ndarray, features: np.ndarray) -> tuple[Routing, np.ndarray]:
+        """The routing of a validated batch and ``features`` at its units (0 in empty slots),
+        for routers that read the features."""
+        routing = self._route(X, features)
+        values = take_rows(features, np.maximum(routing.units, 0))
+        return routing, np.where(routing.active, values, 0.0)
+
     def routing_stages(self) -> list[np.ndarray]:
         """The linear maps the router applies to decide, in order.
 
@@ -199,6 +213,12 @@ class TopKRouter(Router):
     def _route(self, X, features):
         units = top_k_indices(features, self.sparsity)
         return Routing(units, np.ones(units.shape), self.n_units)
+
+    def _route_with_values(self, X, features):
+        if _compiled_selection_wins(self.n_units, self.sparsity):  # values come with indices
+            units, values = top_k_rows(features, self.sparsity, return_values=True)
+            return Routing(units, np.ones(units.shape), self.n_units), values
+        return super()._route_with_values(X, features)
 
 
 class KNNRouter(Router):
