@@ -84,9 +84,17 @@ def test_certify_refuses_what_it_cannot_certify():
         certify_uniform_error(hyper, U, f, 1.0)
     with pytest.raises(ValueError, match="max_cells"):
         certify_uniform_error(model, U, f, 1.0, max_cells=5)
+
+
+@pytest.mark.parametrize("fallback", ["global", "probe", "nearest"])
+def test_a_float32_model_gets_the_float64_model_certificate(fallback):
+    """Keys are floors of one fixed-order float64 sum in either precision, so a model
+    hashing in float32 has the same buckets, values and certificate."""
+    model, U, f, X, _ = fitted(2, 0.4, 5, n=1500, fallback=fallback)
     single = clone(model).set_params(hash_dtype="float32").fit(X, f(X))
-    with pytest.raises(ValueError, match="hash_dtype='float64'"):
-        certify_uniform_error(single, U, f, 1.0)
+    assert single.family_.dtype == "float32"
+    expected, cert = (certify_uniform_error(m, U, f, 1.0) for m in (model, single))
+    assert cert.consistent and cert == expected
 
 
 def test_three_dimensional_sections_are_certified_completely():

@@ -12,6 +12,8 @@ from dsn_model._kernels import (
     add_bucket_sums,
     hyperplane_bits,
     hyperplane_screen,
+    slab_floors,
+    slab_screen,
     sparse_gram_upper,
     take_rows,
     top_k_rows,
@@ -186,3 +188,41 @@ def test_take_rows_equals_take_along_axis(n, t, s, seed):
     if n and s:
         with pytest.raises(ValueError, match="`index`"):
             take_rows(M, index + t)
+
+
+@given(st.sampled_from([np.float32, np.float64]), st.integers(1, 6), st.data())
+def test_slab_floors_are_the_fixed_order_float64_floors(dtype, d, data):
+    """However the estimate errs within the product's rounding bound, the floors are those of
+    ``sum_k W_kj x_k + W_dj`` in float64 (k in turn); the maps pass within ulps of integers."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    X, W = rng.uniform(-2, 2, (7, d)), rng.standard_normal((d + 1, 5)) * 3
+    for j in range(5):  # move u_j(x_j) onto an integer, give or take an ulp
+        v = sum(float(W[k, j]) * float(X[j, k]) for k in range(d))
+        W[d, j] = np.ceil(v) - v + rng.choice([-1e-16, 0.0, 1e-16])
+    reference = np.empty((7, 5))
+    for r in range(7):
+        for j in range(5):
+            v = 0.0
+            for k in range(d):
+                v += float(W[k, j]) * float(X[r, k])
+            reference[r, j] = np.floor(v + float(W[d, j]))
+    screen = slab_screen(W, dtype)
+    exact = np.hstack([X, np.ones((7, 1))]) @ W
+    slack = (screen.slope * np.abs(X).max(axis=1, keepdims=True) + screen.intercept) / 2
+    for estimate in (exact - slack, exact, exact + slack):  # anywhere in half the band
+        U = np.ascontiguousarray(estimate.astype(dtype))
+        assert slab_floors(U, X, screen) is U
+        assert U.dtype == dtype and np.array_equal(U, reference)
+
+
+def test_slab_floors_reject_what_they_cannot_write():
+    screen = slab_screen(np.ones((3, 2)), np.float64)
+    X = np.zeros((4, 2))
+    for bad in (np.zeros((4, 3)), np.zeros((4, 2), dtype=int), np.zeros((2, 4)).T):
+        with pytest.raises(ValueError, match="`U`"):
+            slab_floors(bad, X, screen)
+    with pytest.raises(ValueError, match="`X`"):
+        slab_floors(np.zeros((4, 2)), np.zeros((4, 3)), screen)
+    for bad_weights, dtype in ((np.ones(3), np.float64), (np.ones((3, 2)), np.float16)):
+        with pytest.raises(ValueError):
+            slab_screen(bad_weights, dtype)

@@ -59,6 +59,49 @@ def test_hyperplane_keys_do_not_depend_on_precision_or_batch(d, m, s, seed):
     assert np.array_equal(alone, batch) and np.array_equal(shifted, batch)
 
 
+def slabs_through_some_points(d, D, s, seed, dtype):
+    """A Euclidean family whose every other slab boundary passes within a few ulps of one of
+    the points (its offset set from the point's projection): float32 alone errs on many."""
+    rng = np.random.default_rng(seed)
+    lsh = EuclideanLSH(d, D, 0.3, n_tables=s, random_state=seed, dtype=dtype)
+    X = rng.uniform(-1, 1, (40, d))
+    for j in range(0, D * s, 2):
+        v = sum(
+            float(a) / 0.3 * float(x) for a, x in zip(lsh.directions[j], X[j % 40], strict=True)
+        )
+        lsh.offsets[j] = (np.ceil(v) - v) * 0.3 + rng.choice([-1e-15, 0.0, 1e-15])
+    return lsh, X
+
+
+def reference_floor(lsh, j, x) -> int:
+    """``floor(sum_k (a_jk / w) x_k + b_j / w)`` summed in float64, coordinate after coordinate."""
+    W = np.vstack([lsh.directions.T, lsh.offsets]) / lsh.width
+    v = 0.0
+    for k, xk in enumerate(x.tolist()):
+        v += float(W[k, j]) * xk
+    return int(np.floor(v + float(W[-1, j])))
+
+
+@given(st.integers(1, 8), st.integers(1, 8), st.integers(1, 4), seeds)
+def test_euclidean_keys_are_the_fixed_order_floors_in_any_precision_or_batch(d, D, s, seed):
+    """A key is the floor of the fixed-order float64 sum, whatever the precision of the
+    product and the row's place in the batch (the floors it cannot settle are redone)."""
+    lsh32, X = slabs_through_some_points(d, D, s, seed, "float32")
+    lsh64, _ = slabs_through_some_points(d, D, s, seed, "float64")
+    expected = np.array([[reference_floor(lsh64, j, x) for j in range(D * s)] for x in X]).reshape(
+        len(X), s, D
+    )
+    for lsh in (lsh32, lsh64):
+        assert np.array_equal(lsh.keys(X), expected)
+        assert np.array_equal(lsh.index_keys(X), expected)
+        alone = np.concatenate([lsh.keys(X[i : i + 1]) for i in range(len(X))])
+        shifted = lsh.keys(np.vstack([X[::-1], X]))[len(X) :]
+        assert np.array_equal(alone, expected) and np.array_equal(shifted, expected)
+    # the nearest other key differs from the key in exactly one hash, by one
+    diff = lsh32.probes(X, 2) - expected[:, :, None, :]
+    assert np.all(np.abs(diff).sum(axis=-1) == 1)
+
+
 @given(st.integers(1, 5), st.integers(1, 6), st.floats(0.05, 2.0), seeds)
 def test_euclidean_key_is_the_thermometer_decoding(d, D, width, seed):
     """docs/theory.md: floor(u) == lo + sum_j [u >= j], u computed once."""

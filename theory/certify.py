@@ -268,10 +268,10 @@ def certify_uniform_error(
     Parameters
     ----------
     model : LSHRegressor
-        Fitted with ``family="euclidean"``, ``degree=0``, ``hash_dtype="float64"``
-        (its cells are then its halfspaces up to float64 rounding at the
-        boundaries) and ``fallback`` ``"global"`` or ``"probe"``, or
-        ``"nearest"`` with one table.
+        Fitted with ``family="euclidean"``, ``degree=0`` and ``fallback``
+        ``"global"`` or ``"probe"``, or ``"nearest"`` with one table. Its cells
+        are its halfspaces up to float64 rounding at the boundaries in either
+        ``hash_dtype``: keys are floors of a fixed-order float64 sum.
     U : ndarray (d, k)
         Orthonormal basis of the subspace, k <= 3.
     f : callable
@@ -302,11 +302,6 @@ def certify_uniform_error(
         raise ValueError(
             "`model` must be a degree-0 Euclidean LSHRegressor with fallback 'global' or "
             "'probe', or 'nearest' with one table."
-        )
-    if family.dtype != "float64":
-        raise ValueError(
-            "`model` hashes in float32, so its cells are its halfspaces only up to a rounding "
-            "band; certify a model fitted with hash_dtype='float64'."
         )
     U = np.asarray(U, dtype=float)
     k = U.shape[1]

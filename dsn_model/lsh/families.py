@@ -29,7 +29,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._kernels import hyperplane_bits, hyperplane_screen
+from .._kernels import hyperplane_bits, hyperplane_screen, slab_floors, slab_screen
 from .._validation import as_rng, check_batch, check_positive_float, check_positive_int
 
 __all__ = [
@@ -73,11 +73,10 @@ class LSHFamily(ABC):
         Precision of the hash projections. ``float32`` hashes about twice as
         fast. :class:`HyperplaneLSH` decides every bit as the fixed-order float64
         sum does (the product settles the bits outside its rounding band), so
-        its keys do not depend on the precision or the batch. Keys computed as
-        floors of the product (:class:`EuclideanLSH`) may put an input within
-        about ``1e-6 * ||a|| ||x||`` (float32) of a boundary on the other side
-        than exact arithmetic says, and BLAS may round a row differently by its
-        place in the batch; cells equal :meth:`halfspaces` up to that band.
+        its keys do not depend on the precision or the batch; so does
+        :class:`EuclideanLSH` for its floors. Both agree with exact arithmetic
+        (cells equal :meth:`halfspaces`) up to float64 rounding at the
+        boundaries.
     """
 
     input_dim: int
@@ -290,7 +289,11 @@ class EuclideanLSH(LSHFamily):
     ``a_i ~ N(0, I_d)``, ``b_i ~ U[0, width)``. A key is the vector of the
     ``n_hashes`` integers of a table; each cell is an intersection of slabs
     ``n_i width <= <a_i, x> + b_i < (n_i + 1) width`` (docs/theory.md).
-    Keys are exact integer vectors: distinct cells never share a bucket.
+    Keys are exact integer vectors: distinct cells never share a bucket. Each
+    floor is that of ``sum_k (a_ik / width) x_k + b_i / width`` summed in float64
+    in the order ``k = 0, 1, ...``: the fast product settles the floors outside
+    its rounding band, the rest are recomputed, so keys do not depend on the
+    precision or on a row's place in its batch.
 
     Parameters
     ----------
@@ -337,11 +340,17 @@ class EuclideanLSH(LSHFamily):
         self.key_width = self.n_hashes
 
     def _scaled_directions(self):
-        """``[(A / width)^T; b / width]`` in the family's precision (cached)."""
+        """``[(A / width)^T; b / width]`` in the family's precision, the bound on ``|u|`` per
+        unit of ``||x||_inf``, and the :func:`~dsn_model._kernels.slab_screen` that decides
+        the floors (cached)."""
         if not hasattr(self, "_scale_cache"):
             W = np.vstack([self.directions.T, self.offsets]) / self.width
             reach = float(np.abs(self.directions).sum(axis=1).max() / self.width + 1.0)
-            self._scale_cache = (np.ascontiguousarray(W, dtype=self.dtype), reach)
+            self._scale_cache = (
+                np.ascontiguousarray(W, dtype=self.dtype),
+                reach,
+                slab_screen(W, self.dtype),
+            )
         return self._scale_cache
 
     def scaled(self, X: np.ndarray) -> np.ndarray:
@@ -352,7 +361,7 @@ class EuclideanLSH(LSHFamily):
         ``width``) if ``|u|`` could reach the largest integer the precision
         holds exactly (2^62, or 2^23 for float32).
         """
-        W, reach = self._scaled_directions()
+        W, reach, _ = self._scaled_directions()
         limit = 2.0**23 if self.dtype == "float32" else 2.0**62
         if len(X) and reach * np.abs(X).max() >= limit:
             raise ValueError(
@@ -365,16 +374,22 @@ class EuclideanLSH(LSHFamily):
         return (ones @ W).reshape(len(X), self.n_tables, self.n_hashes)
 
     def index_keys(self, X):
-        U = self.scaled(X)
-        return np.floor(U, out=U)  # in place: a second large temporary costs page faults
+        return self._floors(self.scaled(X), X)
+
+    def _floors(self, U, X):
+        """The keys ``floor(u)`` in place of ``U``, each as the fixed-order float64 sum of
+        :func:`~dsn_model._kernels.slab_floors` decides it: the product settles every floor
+        farther than its rounding band from an integer, the rest are recomputed."""
+        slab_floors(U.reshape(len(U), -1), X, self._scaled_directions()[2])
+        return U
 
     def _keys(self, X):
         return self.index_keys(X).astype(np.int64)
 
     def _probes(self, X, n_probes):
         U = self.scaled(X)
-        base = np.floor(U).astype(np.int64)
-        frac = U - base
+        base = self._floors(U.copy(), X).astype(np.int64)
+        frac = U - base  # in [0, 1] but within the rounding band of a face
         dist = np.concatenate([frac, 1.0 - frac], axis=2)  # lower faces, then upper
         n_probes = min(n_probes, 2 * self.n_hashes)
         order = np.argsort(dist, axis=2, kind="stable")[:, :, :n_probes]

@@ -105,14 +105,11 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
     hash_dtype : {"float32", "float64"}, default="float32"
         Precision of the hash projections of ``"hyperplane"`` and
         ``"euclidean"`` (``"cross-polytope"`` hashes in float64). float32
-        hashes about twice as fast. Hyperplane bits are the same in both: each
-        is the sign of ``<a, x> + b`` summed in float64 in a fixed order, the
-        fast product settling every bit outside its rounding band, so an input
-        hashes alike at fit and predict time, alone or in any batch. Euclidean
-        keys are floors of the product itself: an input within about
-        ``1e-6 ||a|| ||x||`` (float32; ``1e-15`` in float64) of a slab boundary
-        may fall in the neighbouring slab, and which one may depend on its
-        place in the batch (BLAS rounds rows differently by position).
+        hashes about twice as fast. Keys are the same in both: a hyperplane bit
+        is the sign of ``<a, x> + b`` and a Euclidean key the floor of
+        ``(<a, x> + b) / w``, each summed in float64 in a fixed order, the fast
+        product settling everything outside its rounding band, so an input
+        hashes alike at fit and predict time, alone or in any batch.
     random_state : None, int or numpy Generator
         Seeds the hash functions; the same seed gives the same model bit for bit.
 
