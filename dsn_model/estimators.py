@@ -27,6 +27,7 @@ Each fitted model reports ``n_active_units_``, ``n_params_`` and
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from numbers import Integral, Real
 from typing import ClassVar
@@ -65,6 +66,8 @@ __all__ = [
 #: (4096, 1024)): the path it picks was the faster one at every point.
 _DSYRK_NS, _PAIR_NS, _ADD_NS = 0.05, 1.1, 1.0
 _ENTRIES = 1 << 21  # active entries per sparse batch: 32 MiB of units and values
+#: Largest routing (active units of every row of a chunk) kept across Adam epochs.
+_ROUTING_CACHE_BYTES = 1 << 28
 
 
 def sparse_gram_pays(t: int, s: int) -> bool:
@@ -206,6 +209,7 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
         self.n_active_units_ = s
         self.n_params_ = t + 1
         self._adam_rng = np.random.default_rng(rng.integers(2**63))
+        self._routing_cache = None
 
     def _train(self, X, Y, Y_ndim: int, *, first: bool, epochs: int) -> None:
         """Fit the top layer on a chunk: merge its sums (exact) or run Adam epochs over it."""
@@ -239,12 +243,23 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
         """
         order = self._adam_rng.permutation(len(X))
         t = self.features_.n_units
+        routed = self._chunk_routing(X)
         # whole minibatches per call (at least 8, to spread scikit-learn's per-call checks):
         # the updates are the same for any block size, minibatch by minibatch
         block = max(8, (4 << 20) // (8 * t) // self.batch_size) * self.batch_size
         for start in range(0, len(X), block):
             rows = order[start : start + block]
-            units, values = self._active_features(X[rows])
+            if routed is None:
+                units, values = self._active_features(X[rows])
+            else:  # the routed units' features, computed as routing would, with no selection
+                units = routed[rows].astype(np.int64)
+                step = self._block_rows()
+                values = np.concatenate(
+                    [
+                        self._layer.features_at(X[rows[i : i + step]], units[i : i + step])
+                        for i in range(0, len(rows), step)
+                    ]
+                )
             if units is not None:
                 values = _masked_rows(units, values, t)
             target = Y[rows]
@@ -253,6 +268,34 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
                 # an epoch's last block may be shorter than a minibatch: it is one
                 warnings.filterwarnings("ignore", message="Got `batch_size`", category=UserWarning)
                 self._adam.partial_fit(values, target[:, 0] if target.shape[1] == 1 else target)
+
+    def _chunk_routing(self, X) -> np.ndarray | None:
+        """The active units of every row of ``X`` for a feature-routed (Top-K) model, kept
+        across Adam epochs over the same chunk; ``None`` for other models (their routing
+        is cheap or absent) or if it would take more than ``_ROUTING_CACHE_BYTES``.
+
+        Routing a row needs all ``t`` features and a selection; an epoch only needs the
+        features of the ``s`` units, so it reads them from features it computes anyway.
+        The chunk is recognised by its shape and a digest of its bytes.
+        """
+        router = self._layer.router
+        if self.router_ is None or not router.uses_features:
+            return None
+        t, s = self.features_.n_units, self.n_active_units_
+        dtype = np.uint16 if t <= 1 << 16 else np.int32
+        if len(X) * s * np.dtype(dtype).itemsize > _ROUTING_CACHE_BYTES:
+            return None
+        X = np.ascontiguousarray(X)
+        key = (X.shape, hashlib.blake2b(X.data, digest_size=16).digest())
+        if self._routing_cache is None or self._routing_cache[0] != key:
+            routed = np.empty((len(X), s), dtype=dtype)
+            step = self._block_rows()
+            for start in range(0, len(X), step):
+                block = X[start : start + step]
+                routing = router._route(block, self.features_._transform(block))
+                routed[start : start + step] = routing.units
+            self._routing_cache = (key, routed)
+        return self._routing_cache[1]
 
     def _set_top(self, coef, intercept, Y_ndim: int) -> None:
         if Y_ndim == 1:

@@ -135,6 +135,35 @@ def test_adam_partial_fit_is_one_more_epoch():
     assert three.intercept_ == two_then_one.intercept_
 
 
+def test_adam_routes_a_chunk_once_and_equals_routing_every_epoch(monkeypatch):
+    """Adam epochs over one chunk select the Top-K units once (kept across epochs and
+    ``partial_fit`` calls on the same data) and train bit for bit as re-routing each
+    epoch does; new data, or the same array changed in place, is routed anew."""
+    import dsn_model.estimators as estimators
+    import dsn_model.model.routers as routers
+
+    rng = np.random.default_rng(6)
+    X, y = rng.uniform(-1, 1, (900, 3)), rng.normal(size=900)
+    kw = {"n_units": 96, "n_active": 8, "solver": "adam", "batch_size": 64, "random_state": 2}
+    calls = []
+    select = routers.top_k_rows  # the selection of every Top-K route at k = t / 12
+    monkeypatch.setattr(routers, "top_k_rows", lambda *a, **k: calls.append(1) or select(*a, **k))
+    cached = DSMRegressor(epochs=3, **kw).fit(X, y).partial_fit(X, y)
+    routed_once = len(calls)
+    assert 0 < routed_once <= 900 // cached._block_rows() + 1  # one pass over the rows
+    monkeypatch.setattr(estimators, "_ROUTING_CACHE_BYTES", 0)  # nothing fits: route each time
+    fresh = DSMRegressor(epochs=3, **kw).fit(X, y).partial_fit(X, y)
+    assert len(calls) > 4 * routed_once
+    np.testing.assert_array_equal(cached.coef_, fresh.coef_)
+    monkeypatch.undo()
+    before = cached._routing_cache[1].copy()
+    X[:, 0] *= -1  # in place: the same array now holds other data
+    cached.partial_fit(X, y)
+    assert not np.array_equal(cached._routing_cache[1], before)
+    expected = DSMRegressor(epochs=1, **kw).fit(X, y)._chunk_routing(X)
+    np.testing.assert_array_equal(cached._routing_cache[1], expected)
+
+
 def test_unknown_solver_is_a_value_error_naming_it():
     X = np.zeros((10, 2))
     with pytest.raises(ValueError, match="solver"):

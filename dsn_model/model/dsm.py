@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._kernels import take_rows
 from .._validation import as_rng, check_batch, check_positive_int
 from .features import ConstantFeatures, FeatureMap, RandomFeatures
 from .routers import ROUTERS, Router
@@ -98,13 +99,10 @@ class SparseLayer:
 
         ``values[i, j]`` is ``w_ij * phi_{units[i, j]}(H_i)`` (0 in empty slots).
         """
-        # in blocks of features that stay in cache (a feature-routed router reads each row alone)
         if self.router.uses_features:
-            step = max(16, _BLOCK_BYTES // (8 * self.features.n_units))
             units, weights, values = [], [], []
-            for start in range(0, len(H), step):
-                F = self.features._transform(H[start : start + step])
-                routing, active_values = self.router._route_with_values(H[start : start + step], F)
+            for block, F in self._feature_blocks(H):
+                routing, active_values = self.router._route_with_values(block, F)
                 units.append(routing.units)
                 weights.append(routing.weights)
                 values.append(active_values)
@@ -114,6 +112,26 @@ class SparseLayer:
             routing = self.router._route(H, None)
             values = self.features._transform_units(H, routing.units)
         return routing, values * routing.weights
+
+    def _feature_blocks(self, H: np.ndarray):
+        """``(H block, its features)`` in blocks of features that stay in cache (a
+        feature-routed router reads each row alone)."""
+        step = max(16, _BLOCK_BYTES // (8 * self.features.n_units))
+        for start in range(0, len(H), step):
+            block = H[start : start + step]
+            yield block, self.features._transform(block)
+
+    def features_at(self, H: np.ndarray, units: np.ndarray) -> np.ndarray:
+        """The features ``units`` (each in ``[0, t)``) of the rows of ``H``, read from
+        features computed in the same blocks as :meth:`forward`'s, so for the units
+        ``forward`` routes to, the values are bit for bit those it returns (before
+        the router's weights)."""
+        values, start = np.empty(units.shape), 0
+        for block, F in self._feature_blocks(H):
+            stop = start + len(block)
+            values[start:stop] = take_rows(F, units[start:stop])
+            start = stop
+        return values
 
 
 class SparseNetwork:
