@@ -161,28 +161,26 @@ def _kth_smallest(a, lo, hi, kth):  # pragma: no cover - compiled
     return a[lo]
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _sorted_pair(a, b):  # pragma: no cover - compiled
+    """``(min, max)`` of ``a`` and ``b`` without a branch (a NaN ``b`` leaves ``a`` the min)."""
+    return (b if b < a else a), (a if b < a else b)
+
+
 @numba.njit(cache=True, nogil=True)
 def _smallest_two(values, count, q):  # pragma: no cover - compiled
     """The smallest and the ``q``-th smallest (``1 <= q <= 8``) of ``values[:count]``, by a
     branch-free insertion into eight registers (each value passes through all eight)."""
     l0 = l1 = l2 = l3 = l4 = l5 = l6 = l7 = np.inf
     for g in range(count):
-        m = values[g]
-        a = l0
-        l0, m = (m if m < a else a), (a if m < a else m)
-        a = l1
-        l1, m = (m if m < a else a), (a if m < a else m)
-        a = l2
-        l2, m = (m if m < a else a), (a if m < a else m)
-        a = l3
-        l3, m = (m if m < a else a), (a if m < a else m)
-        a = l4
-        l4, m = (m if m < a else a), (a if m < a else m)
-        a = l5
-        l5, m = (m if m < a else a), (a if m < a else m)
-        a = l6
-        l6, m = (m if m < a else a), (a if m < a else m)
-        l7 = m if m < l7 else l7
+        l0, m = _sorted_pair(l0, values[g])
+        l1, m = _sorted_pair(l1, m)
+        l2, m = _sorted_pair(l2, m)
+        l3, m = _sorted_pair(l3, m)
+        l4, m = _sorted_pair(l4, m)
+        l5, m = _sorted_pair(l5, m)
+        l6, m = _sorted_pair(l6, m)
+        l7 = _sorted_pair(l7, m)[0]
     return l0, (l0, l1, l2, l3, l4, l5, l6, l7)[q - 1]
 
 

@@ -573,7 +573,9 @@ class DSMRegressor(_SparseParams, _Regressor):
         shuffled minibatches for ``epochs`` epochs (the paper's protocol), by
         scikit-learn's ``MLPRegressor(hidden_layer_sizes=())`` on the masked
         features. With ``"adam"``, :meth:`partial_fit` runs one more epoch
-        over the chunk it is given.
+        over the chunk it is given. The Top-K units of a chunk are selected
+        once and kept across its epochs (and ``partial_fit`` calls on the same
+        data, up to 256 MiB of units); each epoch reads their features.
     epochs : int, default=20
         Passes over the data of :meth:`fit` with ``solver="adam"``.
     batch_size : int, default=256
