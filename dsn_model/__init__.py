@@ -12,40 +12,103 @@ The package reads from the top down:
 
 __version__ = "0.1.0"
 
-from .estimators import (
-    DenseClassifier,
-    DenseRegressor,
-    DSMClassifier,
-    DSMRegressor,
-    RandomHashClassifier,
-    RandomHashRegressor,
-)
-from .lsh import LSHRegressor
-from .model import (
-    DSM,
-    ROUTERS,
-    BlockRouter,
-    ConstantFeatures,
-    ExpertChoiceRouter,
-    FeatureMap,
-    FlopCount,
-    IdentityFeatures,
-    KNNRouter,
-    LSHRouter,
-    RandomFeatures,
-    Router,
-    Routing,
-    SparseLayer,
-    SparseNetwork,
-    SwitchRouter,
-    TopKRouter,
-    UniformHashRouter,
-    active_subgraph,
-    draw_graph,
-    evaluate_graph,
-    graph_flops,
-    to_graph,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+#: Where each name of the package's namespace lives. They are imported when first used
+#: (PEP 562), so ``import dsn_model`` -- and the ``dsn`` command -- does not load
+#: scikit-learn, scipy or numba until a model needs them.
+_EXPORTS = {
+    **dict.fromkeys(
+        (
+            "DenseClassifier",
+            "DenseRegressor",
+            "DSMClassifier",
+            "DSMRegressor",
+            "RandomHashClassifier",
+            "RandomHashRegressor",
+        ),
+        ".estimators",
+    ),
+    "LSHRegressor": ".lsh",
+    **dict.fromkeys(
+        (
+            "DSM",
+            "ROUTERS",
+            "BlockRouter",
+            "ConstantFeatures",
+            "ExpertChoiceRouter",
+            "FeatureMap",
+            "FlopCount",
+            "IdentityFeatures",
+            "KNNRouter",
+            "LSHRouter",
+            "RandomFeatures",
+            "Router",
+            "Routing",
+            "SparseLayer",
+            "SparseNetwork",
+            "SwitchRouter",
+            "TopKRouter",
+            "UniformHashRouter",
+            "active_subgraph",
+            "draw_graph",
+            "evaluate_graph",
+            "graph_flops",
+            "to_graph",
+        ),
+        ".model",
+    ),
+}
+
+if TYPE_CHECKING:  # what static tools see: the same names, imported eagerly
+    from .estimators import (
+        DenseClassifier,
+        DenseRegressor,
+        DSMClassifier,
+        DSMRegressor,
+        RandomHashClassifier,
+        RandomHashRegressor,
+    )
+    from .lsh import LSHRegressor
+    from .model import (
+        DSM,
+        ROUTERS,
+        BlockRouter,
+        ConstantFeatures,
+        ExpertChoiceRouter,
+        FeatureMap,
+        FlopCount,
+        IdentityFeatures,
+        KNNRouter,
+        LSHRouter,
+        RandomFeatures,
+        Router,
+        Routing,
+        SparseLayer,
+        SparseNetwork,
+        SwitchRouter,
+        TopKRouter,
+        UniformHashRouter,
+        active_subgraph,
+        draw_graph,
+        evaluate_graph,
+        graph_flops,
+        to_graph,
+    )
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(_EXPORTS[name], __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
 
 __all__ = [
     "DSM",

@@ -81,3 +81,26 @@ def test_the_rules_can_fail():
     """The parser sees a nested upward import (the one allowed exception)."""
     routers = ROOT / "model" / "routers.py"
     assert ("dsn_model", "lsh") in set(_imports(routers))
+
+
+def test_the_package_namespace_loads_each_name_when_first_used():
+    """``import dsn_model`` loads no model code (nor scikit-learn); every exported name then
+    resolves to the object its module defines."""
+    import importlib
+    import subprocess
+    import sys
+
+    code = "import sys, dsn_model; print(sorted({'sklearn', 'numba', 'scipy'} & set(sys.modules)))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "[]"
+    import dsn_model
+
+    assert set(dsn_model.__all__) == {"__version__", *dsn_model._EXPORTS}
+    for name, module in dsn_model._EXPORTS.items():
+        expected = getattr(importlib.import_module(module, "dsn_model"), name)
+        assert getattr(dsn_model, name) is expected, name
+        assert name in dir(dsn_model)
+    with pytest.raises(AttributeError, match="no_such_name"):
+        dsn_model.no_such_name  # noqa: B018
