@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._kernels import floyd_samples
+
 __all__ = ["hash_rows", "mix64", "sample_distinct"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
-_MASK64 = (1 << 64) - 1
 
 
 def mix64(z: np.ndarray) -> np.ndarray:
@@ -63,8 +64,9 @@ def sample_distinct(h: np.ndarray, n_items: int, size: int) -> np.ndarray:
     ``n_items - size`` to ``n_items - 1`` pick ``r`` uniform in ``[0, j]`` from a
     fresh 64-bit stream of the row's hash and keep ``r`` unless already chosen,
     otherwise ``j``. Every ``size``-subset is equally likely (up to the
-    ``n_items / 2^64`` bias of the modulus), and the cost is ``O(size^2)`` per
-    row, independent of ``n_items``.
+    ``n_items / 2^64`` bias of the modulus). Compiled
+    (:func:`~dsn_model._kernels.floyd_samples`): ``O(size)`` per row, a bitmap
+    of ``n_items`` bits answering "already chosen?".
 
     Returns an int64 array of shape ``(len(h), size)``.
 
@@ -75,11 +77,4 @@ def sample_distinct(h: np.ndarray, n_items: int, size: int) -> np.ndarray:
     >>> units.shape, all(len(set(r)) == 4 for r in units.tolist())
     ((5, 4), True)
     """
-    n = h.shape[0]
-    out = np.empty((n, size), dtype=np.int64)
-    for col, j in enumerate(range(n_items - size, n_items)):
-        stream = mix64(h + np.uint64(((col + 1) * int(_GOLDEN)) & _MASK64))
-        r = (stream % np.uint64(j + 1)).astype(np.int64)
-        taken = (out[:, :col] == r[:, None]).any(axis=1)
-        out[:, col] = np.where(taken, j, r)
-    return out
+    return floyd_samples(h, n_items, size)
