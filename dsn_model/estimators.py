@@ -252,7 +252,7 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
             if routed is None:
                 units, values = self._active_features(X[rows])
             else:  # the routed units' features, computed as routing would, with no selection
-                units = routed[rows].astype(np.int64)
+                units = np.maximum(routed[rows], 0).astype(np.int64)  # empty slots: unit 0 ...
                 step = self._block_rows()
                 values = np.concatenate(
                     [
@@ -260,6 +260,7 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
                         for i in range(0, len(rows), step)
                     ]
                 )
+                values[routed[rows] < 0] = 0.0  # ... with value 0, as forward gives them
             if units is not None:
                 values = _masked_rows(units, values, t)
             target = Y[rows]
@@ -282,7 +283,7 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
         if self.router_ is None or not router.uses_features:
             return None
         t, s = self.features_.n_units, self.n_active_units_
-        dtype = np.uint16 if t <= 1 << 16 else np.int32
+        dtype = np.int32 if t < 1 << 31 else np.int64
         if len(X) * s * np.dtype(dtype).itemsize > _ROUTING_CACHE_BYTES:
             return None
         X = np.ascontiguousarray(X)
