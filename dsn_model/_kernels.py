@@ -356,9 +356,9 @@ def floyd_samples(h: np.ndarray, n_items: int, size: int) -> np.ndarray:
 
     For ``j = n_items - size + c`` (``c = 0, 1, ...``), ``r`` is the SplitMix64 finaliser
     of ``h + (c + 1) * 0x9E3779B97F4A7C15`` modulo ``j + 1``; the row keeps ``r``
-    unless it already holds it, else ``j``. A bitmap of ``n_items`` bits per row makes
+    unless it already holds it, else ``j``. A flag per item (cleared after each row) makes
     each membership test one look-up: ``O(size)`` per row (the definition, a test against
-    every earlier pick, is ``O(size^2)``).
+    every earlier pick, is ``O(size^2)``, which is what is done beyond ``2^22`` items).
 
     Examples
     --------

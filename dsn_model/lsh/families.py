@@ -389,7 +389,7 @@ class EuclideanLSH(LSHFamily):
     def _probes(self, X, n_probes):
         U = self.scaled(X)
         base = self._floors(U.copy(), X).astype(np.int64)
-        frac = U - base  # in [0, 1] but within the rounding band of a face
+        frac = U - base  # in [0, 1], give or take the product's rounding
         dist = np.concatenate([frac, 1.0 - frac], axis=2)  # lower faces, then upper
         n_probes = min(n_probes, 2 * self.n_hashes)
         order = np.argsort(dist, axis=2, kind="stable")[:, :, :n_probes]

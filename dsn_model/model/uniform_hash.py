@@ -65,8 +65,8 @@ def sample_distinct(h: np.ndarray, n_items: int, size: int) -> np.ndarray:
     fresh 64-bit stream of the row's hash and keep ``r`` unless already chosen,
     otherwise ``j``. Every ``size``-subset is equally likely (up to the
     ``n_items / 2^64`` bias of the modulus). Compiled
-    (:func:`~dsn_model._kernels.floyd_samples`): ``O(size)`` per row, a bitmap
-    of ``n_items`` bits answering "already chosen?".
+    (:func:`~dsn_model._kernels.floyd_samples`): ``O(size)`` per row, with a
+    flag per item (up to ``2^22`` items) answering "already chosen?".
 
     Returns an int64 array of shape ``(len(h), size)``.
 
