@@ -282,13 +282,14 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
         router = self._layer.router
         if self.router_ is None or not router.uses_features:
             return None
+        cache = getattr(self, "_routing_cache", None)  # a pickled model has none
         t, s = self.features_.n_units, self.n_active_units_
         dtype = np.int32 if t < 1 << 31 else np.int64
         if len(X) * s * np.dtype(dtype).itemsize > _ROUTING_CACHE_BYTES:
             return None
         X = np.ascontiguousarray(X)
         key = (X.shape, hashlib.blake2b(X.data, digest_size=16).digest())
-        if self._routing_cache is None or self._routing_cache[0] != key:
+        if cache is None or cache[0] != key:
             routed = np.empty((len(X), s), dtype=dtype)
             step = self._block_rows()
             for start in range(0, len(X), step):
@@ -297,6 +298,13 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
                 routed[start : start + step] = routing.units
             self._routing_cache = (key, routed)
         return self._routing_cache[1]
+
+    def __getstate__(self):
+        """The state without the routing kept for Adam epochs: a copy or a pickle of the
+        model does not carry it (it is recomputed on the next epoch that needs it)."""
+        state = super().__getstate__()
+        state.pop("_routing_cache", None)
+        return state
 
     def _set_top(self, coef, intercept, Y_ndim: int) -> None:
         if Y_ndim == 1:
@@ -576,7 +584,8 @@ class DSMRegressor(_SparseParams, _Regressor):
         features. With ``"adam"``, :meth:`partial_fit` runs one more epoch
         over the chunk it is given. The Top-K units of a chunk are selected
         once and kept across its epochs (and ``partial_fit`` calls on the same
-        data, up to 256 MiB of units); each epoch reads their features.
+        data, up to 256 MiB of units, not copied or pickled with the model);
+        each epoch reads their features.
     epochs : int, default=20
         Passes over the data of :meth:`fit` with ``solver="adam"``.
     batch_size : int, default=256

@@ -162,6 +162,14 @@ def test_adam_routes_a_chunk_once_and_equals_routing_every_epoch(monkeypatch):
     assert not np.array_equal(cached._routing_cache[1], before)
     expected = DSMRegressor(epochs=1, **kw).fit(X, y)._chunk_routing(X)
     np.testing.assert_array_equal(cached._routing_cache[1], expected)
+    import copy
+    import pickle
+
+    twins = (pickle.loads(pickle.dumps(cached)), copy.deepcopy(cached))
+    cached.partial_fit(X, y)
+    for twin in twins:
+        assert not hasattr(twin, "_routing_cache")  # the kept routing is not part of a copy
+        np.testing.assert_array_equal(twin.partial_fit(X, y).coef_, cached.coef_)
 
 
 def test_unknown_solver_is_a_value_error_naming_it():
