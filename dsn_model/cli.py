@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -179,18 +180,58 @@ def _audit(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every sub-command."""
-    from .audit.report import AUDIT_ROUTERS
-    from .experiments.registry import EXPERIMENTS
+class _Names(Sequence):
+    """Names read from a registry when first needed: ``choices`` of the parser that would
+    otherwise import every model (and scikit-learn) before ``dsn --help`` can answer."""
+
+    def __init__(self, load: Callable[[], Iterable[str]]):
+        self._load, self._names = load, None
+
+    def _get(self) -> tuple[str, ...]:
+        if self._names is None:
+            self._names = tuple(self._load())
+        return self._names
+
+    def __getitem__(self, index):
+        return self._get()[index]
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+
+def _router_names():
     from .model.routers import ROUTERS
 
+    return ROUTERS
+
+
+def _experiment_names():
+    from .experiments.registry import EXPERIMENTS
+
+    return [*EXPERIMENTS, "all"]
+
+
+def _audit_names():
+    from .audit.report import AUDIT_ROUTERS
+
+    return AUDIT_ROUTERS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command (registries are read only when a
+    sub-command's arguments are checked or shown)."""
     parser = argparse.ArgumentParser(
         prog="dsn", description="Data-dependent sparse networks: simulate and check."
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("inspect", help="route two nearby inputs through a random DSM")
-    p.add_argument("--router", default="switch", choices=list(ROUTERS))
+    p.add_argument(
+        "--router",
+        default="switch",
+        choices=_Names(_router_names),
+        metavar="ROUTER",  # a metavar: argparse would otherwise list the choices at once
+        help="one of %(choices)s (default: %(default)s)",
+    )
     p.add_argument("--d", type=int, default=8, help="input dimension d")
     p.add_argument("--t", type=int, default=64, help="width t of the sparse layer")
     p.add_argument("--s", type=int, default=4, help="sparsity s")
@@ -210,7 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "experiments",
         nargs="+",
-        choices=[*EXPERIMENTS, "all"],
+        choices=_Names(_experiment_names),
+        metavar="EXPERIMENT",
+        help="one or more of %(choices)s",
     )
     p.add_argument("--quick", action="store_true", help="small sizes (about 30 s on 2 cores)")
     p.add_argument("--seeds", type=int, default=3, help="seeds per point (default 3)")
@@ -264,7 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--router",
         required=True,
-        choices=AUDIT_ROUTERS,
+        choices=_Names(_audit_names),
+        metavar="ROUTER",
+        help="one of %(choices)s",
     )
     p.add_argument("--d", type=int, default=8, help="input dimension d")
     p.add_argument("--t", type=int, default=256, help="units t")

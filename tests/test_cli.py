@@ -66,3 +66,24 @@ def test_bounds_rejects_impossible_parameters(capsys):
     assert "eps" in capsys.readouterr().err
     assert main(["bounds", "--d", "2", "--k", "3"]) == 2
     assert "k" in capsys.readouterr().err
+
+
+def test_help_answers_without_loading_the_models():
+    """The registries behind ``choices`` are read only when a sub-command needs them, so
+    ``dsn --help`` does not import the models (nor scikit-learn); a bad name is still
+    refused with the list of good ones."""
+    import sys
+
+    code = (
+        "import sys\nfrom dsn_model.cli import main\ntry:\n    main(['--help'])\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted({'sklearn', 'numba', 'dsn_model.model'} & set(sys.modules)))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.strip().endswith("[]"), run.stderr
+    bad = subprocess.run(
+        [sys.executable, "-m", "dsn_model.cli", "audit", "--router", "nope"],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and "'lsh-hyperplane'" in bad.stderr
