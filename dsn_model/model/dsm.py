@@ -122,10 +122,33 @@ class SparseLayer:
             yield block, self.features._transform(block)
 
     def features_at(self, H: np.ndarray, units: np.ndarray) -> np.ndarray:
-        """The features ``units`` (each in ``[0, t)``) of the rows of ``H``, read from
-        features computed in the same blocks as :meth:`forward`'s, so for the units
-        ``forward`` routes to, the values are bit for bit those it returns (before
-        the router's weights)."""
+        """The features ``units`` (each in ``[0, t)``) of the rows of ``H``.
+
+        Read from features computed in the same blocks as :meth:`forward`'s, so for the
+        units ``forward`` routes to, the values are bit for bit those it returns (before
+        the router's weights): a caller that kept a routing gets its values back without
+        routing again.
+
+        Parameters
+        ----------
+        H : ndarray of shape (n, input_dim)
+        units : ndarray of shape (n, s), int
+
+        Returns
+        -------
+        ndarray of shape (n, s)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dsn_model.model.features import RandomFeatures
+        >>> from dsn_model.model.routers import TopKRouter
+        >>> layer = SparseLayer(RandomFeatures.random(3, 8, random_state=0), TopKRouter(8, 2))
+        >>> H = np.random.default_rng(0).uniform(-1, 1, (4, 3))
+        >>> routing, values = layer.forward(H)
+        >>> bool(np.array_equal(layer.features_at(H, routing.units), values))
+        True
+        """
         values, start = np.empty(units.shape), 0
         for block, F in self._feature_blocks(H):
             stop = start + len(block)
