@@ -583,6 +583,15 @@ def hyperplane_bits(projections: np.ndarray, X: np.ndarray, screen: HyperplaneSc
     return out
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _row_scale(X, r):  # pragma: no cover - compiled
+    """``||X[r]||_inf``, the scale of a row's rounding band."""
+    scale = 0.0
+    for k in range(X.shape[1]):
+        scale = max(scale, abs(X[r, k]))
+    return scale
+
+
 @numba.njit(cache=True, nogil=True)
 def _hyperplane_bits(P, X, A, b, threshold, slope, intercept, out):  # pragma: no cover
     n, c = P.shape
@@ -591,10 +600,7 @@ def _hyperplane_bits(P, X, A, b, threshold, slope, intercept, out):  # pragma: n
     widest = slope.max()
     highest = intercept.max()
     for r in range(n):
-        scale = 0.0
-        for k in range(d):
-            scale = max(scale, abs(X[r, k]))
-        cast[0] = scale
+        cast[0] = _row_scale(X, r)
         band = cast[0] * widest + highest  # a bound for every column: one vectorised pass
         unsure = False
         for j in range(c):
@@ -695,10 +701,7 @@ def _slab_floors(U, X, W, slope, intercept):  # pragma: no cover - compiled
     widest = slope.max()
     highest = intercept.max()
     for r in range(n):
-        scale = 0.0
-        for k in range(d):
-            scale = max(scale, abs(X[r, k]))
-        band = scale * widest + highest  # a bound for every column: one vectorised pass
+        band = _row_scale(X, r) * widest + highest  # a bound for every column: one vectorised pass
         unsure = False
         for j in range(c):
             v = U[r, j]
