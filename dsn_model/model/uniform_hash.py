@@ -60,7 +60,7 @@ def hash_rows(X: np.ndarray, seed: int) -> np.ndarray:
 def sample_distinct(h: np.ndarray, n_items: int, size: int) -> np.ndarray:
     """``size`` distinct indices in ``[0, n_items)`` per hash, uniformly.
 
-    Robert Floyd's algorithm, vectorised over the rows: for ``j`` from
+    Robert Floyd's algorithm, for each row: for ``j`` from
     ``n_items - size`` to ``n_items - 1`` pick ``r`` uniform in ``[0, j]`` from a
     fresh 64-bit stream of the row's hash and keep ``r`` unless already chosen,
     otherwise ``j``. Every ``size``-subset is equally likely (up to the
