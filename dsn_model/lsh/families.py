@@ -377,11 +377,11 @@ class EuclideanLSH(LSHFamily):
         return self._floors(self.scaled(X), X)
 
     def _floors(self, U, X):
-        """The keys ``floor(u)`` in place of ``U``, each as the fixed-order float64 sum of
+        """The keys ``floor(u)`` (written over ``U``), each as the fixed-order float64 sum of
         :func:`~dsn_model._kernels.slab_floors` decides it: the product settles every floor
         farther than its rounding band from an integer, the rest are recomputed."""
-        slab_floors(U.reshape(len(U), -1), X, self._scaled_directions()[2])
-        return U
+        flat = U.reshape(len(U), -1)  # a view of the product (a copy would be written too)
+        return slab_floors(flat, X, self._scaled_directions()[2]).reshape(U.shape)
 
     def _keys(self, X):
         return self.index_keys(X).astype(np.int64)
