@@ -11,7 +11,8 @@
 * :func:`hyperplane_bits` -- the hyperplane LSH bits ``<a, x> + b >= 0`` from a
   fast (float32 or BLAS) product, with the few projections inside its rounding
   band recomputed in a fixed order, so that a bit never depends on the batch;
-  :func:`slab_floors` the same for the Euclidean family's floors;
+  :func:`slab_floors` and :func:`cross_polytope_codes` the same for the Euclidean
+  family's floors and the cross-polytope family's signed argmax;
 * :func:`add_bucket_sums` and :func:`add_affine_sums` -- the LSH model's
   per-bucket sums (counts and targets; affine normal equations), one pass over
   the rows, the products of a row formed once whatever its number of buckets.
@@ -34,6 +35,7 @@ __all__ = [
     "SlabScreen",
     "add_affine_sums",
     "add_bucket_sums",
+    "cross_polytope_codes",
     "floyd_samples",
     "hyperplane_bits",
     "hyperplane_screen",
@@ -714,6 +716,76 @@ def _slab_floors(U, X, W, slope, intercept):  # pragma: no cover - compiled
                 for k in range(d):
                     e += W[k, j] * X[r, k]
                 U[r, j] = np.floor(e + W[d, j])
+
+
+def cross_polytope_codes(
+    Y: np.ndarray, X: np.ndarray, rotations: np.ndarray, slope: float
+) -> np.ndarray:
+    """Cross-polytope codes ``i + d [y_i < 0]`` (``i`` the first index of the largest
+    ``|y_i|``), exactly as ``y = R_h x`` summed in float64 in the order ``k = 0, 1, ...``
+    decides them.
+
+    ``Y`` is a fast (BLAS) estimate of every ``R_h x_r``. Its code stands wherever the two
+    largest ``|y_i|``, and the largest and 0, are more than ``slope ||x_r||_inf`` apart
+    (``slope`` bounds twice the rounding of both summation orders); the others (near-ties,
+    or ``x`` near 0) are recomputed in the fixed order. One pass over ``Y``.
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n, H, d)
+        The estimate of ``y`` for every row and rotation.
+    X : ndarray of shape (n, d)
+    rotations : ndarray of shape (H, d, d)
+    slope : float
+        The band per unit of ``||x||_inf``.
+
+    Returns
+    -------
+    ndarray of shape (n, H), int64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> R = np.array([[[0.0, 1.0], [1.0, 0.0]]])  # y = (x_1, x_0)
+    >>> X = np.array([[-3.0, 2.0]])
+    >>> cross_polytope_codes(X[:, None, ::-1], X, R, 1e-15).tolist()  # y_1 = -3 < 0
+    [[3]]
+    """
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    Y = np.ascontiguousarray(Y, dtype=np.float64)
+    rotations = np.ascontiguousarray(rotations, dtype=np.float64)
+    n, d = X.shape
+    if rotations.ndim != 3 or rotations.shape[1:] != (d, d):
+        raise ValueError(f"`rotations` must have shape (H, {d}, {d}).")
+    if Y.shape != (n, len(rotations), d):
+        raise ValueError(f"`Y` must have shape ({n}, {len(rotations)}, {d}).")
+    out = np.empty((n, len(rotations)), dtype=np.int64)
+    _cross_polytope_codes(Y, X, rotations, float(slope), out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _cross_polytope_codes(Y, X, rotations, slope, out):  # pragma: no cover - compiled
+    n, H, d = Y.shape
+    for r in range(n):
+        band = slope * _row_scale(X, r)
+        for h in range(H):
+            first, second, value, top = -1.0, -1.0, 0.0, 0
+            for i in range(d):
+                a = abs(Y[r, h, i])
+                if a > first:  # strictly: ties go to the lower index
+                    first, second, value, top = a, first, Y[r, h, i], i
+                elif a > second:
+                    second = a
+            if first - second <= band or first <= band:  # recompute in the fixed order
+                first, value, top = -1.0, 0.0, 0
+                for i in range(d):
+                    v = 0.0
+                    for k in range(d):
+                        v += rotations[h, i, k] * X[r, k]
+                    if abs(v) > first:
+                        first, value, top = abs(v), v, i
+            out[r, h] = top + d * (value < 0)
 
 
 def add_bucket_sums(stats: np.ndarray, slots: np.ndarray, y: np.ndarray) -> None:

@@ -10,6 +10,7 @@ from dsn_model._kernels import (
     _kth_smallest,
     add_affine_sums,
     add_bucket_sums,
+    cross_polytope_codes,
     floyd_samples,
     hyperplane_bits,
     hyperplane_screen,
@@ -252,3 +253,11 @@ def test_floyd_samples_follow_the_definition_with_a_bitmap_or_a_scan(n_items, da
         out = floyd_samples(h, items, size)
         assert np.array_equal(out, floyd_by_definition(h, items, size))
         assert all(len(set(row)) == size for row in out.tolist())
+
+
+def test_cross_polytope_codes_reject_mismatched_shapes():
+    X, R = np.zeros((3, 2)), np.zeros((4, 2, 2))
+    with pytest.raises(ValueError, match="`rotations`"):
+        cross_polytope_codes(np.zeros((3, 4, 2)), X, np.zeros((4, 3, 3)), 1e-15)
+    with pytest.raises(ValueError, match="`Y`"):
+        cross_polytope_codes(np.zeros((3, 5, 2)), X, R, 1e-15)

@@ -102,6 +102,44 @@ def test_euclidean_keys_are_the_fixed_order_floors_in_any_precision_or_batch(d, 
     assert np.all(np.abs(diff).sum(axis=-1) == 1)
 
 
+def reference_code(rotation, x) -> int:
+    """``i + d [y_i < 0]`` for the first largest ``|y_i|`` of ``y = R x`` summed in float64,
+    coordinate after coordinate."""
+    y = []
+    for row in rotation.tolist():
+        v = 0.0
+        for rk, xk in zip(row, x.tolist(), strict=True):
+            v += rk * xk
+        y.append(v)
+    top = max(range(len(y)), key=lambda i: (abs(y[i]), -i))
+    return top + len(y) * (y[top] < 0)
+
+
+@given(st.integers(2, 8), st.integers(1, 4), st.integers(1, 3), seeds)
+def test_cross_polytope_codes_are_the_fixed_order_argmax_in_any_batch(d, m, s, seed):
+    """Points whose two largest ``|y_i|`` tie in exact arithmetic (and the origin) hash as the
+    fixed-order float64 sum decides, alone or at any place in a batch."""
+    rng = np.random.default_rng(seed)
+    lsh = CrossPolytopeLSH(d, m, n_tables=s, random_state=seed)
+    R = lsh.rotations
+    rows = []
+    for h in range(len(R)):  # x = R_h^T (e_i +- e_j) c: y_i = +-y_j exactly, up to rounding
+        i, j = rng.choice(d, 2, replace=False)
+        v = np.zeros(d)
+        v[i], v[j] = 1.0, rng.choice([-1.0, 1.0])
+        rows.append(R[h].T @ v * rng.uniform(0.5, 2.0))
+    X = np.vstack([*rows, np.zeros(d), rng.uniform(-1, 1, (5, d))])
+    codes = lsh._codes(X)[0]
+    expected = np.array([[reference_code(R[h], x) for h in range(len(R))] for x in X]).reshape(
+        codes.shape
+    )
+    assert np.array_equal(codes, expected)
+    batch = lsh.keys(X)
+    alone = np.concatenate([lsh.keys(X[i : i + 1]) for i in range(len(X))])
+    shifted = lsh.keys(np.vstack([X[::-1], X]))[len(X) :]
+    assert np.array_equal(alone, batch) and np.array_equal(shifted, batch)
+
+
 @given(st.integers(1, 5), st.integers(1, 6), st.floats(0.05, 2.0), seeds)
 def test_euclidean_key_is_the_thermometer_decoding(d, D, width, seed):
     """docs/theory.md: floor(u) == lo + sum_j [u >= j], u computed once."""

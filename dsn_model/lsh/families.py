@@ -29,7 +29,13 @@ from abc import ABC, abstractmethod
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._kernels import hyperplane_bits, hyperplane_screen, slab_floors, slab_screen
+from .._kernels import (
+    cross_polytope_codes,
+    hyperplane_bits,
+    hyperplane_screen,
+    slab_floors,
+    slab_screen,
+)
 from .._validation import as_rng, check_batch, check_positive_float, check_positive_int
 
 __all__ = [
@@ -73,10 +79,10 @@ class LSHFamily(ABC):
         Precision of the hash projections. ``float32`` hashes about twice as
         fast. :class:`HyperplaneLSH` decides every bit as the fixed-order float64
         sum does (the product settles the bits outside its rounding band), so
-        its keys do not depend on the precision or the batch; so does
-        :class:`EuclideanLSH` for its floors. Both agree with exact arithmetic
-        (cells equal :meth:`halfspaces`) up to float64 rounding at the
-        boundaries.
+        its keys do not depend on the precision or the batch; nor do the floors
+        of :class:`EuclideanLSH` or the codes of :class:`CrossPolytopeLSH`. All
+        agree with exact arithmetic (cells equal :meth:`halfspaces`) up to
+        float64 rounding at the boundaries.
     """
 
     input_dim: int
@@ -455,13 +461,25 @@ class CrossPolytopeLSH(LSHFamily):
         self.key_width = 1 if self._packed else self.n_hashes
 
     def _codes(self, X):
-        Y = (X @ self.rotations.reshape(-1, self.input_dim).T).reshape(
-            len(X), self.n_tables, self.n_hashes, self.input_dim
-        )
-        A = np.abs(Y)
-        top = A.argmax(axis=3)
-        val = np.take_along_axis(Y, top[..., None], axis=3)[..., 0]
-        return top + self.input_dim * (val < 0), Y
+        """Codes ``(n, n_tables, n_hashes)`` and the projections ``Y``.
+
+        A code is decided as ``y = R x`` summed in float64 in a fixed order decides it
+        (:func:`~dsn_model._kernels.cross_polytope_codes`): the BLAS product settles every
+        hash whose two largest ``|y_i|``, and the largest and 0, are farther apart than
+        twice the rounding of both orders; the others (near-ties, ``x`` near 0) are redone.
+        """
+        d, H = self.input_dim, self.n_tables * self.n_hashes
+        Y = (X @ self.rotations.reshape(-1, d).T).reshape(len(X), H, d)
+        # each y_i errs by at most gamma_d ||r_i||_1 ||x||_inf in either summation order
+        slope = 4 * (d + 1) * (np.finfo(np.float64).eps / 2) * self._row_norm
+        codes = cross_polytope_codes(Y, X, self.rotations, slope)
+        shape = (len(X), self.n_tables, self.n_hashes)
+        return codes.reshape(shape), Y.reshape(*shape, d)
+
+    @property
+    def _row_norm(self) -> float:
+        """The largest ``||r_i||_1`` over the rows of every rotation."""
+        return float(np.abs(self.rotations).sum(axis=2).max())
 
     def _pack(self, codes):
         if not self._packed:
