@@ -24,6 +24,7 @@ disk, and run on one core.
 
 from __future__ import annotations
 
+import sys
 from typing import NamedTuple
 
 import numba
@@ -69,6 +70,47 @@ def _all_in_range(index, size):  # pragma: no cover - compiled
     ok = True
     for i in range(len(index)):  # no early exit: the loop vectorises
         ok &= (index[i] >= 0) & (index[i] < size)
+    return ok
+
+
+#: Narrow slot dtypes the accumulating kernels read as they are (others become int64).
+_SLOT_DTYPES = (np.uint8, np.uint16, np.uint32, np.int64)
+
+
+def _check_slots(
+    slots: np.ndarray, offsets: np.ndarray | None, size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``slots`` (C-contiguous, its own dtype if narrow) and ``offsets`` (int64), or a
+    ``ValueError`` unless every ``offsets[i] + slots[r, i]`` lies in ``[0, size)``."""
+    slots = np.asarray(slots)
+    if slots.dtype not in _SLOT_DTYPES:
+        slots = slots.astype(np.int64)
+    slots = np.ascontiguousarray(slots)
+    if slots.ndim != 2:
+        raise ValueError(f"`slots` must be a matrix (n, s). Got shape {slots.shape}.")
+    s = slots.shape[1]
+    if offsets is None:
+        offsets = np.zeros(s, dtype=np.int64)
+    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    if offsets.shape != (s,):
+        raise ValueError(f"`offsets` must hold one integer per column of `slots`: {s}.")
+    if not _slots_in_range(slots, offsets, size):
+        raise ValueError(f"`offsets` + `slots` must lie in [0, {size}).")
+    return slots, offsets
+
+
+@numba.njit(cache=True, nogil=True)
+def _slots_in_range(slots, offsets, size):  # pragma: no cover - compiled
+    n, s = slots.shape
+    low = np.full(s, np.iinfo(np.int64).max)
+    high = np.full(s, np.iinfo(np.int64).min)
+    for r in range(n):  # column-wise extremes: the loop vectorises
+        for i in range(s):
+            low[i] = min(low[i], np.int64(slots[r, i]))
+            high[i] = max(high[i], np.int64(slots[r, i]))
+    ok = True
+    for i in range(s):
+        ok &= n == 0 or (offsets[i] + low[i] >= 0 and offsets[i] + high[i] < size)
     return ok
 
 
@@ -537,7 +579,9 @@ def hyperplane_screen(directions: np.ndarray, offsets: np.ndarray, dtype) -> Hyp
     return HyperplaneScreen(A, b, (-b).astype(dtype), slope.astype(dtype), intercept.astype(dtype))
 
 
-def hyperplane_bits(projections: np.ndarray, X: np.ndarray, screen: HyperplaneScreen) -> np.ndarray:
+def hyperplane_bits(
+    projections: np.ndarray, X: np.ndarray, screen: HyperplaneScreen, *, packed: bool = False
+) -> np.ndarray:
     """The bits ``[<a_j, x_r> >= -b_j]``, exactly as one fixed-order float64 sum decides them.
 
     ``projections`` is a fast estimate of ``<a_j, x_r>`` -- a float32 or BLAS product,
@@ -556,10 +600,14 @@ def hyperplane_bits(projections: np.ndarray, X: np.ndarray, screen: HyperplaneSc
     X : ndarray of shape (n, d)
     screen : HyperplaneScreen
         From :func:`hyperplane_screen`.
+    packed : bool, default=False
+        Return each row's bits packed into bytes, bit ``j`` of a row as bit
+        ``j % 8`` of its byte ``j // 8`` (``np.packbits(..., bitorder="little")``
+        of the rows), in the same pass.
 
     Returns
     -------
-    ndarray of shape (n, c), bool
+    ndarray of shape (n, c), bool; or (n, ceil(c / 8)), uint8 if ``packed``
 
     Examples
     --------
@@ -580,9 +628,11 @@ def hyperplane_bits(projections: np.ndarray, X: np.ndarray, screen: HyperplaneSc
         )
     if X.shape != (len(P), d):
         raise ValueError(f"`X` must have shape ({len(P)}, {d}).")
-    out = np.empty(P.shape, dtype=np.bool_)
-    _hyperplane_bits(P, X, *screen, out)
-    return out
+    if packed and sys.byteorder != "little":  # the kernel packs by little-endian words
+        return np.packbits(hyperplane_bits(P, X, screen), axis=1, bitorder="little")
+    out = np.empty((len(P), (c + 7) // 8 if packed else c), dtype=np.uint8)
+    _hyperplane_bits(P, X, *screen, out, packed)
+    return out if packed else out.view(np.bool_)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -594,30 +644,43 @@ def _row_scale(X, r):  # pragma: no cover - compiled
     return scale
 
 
+#: Gathers bit 0 of each byte of a little-endian word into the top byte:
+#: ``(w * _GATHER_BITS) >> 56`` is the byte whose bit ``i`` is bit 0 of byte ``i`` of ``w``
+#: (the products' exponents ``8 i + 7 k + 7`` are distinct, so nothing carries).
+_GATHER_BITS = np.uint64(0x0102040810204080)
+
+
 @numba.njit(cache=True, nogil=True)
-def _hyperplane_bits(P, X, A, b, threshold, slope, intercept, out):  # pragma: no cover
+def _hyperplane_bits(P, X, A, b, threshold, slope, intercept, out, packed):  # pragma: no cover
     n, c = P.shape
     d = X.shape[1]
     cast = np.empty(1, slope.dtype)  # the row's scale in the projections' precision
     widest = slope.max()
     highest = intercept.max()
+    bits = np.zeros(8 * ((c + 7) // 8), np.uint8)  # a row's bits, zero-padded to whole words
+    words = bits.view(np.uint64)
     for r in range(n):
         cast[0] = _row_scale(X, r)
         band = cast[0] * widest + highest  # a bound for every column: one vectorised pass
         unsure = False
         for j in range(c):
             diff = P[r, j] - threshold[j]  # its sign is exact: P >= threshold iff diff >= 0
-            out[r, j] = diff >= 0
+            bits[j] = diff >= 0
             unsure |= abs(diff) <= band
-        if not unsure:
-            continue
-        for j in range(c):
-            diff = P[r, j] - threshold[j]
-            if abs(diff) <= cast[0] * slope[j] + intercept[j]:
-                v = 0.0
-                for k in range(d):
-                    v += A[j, k] * X[r, k]
-                out[r, j] = v >= -b[j]
+        if unsure:
+            for j in range(c):
+                diff = P[r, j] - threshold[j]
+                if abs(diff) <= cast[0] * slope[j] + intercept[j]:
+                    v = 0.0
+                    for k in range(d):
+                        v += A[j, k] * X[r, k]
+                    bits[j] = v >= -b[j]
+        if packed:
+            for g in range(out.shape[1]):
+                out[r, g] = (words[g] * _GATHER_BITS) >> np.uint64(56)
+        else:
+            for j in range(c):
+                out[r, j] = bits[j]
 
 
 class SlabScreen(NamedTuple):
@@ -788,7 +851,9 @@ def _cross_polytope_codes(Y, X, rotations, slope, out):  # pragma: no cover - co
             out[r, h] = top + d * (value < 0)
 
 
-def add_bucket_sums(stats: np.ndarray, slots: np.ndarray, y: np.ndarray) -> None:
+def add_bucket_sums(
+    stats: np.ndarray, slots: np.ndarray, y: np.ndarray, offsets: np.ndarray | None = None
+) -> None:
     """Add one to the count and ``y[r]`` to the sum of every slot of row ``r``, in place.
 
     The fused form of ``counts += bincount(slots)`` and ``sums += bincount(slots,
@@ -801,9 +866,13 @@ def add_bucket_sums(stats: np.ndarray, slots: np.ndarray, y: np.ndarray) -> None
     stats : ndarray of shape (n_slots, 2), float64, C-contiguous
         The accumulators: counts in column 0, sums in column 1.
     slots : ndarray of shape (n, s), int
-        Each row's slots, in ``[0, n_slots)``.
+        Each row's slots, in ``[0, n_slots)`` once ``offsets`` are added.
     y : ndarray of shape (n,)
         The row's value.
+    offsets : ndarray of shape (s,), int, optional
+        Added to column ``i`` of ``slots``: the slots of a directly addressed index
+        are its keys (as narrow as 16 bits) plus their table's offset, so no
+        ``(n, s)`` int64 array of them is written. Zero if omitted.
 
     Examples
     --------
@@ -822,23 +891,31 @@ def add_bucket_sums(stats: np.ndarray, slots: np.ndarray, y: np.ndarray) -> None
         and stats.flags.writeable
     ):
         raise ValueError("`stats` must be a writeable C-contiguous float64 array (n_slots, 2).")
-    slots = _check_indices(slots, len(stats), "slots")
-    _add_bucket_sums(stats, slots, np.ascontiguousarray(y, dtype=np.float64))
+    slots, offsets = _check_slots(slots, offsets, len(stats))
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    if y.shape != (len(slots),):
+        raise ValueError(f"`y` must hold one value per row of `slots`, {len(slots)}.")
+    _add_bucket_sums(stats, slots, offsets, y)
 
 
 @numba.njit(cache=True, nogil=True)
-def _add_bucket_sums(stats, slots, y):  # pragma: no cover - compiled
+def _add_bucket_sums(stats, slots, offsets, y):  # pragma: no cover - compiled
     n, s = slots.shape
     for r in range(n):
         v = y[r]
         for i in range(s):
-            j = slots[r, i]
+            j = offsets[i] + slots[r, i]
             stats[j, 0] += 1.0
             stats[j, 1] += v
 
 
 def add_affine_sums(
-    gram: np.ndarray, xty: np.ndarray, slots: np.ndarray, X: np.ndarray, y: np.ndarray
+    gram: np.ndarray,
+    xty: np.ndarray,
+    slots: np.ndarray,
+    X: np.ndarray,
+    y: np.ndarray,
+    offsets: np.ndarray | None = None,
 ) -> None:
     """Add each row's affine normal equations to every one of its slots, in place.
 
@@ -851,9 +928,11 @@ def add_affine_sums(
     gram : ndarray of shape (n_slots, (d + 1) (d + 2) / 2)
     xty : ndarray of shape (n_slots, d + 1)
     slots : ndarray of shape (n, s), int
-        Each row's slots, in ``[0, n_slots)``.
+        Each row's slots, in ``[0, n_slots)`` once ``offsets`` are added.
     X : ndarray of shape (n, d)
     y : ndarray of shape (n,)
+    offsets : ndarray of shape (s,), int, optional
+        Added to column ``i`` of ``slots`` (see :func:`add_bucket_sums`).
 
     Examples
     --------
@@ -863,17 +942,20 @@ def add_affine_sums(
     >>> gram.tolist(), xty.tolist()
     ([[0.0, 0.0, 0.0], [1.0, 2.0, 4.0]], [[0.0, 0.0], [3.0, 6.0]])
     """
-    slots = _check_indices(slots, min(len(gram), len(xty)), "slots")
+    slots, offsets = _check_slots(slots, offsets, min(len(gram), len(xty)))
     X = np.ascontiguousarray(X, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
     p = X.shape[1] + 1
     if gram.shape[1] != p * (p + 1) // 2 or xty.shape[1] != p:
         raise ValueError(f"`gram` and `xty` must have {p * (p + 1) // 2} and {p} columns.")
+    if len(X) != len(slots) or y.shape != (len(slots),):
+        raise ValueError(f"`X` and `y` must hold one row per row of `slots`, {len(slots)}.")
     rows, cols = np.triu_indices(p)
-    _add_affine_sums(gram, xty, slots, X, np.ascontiguousarray(y, dtype=np.float64), rows, cols)
+    _add_affine_sums(gram, xty, slots, offsets, X, y, rows, cols)
 
 
 @numba.njit(cache=True, nogil=True)
-def _add_affine_sums(gram, xty, slots, X, y, rows, cols):  # pragma: no cover - compiled
+def _add_affine_sums(gram, xty, slots, offsets, X, y, rows, cols):  # pragma: no cover
     n, s = slots.shape
     p = X.shape[1] + 1
     z = np.empty(p)
@@ -888,7 +970,7 @@ def _add_affine_sums(gram, xty, slots, X, y, rows, cols):  # pragma: no cover - 
         for q in range(p):
             zy[q] = z[q] * y[r]
         for i in range(s):
-            j = slots[r, i]
+            j = offsets[i] + slots[r, i]
             for k in range(len(rows)):
                 gram[j, k] += zz[k]
             for q in range(p):

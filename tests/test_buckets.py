@@ -205,6 +205,35 @@ def test_direct_index_for_small_tables():
     assert index.insert(keys).tolist() == [[5, 16, 47]]
 
 
+@given(
+    st.integers(1, 4),
+    st.sampled_from([3, 256, 1000, 1 << 22]),  # the last is not directly addressed
+    st.sampled_from([np.uint8, np.uint16, np.int64, np.float64]),
+    st.integers(0, 2**32 - 1),
+)
+def test_slots_by_table_are_the_slots(n_tables, universe, dtype, seed):
+    """``local + offsets`` equals :meth:`insert_batch`'s slots for every kind of index; a
+    direct index returns the keys in their own width."""
+    rng = np.random.default_rng(seed)
+    top = universe if dtype in (np.int64, np.float64) else min(universe, np.iinfo(dtype).max + 1)
+    keys = rng.integers(0, top, (40, n_tables, 1)).astype(dtype)
+    reference, split = BucketIndex(n_tables, 1, universe), BucketIndex(n_tables, 1, universe)
+    expected = reference.insert_batch(lambda K: K, keys, 7)
+    local, offsets = split.insert_batch_by_table(lambda K: K, keys, 7)
+    assert np.array_equal(local + offsets, expected)
+    assert split.n_slots == reference.n_slots
+    if isinstance(split.store, DirectStore):
+        assert local.dtype == (np.int64 if dtype == np.float64 else dtype)
+    else:
+        assert not offsets.any()
+
+
+def test_slots_by_table_refuse_keys_outside_the_universe():
+    index = BucketIndex(2, 1, universe=4)
+    with pytest.raises(ValueError, match=r"\[0, 4\)"):
+        index.insert_batch_by_table(lambda K: K, np.array([[[1], [4]]]), 1)
+
+
 def test_array_limit_bounds_the_array_store():
     assert isinstance(stores.store_for(ARRAY_LIMIT), ArrayStore)
     assert isinstance(stores.store_for(ARRAY_LIMIT + 1), HashStore)

@@ -93,6 +93,46 @@ def test_add_bucket_sums_equals_two_bincounts(n_slots, s, n, seed):
         add_bucket_sums(stats, slots + n_slots, y)
 
 
+@given(
+    st.integers(1, 6),
+    st.integers(0, 30),
+    st.sampled_from([np.uint8, np.uint16, np.uint32, np.int64, np.int32]),
+    st.integers(0, 2**32 - 1),
+)
+def test_add_bucket_sums_adds_each_tables_offset(s, n, dtype, seed):
+    """Narrow per-table slots plus offsets sum exactly as the absolute slots do."""
+    rng = np.random.default_rng(seed)
+    width = 7
+    local, y = rng.integers(0, width, (n, s)), rng.standard_normal(n)
+    offsets = width * rng.permutation(s)
+    relative, absolute = np.zeros((width * s, 2)), np.zeros((width * s, 2))
+    add_bucket_sums(relative, local.astype(dtype), y, offsets)
+    add_bucket_sums(absolute, local + offsets, y)
+    assert np.array_equal(relative, absolute)
+    p = 3
+    gram, xty = np.zeros((width * s, p * (p + 1) // 2)), np.zeros((width * s, p))
+    gram_abs, xty_abs = np.zeros_like(gram), np.zeros_like(xty)
+    X = rng.standard_normal((n, p - 1))
+    add_affine_sums(gram, xty, local.astype(dtype), X, y, offsets)
+    add_affine_sums(gram_abs, xty_abs, local + offsets, X, y)
+    assert np.array_equal(gram, gram_abs) and np.array_equal(xty, xty_abs)
+
+
+def test_add_bucket_sums_checks_offsets_and_lengths():
+    stats = np.zeros((4, 2))
+    local = np.array([[0, 1]], dtype=np.uint8)
+    for offsets in ([0, 3], [-1, 0]):  # 1 + 3 and 0 - 1 fall outside [0, 4)
+        with pytest.raises(ValueError, match="`offsets` \\+ `slots`"):
+            add_bucket_sums(stats, local, np.ones(1), np.array(offsets))
+    with pytest.raises(ValueError, match="`offsets` must hold"):
+        add_bucket_sums(stats, local, np.ones(1), np.zeros(3, dtype=int))
+    with pytest.raises(ValueError, match="`y`"):
+        add_bucket_sums(stats, local, np.ones(2))
+    with pytest.raises(ValueError, match="`slots` must be a matrix"):
+        add_bucket_sums(stats, np.zeros(3, dtype=int), np.ones(3))
+    assert not stats.any()
+
+
 @pytest.mark.parametrize(
     "stats",
     [np.zeros((4, 3)), np.zeros((4, 2), dtype=np.float32), np.zeros((2, 4)).T, np.zeros(4)],
@@ -167,7 +207,22 @@ def test_hyperplane_bits_are_the_fixed_order_float64_signs(dtype, d, data):
     u = np.finfo(dtype).eps / 2  # an estimate off by up to the product's rounding bound
     scale = (d + 2) * u * (np.abs(X) @ np.abs(A).T)
     P = (sums + rng.uniform(-1, 1, sums.shape) * scale).astype(dtype)
-    assert np.array_equal(hyperplane_bits(P, X, hyperplane_screen(A, b, dtype)), sums >= -b)
+    screen = hyperplane_screen(A, b, dtype)
+    assert np.array_equal(hyperplane_bits(P, X, screen), sums >= -b)
+    packed = np.packbits(sums >= -b, axis=1, bitorder="little")
+    assert np.array_equal(hyperplane_bits(P, X, screen, packed=True), packed)
+
+
+@given(st.integers(1, 140), st.integers(1, 5), st.integers(0, 2**32 - 1))
+def test_hyperplane_bits_pack_as_numpy_packbits_does(c, n, seed):
+    """Bit j of a row is bit j % 8 of its byte j // 8, over several 64-bit words."""
+    rng = np.random.default_rng(seed)
+    X, A, b = rng.standard_normal((n, 3)), rng.standard_normal((c, 3)), rng.standard_normal(c)
+    screen = hyperplane_screen(A, b, np.float64)
+    bits = hyperplane_bits(X @ A.T, X, screen)
+    packed = hyperplane_bits(X @ A.T, X, screen, packed=True)
+    assert packed.dtype == np.uint8
+    assert np.array_equal(packed, np.packbits(bits, axis=1, bitorder="little"))
 
 
 def test_hyperplane_bits_name_the_bad_argument():

@@ -264,9 +264,7 @@ class HyperplaneLSH(LSHFamily):
         W, screen = self._padded()
         # bit j is [a_j . x >= -b_j] as one fixed-order float64 sum decides it: the fast
         # product settles every bit outside its rounding band, the rest are recomputed
-        bits = hyperplane_bits(X.astype(self.dtype, copy=False) @ W, X, screen)
-        # rows are whole bytes, so one flat packbits packs every row (much faster than axis=1)
-        packed = np.packbits(bits.reshape(-1), bitorder="little").reshape(len(X), -1)
+        packed = hyperplane_bits(X.astype(self.dtype, copy=False) @ W, X, screen, packed=True)
         return self._bytes_to_keys(packed, len(X))
 
     def _probes(self, X, n_probes):

@@ -343,11 +343,12 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         with single_blas_thread():
             for start in range(0, len(X), step):
                 Xc, yc = X[start : start + step], y[start : start + step]
-                slots = self.index_.insert_batch(f.index_keys, Xc, f.block_rows())
+                # slot of (row r, table i): local[r, i] + offsets[i]
+                local, offsets = self.index_.insert_batch_by_table(f.index_keys, Xc, f.block_rows())
                 self._grow(self.index_.n_slots)
-                add_bucket_sums(self._bucket_stats(), slots, yc)
+                add_bucket_sums(self._bucket_stats(), local, yc, offsets)
                 if self.degree == 1:  # each bucket's normal equations of [1, x]
-                    add_affine_sums(self.bucket_gram_, self.bucket_xty_, slots, Xc, yc)
+                    add_affine_sums(self.bucket_gram_, self.bucket_xty_, local, Xc, yc, offsets)
         self.index_.compact()
         self.n_samples_seen_ += len(X)
         self.y_sum_ += float(y.sum())

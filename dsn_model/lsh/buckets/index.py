@@ -53,9 +53,8 @@ class TableOffsets:
 
     def pack(self, keys: np.ndarray) -> np.ndarray:
         z = keys[:, :, 0]
-        codes = z.astype(np.int64)
-        if self.n_tables > 1:
-            codes += np.arange(self.n_tables) * self.universe
+        offsets = np.arange(self.n_tables) * self.universe
+        codes = np.add(z, offsets, dtype=np.int64, casting="unsafe")  # one pass, no copy of z
         if z.dtype.kind == "u" and 2 ** (8 * z.dtype.itemsize) <= self.universe:
             return codes  # the key's width alone keeps it in range
         inside = (z >= 0) & (z < self.universe)
@@ -242,6 +241,45 @@ class BucketIndex:
         if codes is None:
             return self._rows_blockwise(self.store.insert, key_fn, X, block)
         return self.store.insert(codes)
+
+    def insert_batch_by_table(
+        self, key_fn: Callable, X: np.ndarray, block: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`insert_batch` as ``(local, offsets)``: the slots are ``local + offsets``.
+
+        A directly addressed index returns the keys themselves, in their own
+        (often 8- or 16-bit) integer type, with each table's offset
+        ``i * universe``: no ``(n, n_tables)`` int64 array is written, which is
+        most of the cost of indexing when hashing is fast. Any other index returns
+        its slots and zero offsets. The accumulating kernels take the pair.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> index = BucketIndex(2, 1, universe=8)
+        >>> local, offsets = index.insert_batch_by_table(
+        ...     lambda K: K, np.array([[[3], [5]]], dtype=np.uint8), 1
+        ... )
+        >>> local.tolist(), offsets.tolist(), (local + offsets).tolist()
+        ([[3, 5]], [0, 8], [[3, 13]])
+        """
+        if not isinstance(self.store, DirectStore):
+            return self.insert_batch(key_fn, X, block), np.zeros(self.n_tables, dtype=np.int64)
+        offsets = np.arange(self.n_tables, dtype=np.int64) * self.universe
+        local = None
+        for rows in self._blocks(X, block):
+            keys = key_fn(X[rows])[:, :, 0]
+            if keys.dtype.kind not in "ui":  # integral floats: as TableOffsets.pack reads them
+                keys = keys.astype(np.int64)
+            wide = keys.dtype.kind == "i" or 2 ** (8 * keys.dtype.itemsize) > self.universe
+            if wide and keys.size and not (keys.min() >= 0 and keys.max() < self.universe):
+                raise ValueError(f"Bucket keys must lie in [0, {self.universe}).")
+            if local is None:
+                local = np.empty((len(X), self.n_tables), dtype=keys.dtype)
+            local[rows] = keys
+        if local is None:
+            local = np.empty((0, self.n_tables), dtype=np.int64)
+        return local, offsets
 
     def _rows_blockwise(self, operation: Callable, key_fn: Callable, X, block) -> np.ndarray:
         slots = np.empty((len(X), self.n_tables), dtype=np.int64)
