@@ -222,6 +222,9 @@ def test_slots_by_table_are_the_slots(n_tables, universe, dtype, seed):
     local, offsets = split.insert_batch_by_table(lambda K: K, keys, 7)
     assert np.array_equal(local + offsets, expected)
     assert split.n_slots == reference.n_slots
+    mask = rng.random(split.n_slots) < 0.5
+    expected_counts = np.bincount(split.slot_tables()[mask], minlength=n_tables)
+    assert np.array_equal(split.count_by_table(mask), expected_counts)
     if isinstance(split.store, DirectStore):
         assert local.dtype == (np.int64 if dtype == np.float64 else dtype)
     else:

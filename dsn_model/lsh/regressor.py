@@ -361,14 +361,14 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         s = self.family_.n_tables
         counts = self.bucket_counts_
         self.populated_ = counts > 0
-        self.n_buckets_ = np.bincount(self.index_.slot_tables()[self.populated_], minlength=s)
+        self.n_buckets_ = self.index_.count_by_table(self.populated_)
         global_mean = self.y_sum_ / self.n_samples_seen_
-        means = np.full(len(counts), global_mean)
-        np.divide(self.bucket_sums_, counts, out=means, where=self.populated_)
         p = d + 1 if self.degree == 1 else 1
         unit_coef = np.zeros((len(counts) + s, p))  # the buckets, then one fallback per table
         coef = unit_coef[: len(counts)]
-        coef[:, 0] = means
+        with np.errstate(invalid="ignore", divide="ignore"):  # 0 / 0 in the empty slots
+            np.divide(self.bucket_sums_, counts, out=coef[:, 0])
+        np.copyto(coef[:, 0], global_mean, where=~self.populated_)
         if self.degree == 1:
             coef[:] = self._affine_coefficients(coef, counts)
         unit_coef[len(counts) :, 0] = global_mean

@@ -297,6 +297,20 @@ class BucketIndex:
             return np.empty(0, dtype=np.int64)
         return self.coding.tables(self.store.codes)
 
+    def count_by_table(self, mask: np.ndarray) -> np.ndarray:
+        """How many slots of each table ``mask`` (a bool per slot) marks, ``(n_tables,)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> index = BucketIndex(2, 1, universe=3)
+        >>> index.count_by_table(np.array([True, False, True, False, False, True])).tolist()
+        [2, 1]
+        """
+        if isinstance(self.store, DirectStore):  # table i holds slots i * universe + [0, universe)
+            return np.count_nonzero(mask.reshape(self.n_tables, -1), axis=1)
+        return np.bincount(self.slot_tables()[mask], minlength=self.n_tables)
+
     def slot_keys(self) -> np.ndarray:
         """The key vector of every slot, ``(n_slots, key_width)``."""
         return self._stored_keys()[1]
