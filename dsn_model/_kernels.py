@@ -13,6 +13,7 @@
   band recomputed in a fixed order, so that a bit never depends on the batch;
   :func:`slab_floors` and :func:`cross_polytope_codes` the same for the Euclidean
   family's floors and the cross-polytope family's signed argmax;
+* :func:`abs_max` -- ``max |x|`` and finiteness of an input in one pass;
 * :func:`add_bucket_sums` and :func:`add_affine_sums` -- the LSH model's
   per-bucket sums (counts and targets; affine normal equations), one pass over
   the rows, the products of a row formed once whatever its number of buckets.
@@ -34,6 +35,7 @@ __all__ = [
     "GRAM_TILE",
     "HyperplaneScreen",
     "SlabScreen",
+    "abs_max",
     "add_affine_sums",
     "add_bucket_sums",
     "cross_polytope_codes",
@@ -849,6 +851,39 @@ def _cross_polytope_codes(Y, X, rotations, slope, out):  # pragma: no cover - co
                     if abs(v) > first:
                         first, value, top = abs(v), v, i
             out[r, h] = top + d * (value < 0)
+
+
+def abs_max(X: np.ndarray) -> float:
+    """``max |x|`` over a float64 array in one pass; ``inf`` if any entry is NaN or infinite.
+
+    One pass settles both whether an input is finite and how far its hash
+    projections reach (numpy needs ``isfinite``, ``max`` and ``min``: three).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> abs_max(np.array([[0.5, -2.0], [1.0, 0.0]])), abs_max(np.array([1.0, np.nan]))
+    (2.0, inf)
+    """
+    X = np.asarray(X, dtype=np.float64)
+    flat = np.ascontiguousarray(X.ravel(order="K"))  # a view of any contiguous array
+    return float(_abs_max(flat)) if flat.size else 0.0
+
+
+#: Bit pattern of +inf: an IEEE double with its sign cleared is finite iff below it, and
+#: such patterns order as the magnitudes they encode.
+_INF_BITS = np.uint64(0x7FF0000000000000)
+
+
+@numba.njit(cache=True, nogil=True)
+def _abs_max(flat):  # pragma: no cover - compiled
+    bits = flat.view(np.uint64)
+    top = np.uint64(0)
+    for i in range(len(bits)):  # an unsigned integer maximum: the loop vectorises
+        top = max(top, bits[i] & np.uint64(0x7FFFFFFFFFFFFFFF))
+    if top >= _INF_BITS:
+        return np.inf
+    return np.array([top]).view(np.float64)[0]
 
 
 def add_bucket_sums(

@@ -8,6 +8,7 @@ from hypothesis.extra import numpy as hnp
 
 from dsn_model._kernels import (
     _kth_smallest,
+    abs_max,
     add_affine_sums,
     add_bucket_sums,
     cross_polytope_codes,
@@ -316,3 +317,25 @@ def test_cross_polytope_codes_reject_mismatched_shapes():
         cross_polytope_codes(np.zeros((3, 4, 2)), X, np.zeros((4, 3, 3)), 1e-15)
     with pytest.raises(ValueError, match="`Y`"):
         cross_polytope_codes(np.zeros((3, 5, 2)), X, R, 1e-15)
+
+
+def largest_magnitude(X):
+    """The definition: 0 for no entries, inf if any is NaN or infinite, else max |x|."""
+    if not X.size:
+        return 0.0
+    return float(np.abs(X).max()) if np.isfinite(X).all() else np.inf
+
+
+@given(
+    hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=1, max_dims=2, min_side=0, max_side=20),
+        elements=st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True),
+    ),
+    st.booleans(),
+)
+def test_abs_max_is_the_largest_magnitude_or_inf_if_any_entry_is_not_finite(X, fortran):
+    X = np.asfortranarray(X) if fortran else X
+    assert abs_max(X) == largest_magnitude(X)
+    if X.ndim == 2:  # a view that is not contiguous
+        assert abs_max(X[:, ::2]) == largest_magnitude(X[:, ::2])

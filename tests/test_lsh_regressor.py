@@ -228,6 +228,22 @@ def test_bad_parameters_name_the_parameter(params, name):
         LSHRegressor(**params).fit(X, y)
 
 
+@pytest.mark.parametrize("value, message", [(np.nan, "NaN"), (-np.inf, "infinity")])
+def test_non_finite_inputs_get_scikit_learns_error_and_change_nothing(value, message):
+    X, y = data(200)
+    model = LSHRegressor(random_state=0).partial_fit(X[:100], y[:100])
+    sums, seen = model.bucket_sums_.copy(), model.n_samples_seen_
+    bad = X[100:].copy()
+    bad[7, 1] = value
+    with pytest.raises(ValueError, match=f"Input X contains {message}"):
+        model.partial_fit(bad, y[100:])
+    with pytest.raises(ValueError, match=f"Input X contains {message}"):
+        model.predict(bad)
+    with pytest.raises(ValueError, match=f"Input X contains {message}"):
+        model.in_trained_bucket(bad)
+    assert np.array_equal(model.bucket_sums_, sums) and model.n_samples_seen_ == seen
+
+
 def test_bad_data_is_rejected():
     X, y = data(50)
     model = LSHRegressor(random_state=0)

@@ -39,10 +39,10 @@ from numpy.typing import ArrayLike
 from scipy.spatial import cKDTree
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import assert_all_finite, check_is_fitted, validate_data
 
 from .._io import atomic_writer
-from .._kernels import add_affine_sums, add_bucket_sums
+from .._kernels import abs_max, add_affine_sums, add_bucket_sums
 from .._threads import single_blas_thread
 from .._validation import (
     as_rng,
@@ -263,10 +263,9 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
     # ------------------------------------------------------------------ fitting
     def fit(self, X: ArrayLike, y: ArrayLike) -> LSHRegressor:
         """Fit from scratch (forgets earlier calls)."""
-        check_numeric_targets(y)
-        X, y = validate_data(self, X, y, reset=True, dtype=np.float64, y_numeric=True)
+        X, y, top = self._validate(X, y, reset=True)
         self._reset(X.shape[1])
-        self._check_hash_range(X)
+        self._check_hash_range(top)
         self._accumulate(X, y)
         self._finalize()
         return self
@@ -274,20 +273,34 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
     def partial_fit(self, X: ArrayLike, y: ArrayLike) -> LSHRegressor:
         """Add a chunk of samples; statistics merge exactly with earlier chunks."""
         first = not hasattr(self, "family_")
-        check_numeric_targets(y)
-        X, y = validate_data(self, X, y, reset=first, dtype=np.float64, y_numeric=True)
+        X, y, top = self._validate(X, y, reset=first)
         if first:
             self._reset(X.shape[1])
-        self._check_hash_range(X)
+        self._check_hash_range(top)
         self._accumulate(X, y)
         self._finalize()
         return self
 
-    def _check_hash_range(self, X: np.ndarray) -> None:
-        """Refuse inputs whose float32 hash projections would overflow (naming ``hash_dtype``)."""
-        if self.family_.dtype != "float32" or not len(X):
+    def _validate(self, X, *y, reset: bool):
+        """scikit-learn's validation of ``X`` (and ``y`` when given), except that ``X``'s
+        finiteness and its largest ``|x|`` (the reach of the hash projections) come from
+        one compiled pass: returns ``(X, y, top)`` or ``(X, top)``."""
+        options = {"reset": reset, "dtype": np.float64, "ensure_all_finite": False}
+        if y:
+            check_numeric_targets(y[0])
+            X, target = validate_data(self, X, y[0], y_numeric=True, **options)
+        else:
+            X = validate_data(self, X, **options)
+        top = abs_max(X)
+        if not np.isfinite(top):  # scikit-learn's own error for NaN or infinity
+            assert_all_finite(X, estimator_name=type(self).__name__, input_name="X")
+        return (X, target, top) if y else (X, top)
+
+    def _check_hash_range(self, top: float) -> None:
+        """Refuse inputs up to ``|x| = top`` whose float32 hash projections would overflow
+        (naming ``hash_dtype``)."""
+        if self.family_.dtype != "float32":
             return
-        top = max(float(X.max()), -float(X.min()))  # no |X| temporary of the chunk's size
         reach = top * float(np.abs(self.family_.projection_matrix()).sum(axis=1).max())
         if not reach < 1e37:
             raise ValueError(
@@ -487,7 +500,8 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         True
         """
         check_is_fitted(self, "unit_coef_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X, top = self._validate(X, reset=False)
+        self._check_hash_range(top)
         slots = self.index_.lookup(self.family_.keys(X))
         seen = slots >= 0
         seen[seen] = self.populated_[slots[seen]]
@@ -525,8 +539,8 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
     def predict(self, X: ArrayLike) -> np.ndarray:
         """``g(x) = sum_i alpha_i g^i_{z^i(x)}(x)`` for every row."""
         check_is_fitted(self, "unit_coef_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        self._check_hash_range(X)
+        X, top = self._validate(X, reset=False)
+        self._check_hash_range(top)
         out = np.empty(len(X))
         with single_blas_thread():
             for start in range(0, len(X), _PREDICT_CHUNK):  # cache-sized chunks
