@@ -35,6 +35,16 @@ from dsn_model import DSM
 from dsn_model.estimators import DenseRegressor, DSMRegressor
 from dsn_model.lsh.regressor import LSHRegressor
 
+#: What each figure was when these targets were set (same machine, one BLAS thread, d = 8),
+#: and the target, printed beside this run's figure.
+AT_FILING = {
+    "dense": "at filing: DenseRegressor(1024) on 1e6 samples killed at 24 GB; target <= 2x",
+    "dsm": "at filing: DSMRegressor(4096, 256) 64 s on 1e5, as slow as dense; target >= 5x",
+    "switch": "at filing: 16.5x (593 us per sample) at t = 2^16; target <= 2x",
+    "topk": "at filing: the selection alone 63% of predict; target <= 2x",
+    "lsh": "at filing: 10 s at n = 1e6; target >= 5x faster",
+}
+
 
 def roofline(n, t, d, rng):
     """Seconds of the blocked rank-k update of an n x t matrix (4 MiB blocks)."""
@@ -106,6 +116,7 @@ def main(
                 f"peak resident memory {peak / 2**20:.0f} MiB beyond the data "
                 f"(the n x t design would be {8 * n * t / 2**20:.0f} MiB)"
             )
+        print(f"   ({AT_FILING['dense']})")
         (dense, dense_marginal), (dsm, dsm_marginal) = fits.values()
         print(f"   DSM (t/s = {t // s}) fits {dense / dsm:.2f}x faster than dense", end="")
         if min(dense_marginal, dsm_marginal) > 0:  # tiny runs can time the halves as longer
@@ -114,7 +125,7 @@ def main(
                 "(without the t x t solve and setup both pay once)",
                 end="",
             )
-        print()
+        print(f"\n   ({AT_FILING['dsm']})")
         print(f"\n2. predict, batch {batch}, d = 16, one BLAS thread")
         Xb = rng.uniform(-1, 1, (batch, 16))
         for log_t in (10,) if quick else (10, 16):
@@ -126,12 +137,14 @@ def main(
                 f"   Switch, t = 2^{log_t} ({tt // 4} experts): predict {tp / batch * 1e6:.1f} "
                 f"us per sample = {tp / tg:.2f}x the gate product alone"
             )
+        print(f"   ({AT_FILING['switch']})")
         for tt in (256,) if quick else (256, 4096):
             net = DSM.random(16, tt, 16, router="topk", random_state=0)
             tp, tf = interleaved_best(
                 [partial(net.predict, Xb), partial(net.features.transform, Xb)], 5
             )
             print(f"   Top-K, t = {tt}, s = 16: predict {tp / tf:.2f}x computing the t features")
+        print(f"   ({AT_FILING['topk']})")
         Xl = rng.uniform(-1, 1, (lsh_n, 8))
         yl = np.sin(Xl.sum(axis=1))
         times = {}
@@ -142,6 +155,7 @@ def main(
             f"\n3. LSHRegressor, s = 16, m = 10, n = {lsh_n}: degree=1 fits in {times[1]:.2f} s, "
             f"{times[1] / times[0]:.2f}x the degree-0 fit ({times[0]:.2f} s)"
         )
+        print(f"   ({AT_FILING['lsh']})")
     if baseline:
         seconds = baseline_degree_one_fit(baseline, lsh_n)
         print(
