@@ -3,6 +3,8 @@
 * :func:`top_k_rows` -- each row's ``k`` largest entries, ties to the lower
   index, from the few entries above a cheap lower bound; :func:`top_k_at` the
   same given each row's k-th largest value;
+* :func:`count_at_or_above` -- entries of each row at or above its floor (the
+  near-tie screen of the exact top-k);
 * :func:`take_rows` -- ``M[r, index[r, j]]``, row by row (numpy's
   ``take_along_axis`` takes 2.4x as long for 16 of 256 columns a row);
 * :func:`floyd_samples` -- distinct indices per 64-bit hash (the uniform-hash router);
@@ -38,6 +40,7 @@ __all__ = [
     "abs_max",
     "add_affine_sums",
     "add_bucket_sums",
+    "count_at_or_above",
     "cross_polytope_codes",
     "floyd_samples",
     "hyperplane_bits",
@@ -124,7 +127,13 @@ def _check_scores(scores: np.ndarray, k: int) -> np.ndarray:
     return scores
 
 
-def top_k_rows(scores: np.ndarray, k: int, *, return_values: bool = False):
+def top_k_rows(
+    scores: np.ndarray,
+    k: int,
+    *,
+    return_values: bool = False,
+    tolerance: np.ndarray | None = None,
+):
     """Column indices of each row's ``k`` largest entries, ties to the lower index, ascending.
 
     The maxima of ``k`` stripes of columns (columns equal modulo ``k``) are ``k`` distinct
@@ -144,12 +153,19 @@ def top_k_rows(scores: np.ndarray, k: int, *, return_values: bool = False):
         ``1 <= k <= t``.
     return_values : bool, default=False
         Also return ``scores`` at the indices (without a second pass over the rows).
+    tolerance : ndarray of shape (n,), optional
+        Also return, per row, whether more than ``k`` entries are at least the k-th
+        largest minus ``tolerance`` (and ``tolerance > 0``): the near-tie screen of
+        :mod:`~dsn_model.model.exact_top_k`, read from the candidates above the floor
+        when it lies below ``kth - tolerance`` (almost always), else from the row.
 
     Returns
     -------
     index : ndarray of shape (n, k), int64
     values : ndarray of shape (n, k), float64
-        Only if ``return_values``.
+        Only if ``return_values`` or ``tolerance`` is given.
+    unsure : ndarray of shape (n,), bool
+        Only if ``tolerance`` is given.
 
     Examples
     --------
@@ -161,9 +177,17 @@ def top_k_rows(scores: np.ndarray, k: int, *, return_values: bool = False):
     [[0.9, 0.5]]
     """
     scores = _check_scores(scores, k)
-    out = np.empty((scores.shape[0], k), dtype=np.int64)
-    out_values = np.empty((scores.shape[0], k))
-    _top_k_rows(scores, k, out, out_values)
+    n = scores.shape[0]
+    out = np.empty((n, k), dtype=np.int64)
+    out_values = np.empty((n, k))
+    screen = tolerance is not None
+    tolerance = np.zeros(n) if not screen else np.ascontiguousarray(tolerance, dtype=np.float64)
+    if tolerance.shape != (n,):
+        raise ValueError(f"`tolerance` must hold one value per row, {n}.")
+    unsure = np.zeros(n, dtype=np.bool_)
+    _top_k_rows(scores, k, out, out_values, tolerance, unsure)
+    if screen:
+        return out, out_values, unsure
     return (out, out_values) if return_values else out
 
 
@@ -280,7 +304,7 @@ def _columns_at_or_above(scores, r, floor, index):  # pragma: no cover - compile
 
 
 @numba.njit(cache=True, nogil=True)
-def _top_k_rows(scores, k, out, out_values):  # pragma: no cover - compiled
+def _top_k_rows(scores, k, out, out_values, tolerance, unsure):  # pragma: no cover - compiled
     n, t = scores.shape
     w = k
     while 2 * w <= t:
@@ -298,8 +322,10 @@ def _top_k_rows(scores, k, out, out_values):  # pragma: no cover - compiled
         # Every entry of the top k is at or above a floor whenever k entries are (only a
         # NaN, which fails every comparison, can leave fewer under the smallest maximum).
         lowest, floor = _stripe_floors(scores, r, k, maxima, q)
+        c_floor = floor
         c = _columns_at_or_above(scores, r, floor, index)
         if c < k:
+            c_floor = lowest
             c = _columns_at_or_above(scores, r, lowest, index)
         if c < k:
             raise ValueError("`scores` must not contain NaN.")
@@ -313,6 +339,16 @@ def _top_k_rows(scores, k, out, out_values):  # pragma: no cover - compiled
         _emit_top(value, index, c, kth, k, out, r, scratch)
         for i in range(k):
             out_values[r, i] = scores[r, out[r, i]]
+        if tolerance[r] > 0:  # the near-tie screen: entries at or above kth - tolerance
+            near = kth - tolerance[r]
+            count = 0
+            if c_floor <= near:  # the candidates hold every such entry
+                for i in range(c):
+                    count += value[i] >= near
+            else:
+                for j in range(t):
+                    count += scores[r, j] >= near
+            unsure[r] = count > k
 
 
 @numba.njit(cache=True, nogil=True)
@@ -368,6 +404,38 @@ def _top_k_at(scores, kth, k, out):  # pragma: no cover - compiled
     for r in range(n):
         if _emit_top(scores[r], index, t, kth[r], k, out, r, scratch) < k:
             raise ValueError("`scores` must not contain NaN.")
+
+
+def count_at_or_above(scores: np.ndarray, floors: np.ndarray) -> np.ndarray:
+    """How many entries of each row of ``scores`` are at least that row's ``floors``.
+
+    One vectorised pass, no ``n x t`` boolean temporary (numpy's ``(scores >=
+    floors[:, None]).sum(axis=1)`` writes one).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> count_at_or_above(np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 5.0]]), np.array([2.0, 0.0]))
+    array([2, 3])
+    """
+    scores = np.ascontiguousarray(scores, dtype=np.float64)
+    floors = np.ascontiguousarray(floors, dtype=np.float64)
+    if scores.ndim != 2 or floors.shape != (len(scores),):
+        raise ValueError("`scores` must be a matrix (n, t) and `floors` hold n values.")
+    out = np.empty(len(scores), dtype=np.int64)
+    _count_at_or_above(scores, floors, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _count_at_or_above(scores, floors, out):  # pragma: no cover - compiled
+    n, t = scores.shape
+    for r in range(n):
+        floor = floors[r]
+        c = 0
+        for j in range(t):
+            c += scores[r, j] >= floor
+        out[r] = c
 
 
 def take_rows(M: np.ndarray, index: np.ndarray) -> np.ndarray:
@@ -853,37 +921,62 @@ def _cross_polytope_codes(Y, X, rotations, slope, out):  # pragma: no cover - co
             out[r, h] = top + d * (value < 0)
 
 
-def abs_max(X: np.ndarray) -> float:
+def abs_max(X: np.ndarray, *, by_row: bool = False):
     """``max |x|`` over a float64 array in one pass; ``inf`` if any entry is NaN or infinite.
 
     One pass settles both whether an input is finite and how far its hash
     projections reach (numpy needs ``isfinite``, ``max`` and ``min``: three).
+    With ``by_row``, the same for each row of a matrix, as an array (numpy's
+    ``np.abs(X).max(axis=1)`` is ten times slower on rows of a few entries).
 
     Examples
     --------
     >>> import numpy as np
     >>> abs_max(np.array([[0.5, -2.0], [1.0, 0.0]])), abs_max(np.array([1.0, np.nan]))
     (2.0, inf)
+    >>> abs_max(np.array([[0.5, -2.0], [1.0, 0.0]]), by_row=True).tolist()
+    [2.0, 1.0]
     """
     X = np.asarray(X, dtype=np.float64)
+    if by_row:
+        if X.ndim != 2:
+            raise ValueError(f"`X` must be a matrix with by_row=True. Got shape {X.shape}.")
+        X = np.ascontiguousarray(X)
+        bits = X.view(np.uint64).reshape(X.shape) if X.size else X.astype(np.uint64)
+        out = np.empty(len(X))
+        _abs_max_rows(bits, out)
+        return out
     flat = np.ascontiguousarray(X.ravel(order="K"))  # a view of any contiguous array
-    return float(_abs_max(flat)) if flat.size else 0.0
+    return float(_abs_max(flat.view(np.uint64))) if flat.size else 0.0
 
 
 #: Bit pattern of +inf: an IEEE double with its sign cleared is finite iff below it, and
 #: such patterns order as the magnitudes they encode.
 _INF_BITS = np.uint64(0x7FF0000000000000)
+_MAGNITUDE = np.uint64(0x7FFFFFFFFFFFFFFF)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _largest_magnitude(bits):  # pragma: no cover - compiled
+    """The bit pattern of the largest ``|x|`` of the doubles whose patterns are ``bits``."""
+    top = np.uint64(0)
+    for i in range(len(bits)):  # an unsigned integer maximum: the loop vectorises
+        top = max(top, bits[i] & _MAGNITUDE)
+    return top
 
 
 @numba.njit(cache=True, nogil=True)
-def _abs_max(flat):  # pragma: no cover - compiled
-    bits = flat.view(np.uint64)
-    top = np.uint64(0)
-    for i in range(len(bits)):  # an unsigned integer maximum: the loop vectorises
-        top = max(top, bits[i] & np.uint64(0x7FFFFFFFFFFFFFFF))
-    if top >= _INF_BITS:
-        return np.inf
-    return np.array([top]).view(np.float64)[0]
+def _abs_max(bits):  # pragma: no cover - compiled
+    top = np.array([_largest_magnitude(bits)])
+    return np.inf if top[0] >= _INF_BITS else top.view(np.float64)[0]
+
+
+@numba.njit(cache=True, nogil=True)
+def _abs_max_rows(bits, out):  # pragma: no cover - compiled
+    patterns = out.view(np.uint64)  # written as patterns, read as doubles
+    for r in range(bits.shape[0]):
+        top = _largest_magnitude(bits[r])
+        patterns[r] = _INF_BITS if top >= _INF_BITS else top
 
 
 def add_bucket_sums(

@@ -294,8 +294,7 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
             step = self._block_rows()
             for start in range(0, len(X), step):
                 block = X[start : start + step]
-                routing = router._route(block, self.features_._transform(block))
-                routed[start : start + step] = routing.units
+                routed[start : start + step] = self._layer.forward(block)[0].units
             self._routing_cache = (key, routed)
         return self._routing_cache[1]
 

@@ -140,14 +140,14 @@ def test_adam_routes_a_chunk_once_and_equals_routing_every_epoch(monkeypatch):
     ``partial_fit`` calls on the same data) and train bit for bit as re-routing each
     epoch does; new data, or the same array changed in place, is routed anew."""
     import dsn_model.estimators as estimators
-    import dsn_model.model.routers as routers
+    import dsn_model.model.exact_top_k as selection
 
     rng = np.random.default_rng(6)
     X, y = rng.uniform(-1, 1, (900, 3)), rng.normal(size=900)
     kw = {"n_units": 96, "n_active": 8, "solver": "adam", "batch_size": 64, "random_state": 2}
     calls = []
-    select = routers.top_k_rows  # the selection of every Top-K route at k = t / 12
-    monkeypatch.setattr(routers, "top_k_rows", lambda *a, **k: calls.append(1) or select(*a, **k))
+    select = selection.top_k_rows  # the selection of every Top-K route at k = t / 12
+    monkeypatch.setattr(selection, "top_k_rows", lambda *a, **k: calls.append(1) or select(*a, **k))
     cached = DSMRegressor(epochs=3, **kw).fit(X, y).partial_fit(X, y)
     routed_once = len(calls)
     assert 0 < routed_once <= 900 // cached._block_rows() + 1  # one pass over the rows

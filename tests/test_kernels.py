@@ -337,5 +337,7 @@ def largest_magnitude(X):
 def test_abs_max_is_the_largest_magnitude_or_inf_if_any_entry_is_not_finite(X, fortran):
     X = np.asfortranarray(X) if fortran else X
     assert abs_max(X) == largest_magnitude(X)
-    if X.ndim == 2:  # a view that is not contiguous
+    if X.ndim == 2:  # a view that is not contiguous, and row by row
         assert abs_max(X[:, ::2]) == largest_magnitude(X[:, ::2])
+        by_row = [largest_magnitude(row) for row in X]
+        assert abs_max(X, by_row=True).tolist() == by_row

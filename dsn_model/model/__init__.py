@@ -4,6 +4,8 @@
   sparse layers, and FLOP counts;
 * :mod:`.routers` -- every router and the :data:`ROUTERS` registry;
   :mod:`.routing_result` -- the :class:`Routing` they return;
+  :mod:`.exact_top_k` -- the top-k of linear scores as fixed-order sums decide
+  it, so that routing does not depend on the batch;
 * :mod:`.features` -- the feature maps of the units;
 * :mod:`.graph` -- the networkx DAG: full graph, active sub-DAG, evaluation;
 * :mod:`.constructions` -- the paper's Section 3 constructions;

@@ -92,6 +92,13 @@ class FeatureMap(ABC):
     def _transform_units(self, X: np.ndarray, units: np.ndarray) -> np.ndarray:
         """The features ``units`` of a validated batch (0 where ``-1``)."""
 
+    def score_chain(self) -> tuple[list[np.ndarray], np.ndarray | None, str] | None:
+        """``(stages, bias, activation)`` when the features are ``activation(M_L (... M_1 x)
+        + bias)`` computed by products whose rounding may depend on the batch, for the
+        exact top-k of :mod:`~dsn_model.model.exact_top_k`; ``None`` when the features
+        are computed exactly (or are not of that form)."""
+        return None
+
     @abstractmethod
     def edges_per_unit(self) -> int:
         """Multiply-adds (edges of the DAG) needed to compute one unit."""
@@ -235,6 +242,9 @@ class RandomFeatures(FeatureMap):
         if self.activation == "relu":  # Z is ours: no second n x t array
             return np.maximum(Z, 0.0, out=Z)
         return ACTIVATIONS[self.activation](Z)
+
+    def score_chain(self):
+        return [self.weights], self.bias, self.activation
 
     def _transform_units(self, X, units):
         n, s = units.shape

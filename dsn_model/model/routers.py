@@ -22,7 +22,10 @@ router                 rule                                  routing cost / row
 
 A new router is one small class: subclass :class:`Router`, set ``n_units``,
 ``sparsity`` and ``input_dim`` in ``__init__``, implement ``_route`` and, if it
-computes linear scores of the input, ``routing_stages``.
+computes linear scores of the input, ``routing_stages``. A router that keeps the
+largest of linear scores selects them with
+:func:`~dsn_model.model.exact_top_k.screened_top_k`, so that its routing does not
+depend on the batch (a BLAS product's rounding does).
 """
 
 from __future__ import annotations
@@ -32,8 +35,14 @@ from abc import ABC, abstractmethod
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._kernels import take_rows, top_k_at, top_k_rows
+from .._kernels import take_rows, top_k_rows
 from .._validation import as_rng, check_batch, check_positive_int
+from .exact_top_k import (
+    _compiled_selection_wins,
+    rounding_band,
+    screened_top_k,
+    top_k_indices,
+)
 from .routing_result import Routing
 from .uniform_hash import hash_rows, sample_distinct
 
@@ -49,46 +58,6 @@ __all__ = [
     "UniformHashRouter",
     "top_k_indices",
 ]
-
-
-def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` largest entries of each row, ties to the lower index.
-
-    ``k = 1`` is an ``argmax``. For ``k <= t / 8`` (``k <= t / 2`` from
-    ``t = 1024``) a compiled selection runs on the entries of each row above a
-    cheap lower bound
-    (:func:`~dsn_model._kernels.top_k_rows`, no ``n x t`` temporary); otherwise
-    numpy's ``O(t)`` selection finds each row's k-th largest value and one
-    compiled pass (:func:`~dsn_model._kernels.top_k_at`) keeps the entries above
-    it and the lowest-index ones equal to it. The indices of a row come in
-    increasing order of index.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> top_k_indices(np.array([[0.1, 0.9, 0.5, 0.9]]), 2).tolist()
-    [[1, 3]]
-    >>> top_k_indices(np.array([[1.0, 1.0, 1.0]]), 2).tolist()
-    [[0, 1]]
-    """
-    n, t = scores.shape
-    if k == t:
-        return np.broadcast_to(np.arange(t), (n, t)).copy()
-    if k == 1:
-        return scores.argmax(axis=1)[:, None]  # the first maximum: ties to the lower index
-    if _compiled_selection_wins(t, k):
-        return top_k_rows(scores, k)
-    return top_k_at(scores, np.partition(scores, t - k, axis=1)[:, t - k], k)
-
-
-def _compiled_selection_wins(t: int, k: int) -> bool:
-    """Whether :func:`~dsn_model._kernels.top_k_rows` beats numpy's selection for ``1 < k < t``.
-
-    Measured at t = 256 .. 4096: it wins at k <= t / 8, and from t = 1024 up to k = t / 2 on
-    ReLU features (2-3x: their zeros tie, which slows numpy's selection) while losing at most
-    1.3x on tie-free scores.
-    """
-    return 1 < k < t and (t >= 8 * k or (t >= 1024 and t >= 2 * k))
 
 
 def _check_matrix(M: ArrayLike, name: str, *, cols: int | None = None) -> np.ndarray:
@@ -179,7 +148,11 @@ class TopKRouter(Router):
     """Keep the ``k`` largest features: the paper's DSM layer (Section 5).
 
     Routes on the features ``phi(x)``, so all ``t`` of them must be computed:
-    sparsity in the top layer without a compute saving below it.
+    sparsity in the top layer without a compute saving below it. Given features
+    alone it takes them as exact; inside a :class:`~dsn_model.model.dsm.SparseLayer`
+    on :class:`~dsn_model.model.features.RandomFeatures` the selection is that of
+    the features summed in a fixed order, whatever the batch
+    (:mod:`~dsn_model.model.exact_top_k`).
 
     Parameters
     ----------
@@ -263,7 +236,7 @@ class KNNRouter(Router):
         return cls(B / np.linalg.norm(B, axis=1, keepdims=True), k)
 
     def _route(self, X, features):
-        units = top_k_indices(X @ self.centers.T, self.sparsity)
+        units = screened_top_k(X, [self.centers], self.sparsity)
         return Routing(units, np.ones(units.shape), self.n_units)
 
     def routing_stages(self):
@@ -367,7 +340,7 @@ class SwitchRouter(Router):
     def expert_of(self, X: ArrayLike) -> np.ndarray:
         """The chosen experts ``(n, top_k)`` of each input."""
         X = check_batch(X, self.input_dim)
-        return top_k_indices(X @ self.gate.T, self.top_k)
+        return self._experts_and_probabilities(X)[0]
 
     def capacity(self, n: int) -> int | None:
         """Inputs each expert accepts in a batch of ``n``: ``ceil(factor n top_k / L)``."""
@@ -376,13 +349,7 @@ class SwitchRouter(Router):
         return int(np.ceil(self.capacity_factor * n * self.top_k / self.n_experts))
 
     def _route(self, X, features):
-        logits = X @ self.gate.T
-        experts = top_k_indices(logits, self.top_k)
-        if self.weighted or (self.capacity_factor is not None and self.drop_policy != "position"):
-            z = np.exp(logits - logits.max(axis=1, keepdims=True))  # the softmax, where used
-            probs = np.take_along_axis(z / z.sum(axis=1, keepdims=True), experts, axis=1)
-        else:
-            probs = None
+        experts, probs = self._experts_and_probabilities(X)
         kept = self._within_capacity(experts, probs)
         offsets = np.arange(self.expert_size)
         blocks = np.where(kept[:, :, None], experts[:, :, None] * self.expert_size + offsets, -1)
@@ -392,6 +359,30 @@ class SwitchRouter(Router):
         )
         weights = np.where(units >= 0, weights, 0.0)
         return Routing(units, weights, self.n_units)
+
+    def _experts_and_probabilities(self, X):
+        """The chosen experts ``(n, top_k)`` and, where the weights or the drop policy use
+        them, their softmax gate probabilities (else ``None``), from the logits of blocks
+        of rows that stay in cache (about 8 MiB of logits each)."""
+        n = len(X)
+        needs_probs = self.weighted or (
+            self.capacity_factor is not None and self.drop_policy != "position"
+        )
+        experts = np.empty((n, self.top_k), dtype=np.int64)
+        probs = np.empty((n, self.top_k)) if needs_probs else None
+        band = rounding_band(X, [self.gate])
+        step = max(1, (1 << 20) // self.n_experts)
+        for start in range(0, n, step):
+            rows = slice(start, start + step)
+            logits = X[rows] @ self.gate.T
+            experts[rows] = screened_top_k(
+                X[rows], [self.gate], self.top_k, scores=logits, band=band[rows]
+            )
+            if needs_probs:  # the softmax, only where used
+                z = np.exp(logits - logits.max(axis=1, keepdims=True))
+                z /= z.sum(axis=1, keepdims=True)
+                probs[rows] = np.take_along_axis(z, experts[rows], axis=1)
+        return experts, probs
 
     def _within_capacity(self, experts, probs):
         """Which (input, expert) assignments survive the capacity limit (all if dropless).
@@ -476,11 +467,7 @@ class BlockRouter(Router):
         return cls(n_blocks, down, up)
 
     def _route(self, X, features):
-        scores = X @ self.down.T
-        if self.up is not None:
-            scores = scores @ self.up.T
-        blocks = scores.reshape(len(X), self.sparsity, self.block_size)
-        units = blocks.argmax(axis=2) + np.arange(self.sparsity) * self.block_size
+        units = screened_top_k(X, self.routing_stages(), 1, groups=self.sparsity)
         return Routing(units, np.ones(units.shape), self.n_units)
 
     def routing_stages(self):
