@@ -11,6 +11,7 @@ from dsn_model._kernels import (
     abs_max,
     add_affine_sums,
     add_bucket_sums,
+    count_at_or_above,
     cross_polytope_codes,
     floyd_samples,
     hyperplane_bits,
@@ -181,6 +182,35 @@ def test_add_affine_sums_rejects_bad_slots_and_shapes():
 def test_quickselect_finds_the_kth_smallest_with_ties(values, data):
     kth = data.draw(st.integers(0, len(values) - 1))
     assert _kth_smallest(values.copy(), 0, len(values), kth) == np.partition(values, kth)[kth]
+
+
+@given(
+    hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=60),
+        elements=st.sampled_from([-np.inf, -1.0, 0.0, 1e-16, 0.5, 0.5 + 1e-16, 2.0]),
+    ),
+    st.data(),
+)
+def test_top_k_rows_screens_near_ties_as_the_count_defines(scores, data):
+    """``unsure`` is whether more than k entries reach the k-th largest minus the tolerance
+    (with a positive tolerance), whether or not the floor's candidates held them all."""
+    k = data.draw(st.integers(1, scores.shape[1]))
+    tolerance = np.array(
+        data.draw(
+            st.lists(
+                st.sampled_from([0.0, 1e-15, 0.6, np.inf]),
+                min_size=len(scores),
+                max_size=len(scores),
+            )
+        )
+    )
+    index, values, unsure = top_k_rows(scores, k, tolerance=tolerance)
+    assert np.array_equal(index, top_k_rows(scores, k))
+    kth = values.min(axis=1)
+    reach = (scores >= (kth - tolerance)[:, None]).sum(axis=1)
+    assert np.array_equal(unsure, (tolerance > 0) & (reach > k))
+    assert np.array_equal(count_at_or_above(scores, kth - tolerance), reach)
 
 
 def test_top_k_rows_refuses_a_row_of_nan():
