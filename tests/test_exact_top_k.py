@@ -146,3 +146,11 @@ def test_routers_with_near_tied_scores_route_as_the_fixed_order_sums():
     block = BlockRouter(3, down=G).route(X).units
     reference = fixed_order_scores(X, [G]).reshape(len(X), 3, 4).argmax(axis=2)
     assert np.array_equal(block, reference + np.arange(3) * 4)
+
+
+def test_screened_top_k_names_a_bad_group_count_or_k():
+    X, M = np.ones((2, 3)), np.ones((6, 3))
+    with pytest.raises(ValueError, match="`groups`"):
+        screened_top_k(X, [M], 1, groups=4)
+    with pytest.raises(ValueError, match="`k`"):
+        screened_top_k(X, [M], 4, groups=2)

@@ -239,7 +239,11 @@ def screened_top_k(
         for M in stages:
             scores = scores @ M.T
     n, t = scores.shape
+    if groups < 1 or t % groups:
+        raise ValueError(f"`groups` must divide the {t} scores of a row. Got {groups}.")
     size = t // groups
+    if not 1 <= k <= size:
+        raise ValueError(f"`k` must be in [1, {size}] (the scores of a group). Got {k}.")
     offsets = np.arange(groups)[:, None] * size  # of each group's first column
 
     def whole_rows(local):  # (rows * groups, k) indices in a group -> (rows, groups * k)
