@@ -180,10 +180,10 @@ def top_k_with_screen(
     --------
     >>> import numpy as np
     >>> index, values, unsure = top_k_with_screen(
-    ...     np.array([[3.0, 2.0, 2.0 - 1e-15], [3.0, 2.0, 1.0]]), 1, np.full(2, 1e-14)
+    ...     np.array([[3.0, 2.0, 2.0 - 1e-15], [3.0, 2.0, 1.0]]), 2, np.full(2, 1e-14)
     ... )
-    >>> index.tolist(), unsure.tolist()
-    ([[0], [0]], [False, False])
+    >>> index.tolist(), unsure.tolist()  # row 0: its third score nearly ties the second
+    ([[0, 1], [0, 1]], [True, False])
     """
     t = scores.shape[1]
     if _compiled_selection_wins(t, k):  # the screen reads the selection's candidates
