@@ -242,6 +242,13 @@ def test_non_finite_inputs_get_scikit_learns_error_and_change_nothing(value, mes
     with pytest.raises(ValueError, match=f"Input X contains {message}"):
         model.in_trained_bucket(bad)
     assert np.array_equal(model.bucket_sums_, sums) and model.n_samples_seen_ == seen
+    wider = np.hstack([bad, bad])  # a refit on other, non-finite data changes nothing either
+    with pytest.raises(ValueError, match=f"Input X contains {message}"):
+        model.fit(wider, y[100:])
+    assert model.n_features_in_ == X.shape[1]
+    assert np.array_equal(
+        model.predict(X[:100]), LSHRegressor(random_state=0).fit(X[:100], y[:100]).predict(X[:100])
+    )
 
 
 def test_bad_data_is_rejected():

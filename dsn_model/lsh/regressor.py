@@ -286,6 +286,7 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         finiteness and its largest ``|x|`` (the reach of the hash projections) come from
         one compiled pass: returns ``(X, y, top)`` or ``(X, top)``."""
         options = {"reset": reset, "dtype": np.float64, "ensure_all_finite": False}
+        before = {k: v for k, v in vars(self).items() if k.endswith("features_in_")}
         if y:
             check_numeric_targets(y[0])
             X, target = validate_data(self, X, y[0], y_numeric=True, **options)
@@ -293,6 +294,9 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
             X = validate_data(self, X, **options)
         top = abs_max(X)
         if not np.isfinite(top):  # scikit-learn's own error for NaN or infinity
+            for name in ("n_features_in_", "feature_names_in_"):  # as they were (reset=True)
+                vars(self).pop(name, None)
+            vars(self).update(before)
             assert_all_finite(X, estimator_name=type(self).__name__, input_name="X")
         return (X, target, top) if y else (X, top)
 
