@@ -942,7 +942,7 @@ def abs_max(X: np.ndarray, *, by_row: bool = False):
         if X.ndim != 2:
             raise ValueError(f"`X` must be a matrix with by_row=True. Got shape {X.shape}.")
         X = np.ascontiguousarray(X)
-        bits = X.view(np.uint64).reshape(X.shape) if X.size else X.astype(np.uint64)
+        bits = X.view(np.uint64)  # the patterns of a C-contiguous matrix, empty or not
         out = np.empty(len(X))
         _abs_max_rows(bits, out)
         return out
