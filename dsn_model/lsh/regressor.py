@@ -38,6 +38,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.spatial import cKDTree
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.neural_network import MLPRegressor
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import assert_all_finite, check_is_fitted, validate_data
 
@@ -55,13 +56,23 @@ from ..model.fitted import FittedDSMMixin
 from ..model.routers import LSHRouter
 from .buckets import BucketIndex
 from .families import DTYPES, FAMILIES, family_from_state
+from .joint import TableCodes, adam_epoch, ridge_top_layer
 
 __all__ = ["LSHRegressor"]
 
 _FALLBACKS = ("global", "probe", "nearest")
+_SOLVERS = ("mean", "ridge", "adam")
 _FORMAT = "dsn.LSHRegressor/1"
 # fitted statistics saved by `save` (None entries are skipped)
-_STATE = ("bucket_counts_", "bucket_sums_", "bucket_gram_", "bucket_xty_", "X_seen_", "y_seen_")
+_STATE = (
+    "bucket_counts_",
+    "bucket_sums_",
+    "bucket_gram_",
+    "bucket_xty_",
+    "X_seen_",
+    "y_seen_",
+    "bucket_coef_",
+)
 # Slots per fitting chunk (rows x tables): the chunk's codes (2 MiB) are hashed, then added
 # to the bucket sums while those are still in cache (at s = 16, m = 16 and n = 1e6,
 # 16384-row chunks add them in 0.028 s, 65536-row ones in 0.04 s).
@@ -87,19 +98,46 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         Offsets ``b ~ U[-offset, offset]`` of ``"hyperplane"``; 0 gives
         Charikar's family, whose buckets are cones that never shrink.
     degree : {0, 1}, default=0
-        ``Delta``: 0 fits the mean per bucket; 1 fits an affine function by
-        least squares in buckets with at least ``min_bucket_size`` points and
-        the mean in the others.
+        ``Delta``: a constant (0) or an affine function (1) per bucket.
+    solver : {"mean", "ridge", "adam"}, default="mean"
+        How the top layer -- the buckets' coefficients -- is trained.
+        ``"mean"`` is Theorem 4.1's learner: each table's bucket answers the mean
+        of its training targets (``degree=1``: its own least-squares affine fit,
+        in buckets with at least ``min_bucket_size`` points), and the tables'
+        answers are averaged; streaming and exact under ``partial_fit``.
+        ``"ridge"`` fits every bucket's coefficients of every table jointly, as
+        the paper trains the top layer of DSM(d, s, s 2^m) in its experiments:
+        ``min mean((y - g(x))^2) + alpha ||b||^2`` over the tables'
+        contributions ``b`` (:func:`dsn_model.lsh.joint.ridge_top_layer`,
+        conjugate gradients). ``"adam"`` minimises the same objective by
+        minibatch Adam for ``epochs`` epochs. Docs: docs/theory.md.
+    alpha : float, default=1e-6
+        Ridge penalty per sample of ``"ridge"`` and ``"adam"`` (as in
+        :class:`~dsn_model.estimators.DenseRegressor`).
+    tol : float, default=1e-4
+        ``"ridge"``: relative residual of the normal equations at which the
+        conjugate gradients stop.
+    max_iter : int, default=1000
+        ``"ridge"``: most conjugate-gradient iterations.
+    epochs : int, default=20
+        ``"adam"``: passes over the data of :meth:`fit` (``partial_fit``: one).
+    batch_size : int, default=256
+        ``"adam"``: minibatch rows.
+    learning_rate : float, default=1e-3
+        ``"adam"``: step size.
     min_bucket_size : int, optional
-        Points a bucket needs for an affine fit; default ``2 (d + 1)``.
+        Points a bucket needs for an affine fit under ``solver="mean"``;
+        default ``2 (d + 1)``.
     table_weights : array_like of shape (n_tables,), optional
         ``alpha_i``; default ``1 / n_tables`` each.
     fallback : {"global", "probe", "nearest"}, default="global"
         Value of a table whose bucket holds no training point: the training
-        mean; the first populated bucket among ``n_probes`` multi-probe
-        neighbours (the training mean if none); or the label of the nearest
-        training point -- the fallback under which Theorem 4.1's uniform error
-        holds (docs/theory.md). ``"nearest"`` stores the training points.
+        mean (jointly trained solvers: the table's share of the intercept, what
+        an untrained bucket holds); the first populated bucket among
+        ``n_probes`` multi-probe neighbours (the same if none); or the label of
+        the nearest training point -- the fallback under which Theorem 4.1's
+        uniform error holds (docs/theory.md), for ``solver="mean"`` only.
+        ``"nearest"`` stores the training points.
     n_probes : int, default=8
         Neighbouring buckets tried by ``fallback="probe"``.
     hash_dtype : {"float32", "float64"}, default="float32"
@@ -135,6 +173,15 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         columns of one ``(n_slots, 2)`` array, so that adding a point to a bucket
         touches one cache line; arrays assigned to them are interleaved again at the
         next ``partial_fit``.
+    bucket_coef_ : ndarray of shape (n_slots,) or (n_slots, d + 1), or None
+        ``"ridge"`` and ``"adam"``: each stored bucket's jointly trained
+        contribution ``b`` (so ``alpha_i`` times its coefficients); None for ``"mean"``.
+    intercept_ : float
+        ``"ridge"`` and ``"adam"``: the unpenalised intercept, shared equally by the
+        tables; for ``"mean"`` the training mean.
+    n_iter_ : int
+        ``"ridge"``: conjugate-gradient iterations of the last solve; ``"adam"``:
+        epochs run; ``"mean"``: 1 (one pass over the data).
     bucket_gram_, bucket_xty_ : ndarray or None
         Per-slot normal equations ``sum z z^T`` and ``sum z y`` with ``z = (1, x)``
         (``degree=1``; None otherwise). Every statistic adds over chunks, so
@@ -173,6 +220,13 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         width=0.5,
         offset=1.0,
         degree=0,
+        solver="mean",
+        alpha=1e-6,
+        tol=1e-4,
+        max_iter=1000,
+        epochs=20,
+        batch_size=256,
+        learning_rate=1e-3,
         min_bucket_size=None,
         table_weights=None,
         fallback="global",
@@ -186,6 +240,13 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         self.width = width
         self.offset = offset
         self.degree = degree
+        self.solver = solver
+        self.alpha = alpha
+        self.tol = tol
+        self.max_iter = max_iter
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
         self.min_bucket_size = min_bucket_size
         self.table_weights = table_weights
         self.fallback = fallback
@@ -200,6 +261,13 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         "width": [Interval(Real, 0, None, closed="neither")],
         "offset": [Interval(Real, 0, None, closed="left")],
         "degree": [Options(Integral, {0, 1})],
+        "solver": [StrOptions(set(_SOLVERS))],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "min_bucket_size": [Interval(Integral, 1, None, closed="left"), None],
         "table_weights": ["array-like", None],
         "fallback": [StrOptions(set(_FALLBACKS))],
@@ -222,10 +290,21 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
                     f"`table_weights` must be {s} finite numbers (one per table). "
                     f"Got {self.table_weights!r}."
                 )
+        if self.solver != "mean" and self.fallback == "nearest":
+            raise ValueError(
+                f"`fallback`='nearest' answers a table with a training label, which only "
+                f"`solver`='mean' (one estimate of y per table) can use; `solver`="
+                f"{self.solver!r} trains the tables jointly. Use fallback='global' or 'probe'."
+            )
+        if self.solver != "mean" and not np.all(alpha != 0):
+            raise ValueError(
+                f"`table_weights` must be non-zero for `solver`={self.solver!r}: each "
+                f"bucket's coefficients are its trained contribution divided by its table's "
+                f"weight. Got {self.table_weights!r}."
+            )
         return alpha
 
-    def _make_family(self, d):
-        rng = as_rng(self.random_state)
+    def _make_family(self, d, rng):
         kwargs = {"n_tables": self.n_tables, "random_state": rng}
         if self.family in ("euclidean", "hyperplane"):
             kwargs["dtype"] = self.hash_dtype
@@ -242,7 +321,9 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
             16.0 * self.n_tables * self.n_hashes * per_hash,
             f"`n_tables`={self.n_tables} tables of `n_hashes`={self.n_hashes} hashes on {d} inputs",
         )
-        self.family_ = self._make_family(d)
+        rng = as_rng(self.random_state)
+        self.family_ = self._make_family(d, rng)
+        self._adam_generator = np.random.default_rng(rng.integers(2**63))  # after the hashes
         f = self.family_
         self.index_ = BucketIndex(f.n_tables, f.key_width, f.universe)
         n = self.index_.n_slots
@@ -259,6 +340,11 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         self.X_seen_ = np.empty((0, d)) if self.fallback == "nearest" else None
         self.y_seen_ = np.empty(0) if self.fallback == "nearest" else None
         self._seen_buffers = None
+        self.bucket_coef_ = None
+        self.intercept_ = 0.0
+        self.n_iter_ = 0
+        self._kept = []  # the design's chunks ("ridge": all rows seen; "adam": this call's)
+        self._adam = None
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: ArrayLike, y: ArrayLike) -> LSHRegressor:
@@ -267,19 +353,68 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         self._reset(X.shape[1])
         self._check_hash_range(top)
         self._accumulate(X, y)
+        self._train_top(epochs=self.epochs)
         self._finalize()
         return self
 
     def partial_fit(self, X: ArrayLike, y: ArrayLike) -> LSHRegressor:
-        """Add a chunk of samples; statistics merge exactly with earlier chunks."""
+        """Add a chunk of samples.
+
+        ``solver="mean"``: the bucket statistics merge exactly with earlier chunks, so
+        chunks give the model :meth:`fit` gives on their union, in bounded memory.
+        ``"ridge"``: the joint problem is solved again on every row seen so far (their
+        bucket codes are kept: ``2-8 s`` bytes a row, ``+ 8 d`` for ``degree=1``),
+        warm-started from the last solution -- the model :meth:`fit` gives on the union.
+        ``"adam"``: one more epoch of Adam over this chunk.
+        """
         first = not hasattr(self, "family_")
+        if not first:
+            self._check_continuable()
         X, y, top = self._validate(X, y, reset=first)
         if first:
             self._reset(X.shape[1])
         self._check_hash_range(top)
         self._accumulate(X, y)
+        self._train_top(epochs=1)
         self._finalize()
         return self
+
+    def refit_top_layer(self) -> LSHRegressor:
+        """Train the top layer again on the rows seen so far, with the current parameters.
+
+        Hashing is not repeated: ``"mean"`` recomputes from the bucket statistics,
+        ``"ridge"`` solves again from the kept codes, warm-started -- so a penalty path
+        (``set_params(alpha=a).refit_top_layer()`` for a grid of ``a``) costs a few
+        conjugate-gradient runs. Hash parameters must not change in between.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).uniform(-1, 1, (400, 2))
+        >>> model = LSHRegressor(n_tables=4, n_hashes=6, solver="ridge", random_state=0)
+        >>> model = model.fit(X, X[:, 0])
+        >>> heavy = model.set_params(alpha=10.0).refit_top_layer().predict(X)
+        >>> bool(np.ptp(heavy) < 0.1)   # a heavy penalty flattens the fit
+        True
+        """
+        check_is_fitted(self, "unit_coef_")
+        self._check_continuable()
+        self.table_weights_ = self._check_params()
+        if self.solver == "adam":
+            raise ValueError("`refit_top_layer` needs an exact solver; `solver`='adam' is not.")
+        self._train_top(epochs=0)
+        self._finalize()
+        return self
+
+    def _check_continuable(self) -> None:
+        """A jointly trained model keeps its design (ridge) or optimiser (Adam) in memory
+        only: a loaded one can predict and be saved, not train further."""
+        if self.solver != "mean" and getattr(self, "_kept", None) is None:
+            raise ValueError(
+                f"This `solver`={self.solver!r} model was loaded from a file, which keeps its "
+                "trained coefficients but not its training design or Adam's state; refit it "
+                "to train further."
+            )
 
     def _validate(self, X, *y, reset: bool):
         """scikit-learn's validation of ``X`` (and ``y`` when given), except that ``X``'s
@@ -366,11 +501,109 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
                 add_bucket_sums(self._bucket_stats(), local, yc, offsets)
                 if self.degree == 1:  # each bucket's normal equations of [1, x]
                     add_affine_sums(self.bucket_gram_, self.bucket_xty_, local, Xc, yc, offsets)
+                if self.solver != "mean":  # the design's rows, table by table
+                    self._keep(local, offsets, Xc, yc)
         self.index_.compact()
         self.n_samples_seen_ += len(X)
         self.y_sum_ += float(y.sum())
         if self.fallback == "nearest":
             self._append_seen(X, y)
+
+    def _keep(self, local, offsets, X, y) -> None:
+        codes = local.T
+        if codes.dtype.itemsize > 4 and self.index_.universe is None:
+            codes = codes.astype(np.int32) if self.index_.n_slots < 2**31 else codes
+        check_memory(
+            float(sum(c[0].nbytes for c in self._kept) + codes.nbytes) * 2,
+            f"the joint fit's design of `n_tables`={self.n_tables} codes a row",
+        )
+        X = X.copy() if self.degree == 1 else None
+        self._kept.append((np.ascontiguousarray(codes), offsets, X, y.copy()))
+
+    def _design(self):
+        """The kept chunks as one :class:`~dsn_model.lsh.joint.TableCodes` and targets."""
+        codes, offsets, X, y = zip(*self._kept, strict=True)
+        dtype = np.result_type(*codes)
+        offsets = np.stack(offsets)
+        if np.any(offsets != offsets[0]):  # not expected: slots of one index keep their offsets
+            codes = [c.astype(np.int64) + o[:, None] for c, o in zip(codes, offsets, strict=True)]
+            offsets, dtype = np.zeros_like(offsets), np.int64
+        joined = np.concatenate(codes, axis=1, dtype=dtype) if len(codes) > 1 else codes[0]
+        X = None if self.degree == 0 else np.concatenate(X) if len(X) > 1 else X[0]
+        y = np.concatenate(y) if len(y) > 1 else y[0]
+        return TableCodes(joined, offsets[0], self.index_.n_slots, X), y
+
+    def _unit_blocks(self) -> np.ndarray:
+        """The block diagonal of ``Z^T Z``: counts, or each slot's Gram matrix of ``(1, x)``."""
+        if self.degree == 0:
+            return self.bucket_counts_
+        p = self.n_features_in_ + 1
+        rows, cols = np.triu_indices(p)
+        gram = np.zeros((len(self.bucket_gram_), p, p))
+        gram[:, rows, cols] = self.bucket_gram_
+        gram[:, cols, rows] = self.bucket_gram_
+        return gram
+
+    def _train_top(self, *, epochs: int) -> None:
+        """Train the joint solvers' coefficients on the kept design (``"mean"``: nothing)."""
+        if self.solver == "mean":
+            self.intercept_ = self.y_sum_ / self.n_samples_seen_
+            self.n_iter_ = 1  # one pass over the rows
+            return
+        design, y = self._design()
+        if self.solver == "ridge":
+            previous = self.bucket_coef_
+            x0 = None
+            if previous is not None:  # warm start; buckets new since then start at 0
+                x0 = np.zeros(design.coef_shape())
+                x0[: len(previous)] = previous
+            self.bucket_coef_, self.intercept_, self.n_iter_ = ridge_top_layer(
+                design,
+                y,
+                self.alpha,
+                self._unit_blocks(),
+                x0=x0,
+                tol=self.tol,
+                max_iter=self.max_iter,
+            )
+            return
+        self._kept = []  # Adam reads this call's rows only
+        if self._adam is None:
+            self._adam = MLPRegressor(
+                hidden_layer_sizes=(),
+                solver="adam",
+                alpha=self.alpha * self.batch_size,
+                batch_size=self.batch_size,
+                learning_rate_init=self.learning_rate,
+                shuffle=False,
+                random_state=int(self._adam_generator.integers(2**31)),
+            )
+        elif self._adam.coefs_[0].shape[0] != design.n_units * design.width:
+            raise ValueError(
+                "`solver`='adam' trains a fixed set of buckets, and this chunk falls in "
+                f"buckets the first fit did not see (`family`={self.family!r} stores only "
+                "populated buckets); fit on all data at once or use solver='ridge'."
+            )
+        for _ in range(epochs):
+            adam_epoch(self._adam, design, y, self._adam_generator)
+        self.n_iter_ = getattr(self, "n_iter_", 0) + epochs
+        coef = self._adam.coefs_[0][:, 0]
+        self.bucket_coef_ = coef.reshape(design.coef_shape()).copy()
+        self.intercept_ = float(self._adam.intercepts_[0][0])
+
+    def _joint_coefficients(self, unit_coef: np.ndarray) -> None:
+        """Coefficients of the jointly trained units: contributions over table weights, plus
+        each table's share ``mu / s`` of the intercept (the fallback units hold only it)."""
+        s = self.family_.n_tables
+        n_slots = self.index_.n_slots
+        alpha = self.table_weights_
+        tables = self.index_.slot_tables()
+        coef = np.zeros((n_slots, unit_coef.shape[1]))
+        trained = self.bucket_coef_.reshape(len(self.bucket_coef_), -1)
+        coef[: len(trained)] = trained
+        coef[:, 0] += self.intercept_ / s
+        unit_coef[:n_slots] = coef / alpha[tables][:, None]
+        unit_coef[n_slots:, 0] = self.intercept_ / s / alpha
 
     def _finalize(self):
         """Turn statistics into per-unit coefficients (buckets, then fallback units)."""
@@ -386,9 +619,12 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         with np.errstate(invalid="ignore", divide="ignore"):  # 0 / 0 in the empty slots
             np.divide(self.bucket_sums_, counts, out=coef[:, 0])
         np.copyto(coef[:, 0], global_mean, where=~self.populated_)
-        if self.degree == 1:
-            coef[:] = self._affine_coefficients(coef, counts)
-        unit_coef[len(counts) :, 0] = global_mean
+        if self.solver != "mean":
+            self._joint_coefficients(unit_coef)
+        else:
+            if self.degree == 1:
+                coef[:] = self._affine_coefficients(coef, counts)
+            unit_coef[len(counts) :, 0] = global_mean
         self._tree = None  # the nearest-point tree is built when first needed
         self.unit_coef_ = unit_coef
         self.unit_values_ = np.ascontiguousarray(self.unit_coef_[:, 0])
@@ -609,6 +845,8 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
             "n_features_in": self.n_features_in_,
             "n_samples_seen": self.n_samples_seen_,
             "y_sum": self.y_sum_,
+            "intercept": self.intercept_,
+            "n_iter": self.n_iter_,
         }
         arrays["meta"] = np.array(json.dumps(meta))
         arrays["checksum"] = np.array(_checksum(arrays))
@@ -695,6 +933,11 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
             raise ValueError(f"field `n_samples_seen` must be a positive integer. Got {seen!r}.")
         model.n_samples_seen_ = seen
         model.y_sum_ = float(meta["y_sum"])
+        model.intercept_ = float(meta.get("intercept", model.y_sum_ / seen))
+        model.n_iter_ = int(meta.get("n_iter", 0))
+        if not np.isfinite(model.intercept_):
+            raise ValueError("field `intercept` must be finite.")
+        model._kept, model._adam = None, None  # trained coefficients only (see partial_fit)
         _validate_state(model)
         model._finalize()
         return model
@@ -752,6 +995,7 @@ def _validate_state(model: LSHRegressor) -> None:
         "bucket_xty_": (n, p) if model.degree == 1 else None,
         "X_seen_": (model.n_samples_seen_, d) if model.fallback == "nearest" else None,
         "y_seen_": (model.n_samples_seen_,) if model.fallback == "nearest" else None,
+        "bucket_coef_": None if model.solver == "mean" else (n,) if p == 1 else (n, p),
     }
     for name, shape in expected.items():
         value = getattr(model, name)
