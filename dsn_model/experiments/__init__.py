@@ -6,7 +6,8 @@
   matters), :mod:`.table1` (equal FLOPs), :mod:`.table2` (real data),
   :mod:`.subspace` (inputs on a k-dim section);
 * :mod:`.tasks` -- seeded tasks, their records, and running them (joblib or Dask);
-* :mod:`.comparisons` -- the paired sign test REPORT.md and ``dsn check`` share;
+* :mod:`.comparisons` -- the paired test over (target, seed) units REPORT.md and
+  ``dsn check`` share;
 * :mod:`.plots` -- what the figures share; :mod:`.report` -- ``REPORT.md``;
 * :mod:`.runner` -- a resumable, lockable reproduction folder.
 """

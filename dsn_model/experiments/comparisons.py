@@ -1,9 +1,12 @@
 """Statistics of experiment records, the rules REPORT.md and ``dsn check`` share.
 
-* Seed-paired comparisons: two models are compared on records with the same
-  seed, target and x value (activated units); a one-sided sign test at level
-  0.01 decides whether ``better`` has the lower error more often than chance,
-  and states its power (docs/theory.md, "Section 5").
+* Paired comparisons over independent units: the unit of replication is a
+  (target, seed) draw -- its target function, training data and test set. The
+  x values of one unit (activated units, widths, FLOP levels) share that draw,
+  so they are averaged inside the unit, never counted as pairs of their own:
+  each unit gives one mean log error ratio ``log(worse / better)``, and a
+  one-sided Wilcoxon signed-rank test over the units decides at level 0.01
+  whether ``better`` has the lower error (docs/theory.md, "Section 5").
 * Scaling laws: ``y = c x^a`` fitted on a log-log scale with a confidence
   interval for the exponent ``a``.
 """
@@ -11,58 +14,97 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import stats
 
-__all__ = ["PairedComparison", "PowerLaw", "fit_power_law", "paired_comparison"]
+__all__ = ["PairedComparison", "PowerLaw", "fit_power_law", "paired_comparison", "unit_ratios"]
 
 
 @dataclass(frozen=True)
 class PairedComparison:
-    """``wins`` of ``better`` over ``worse`` in ``total`` seed-paired comparisons.
+    """``better`` against ``worse`` over independent (target, seed) units.
 
-    The one-sided sign test of ``H0: P(better wins a pair) <= 1/2`` at ``level``:
-    the ordering is reproduced when the wins reach :attr:`critical`.
+    Attributes
+    ----------
+    log_ratios : tuple of float
+        Per unit, the mean over its shared x values of ``log(error_worse / error_better)``
+        (positive: ``better`` had the lower error).
+    p_value : float
+        One-sided Wilcoxon signed-rank test (exact) of ``H0: the ratios are symmetric
+        about 0`` against ``better`` having the lower error; 1 without units.
     """
 
     better: str
     worse: str
-    wins: int
-    total: int
-    p_value: float
-    level: float
+    log_ratios: tuple = field(default=())
+    p_value: float = 1.0
+    level: float = 0.01
 
     @property
-    def critical(self) -> int:
-        """The fewest wins that reject ``H0`` (``total + 1`` if none can)."""
-        w = np.arange(self.total + 1)
-        ok = stats.binom.sf(w - 1, self.total, 0.5) <= self.level
-        return int(w[ok][0]) if ok.any() else self.total + 1
+    def total(self) -> int:
+        """Independent units compared."""
+        return len(self.log_ratios)
+
+    @property
+    def wins(self) -> int:
+        """Units in which ``better`` had the lower (mean log) error."""
+        return int(sum(r > 0 for r in self.log_ratios))
+
+    @property
+    def least_p(self) -> float:
+        """The smallest p-value this many units can give (all ratios of one sign): 2^-n."""
+        return 0.5**self.total
+
+    @property
+    def can_decide(self) -> bool:
+        """Whether the test can reach ``level`` with this many units."""
+        return self.total > 0 and self.least_p <= self.level
 
     @property
     def reproduced(self) -> bool:
-        """Sign test: ``better`` wins significantly more than half the pairs."""
-        return self.total > 0 and self.wins >= self.critical
+        """The test rejects ``H0`` at ``level``: ``better`` has the lower error."""
+        return self.total > 0 and self.p_value <= self.level
 
-    def power(self, probability: float = 0.8) -> float:
-        """The smallest true win rate detected with at least ``probability`` (1.0 if none)."""
-        c = self.critical
-        if c > self.total or stats.binom.sf(c - 1, self.total, 1.0) < probability:
-            return 1.0
-        return float(
-            optimize.brentq(lambda p: stats.binom.sf(c - 1, self.total, p) - probability, 0.5, 1.0)
-        )
+    @property
+    def ratio(self) -> float:
+        """Geometric mean over units of ``error_worse / error_better``."""
+        return float(np.exp(np.mean(self.log_ratios))) if self.total else float("nan")
 
     def describe(self) -> str:
+        if not self.total:
+            return f"{self.better} and {self.worse} share no unit"
         word = "reproduced" if self.reproduced else "not reproduced"
+        if not self.can_decide:
+            word += f"; {self.total} units cannot reach it (least p {self.least_p:.2g})"
         return (
             f"{self.better} has lower error than {self.worse} in {self.wins}/{self.total} "
-            f"seed-paired comparisons (one-sided sign test p = {self.p_value:.3g}: {word} "
-            f"at level {self.level}, which needs {self.critical} wins; it detects a true win "
-            f"rate of {self.power():.2f} or more with probability 0.8)"
+            f"independent (target, seed) units, error ratio {self.ratio:.2f}x "
+            f"(one-sided Wilcoxon signed-rank p = {self.p_value:.2g}: {word} at level "
+            f"{self.level})"
         )
+
+
+def unit_ratios(
+    records, better: str, worse: str, *, key: str = "active_units", value: str = "mse_over_var"
+) -> dict:
+    """``{(target, seed): mean log(worse / better)}`` over the ``key`` values both labels have.
+
+    Examples
+    --------
+    >>> rec = [{"label": m, "active_units": a, "seed": 0, "target": "p", "mse_over_var": v * a}
+    ...        for a in (1, 2) for m, v in (("DSM", 1.0), ("dense", 2.0))]
+    >>> {k: round(v, 4) for k, v in unit_ratios(rec, "DSM", "dense").items()}
+    {('p', 0): 0.6931}
+    """
+    table = {(r["label"], r[key], r["seed"], r.get("target")): r[value] for r in records}
+    per_unit: dict = {}
+    for (label, x, seed, target), v in table.items():
+        other = table.get((worse, x, seed, target))
+        if label == better and other is not None:
+            per_unit.setdefault((target, seed), []).append(math.log(other / v))
+    return {unit: float(np.mean(logs)) for unit, logs in sorted(per_unit.items(), key=str)}
 
 
 def paired_comparison(
@@ -74,23 +116,25 @@ def paired_comparison(
     value: str = "mse_over_var",
     level: float = 0.01,
 ) -> PairedComparison:
-    """Compare two labels of ``records`` pair by pair (same seed, target and ``key``).
+    """Compare two labels of ``records`` over independent (target, seed) units.
+
+    Records of one unit (same target and seed) are paired on ``key`` and averaged
+    as log ratios (:func:`unit_ratios`); the units are then tested against each
+    other (one-sided exact Wilcoxon signed-rank).
 
     Examples
     --------
     >>> rec = [{"label": m, "active_units": 8, "seed": s, "target": "p", "mse_over_var": v}
-    ...        for s in range(6) for m, v in (("DSM", 0.1), ("dense", 0.2))]
-    >>> paired_comparison(rec, "DSM", "dense").describe()[:48]
-    'DSM has lower error than dense in 6/6 seed-paire'
+    ...        for s in range(8) for m, v in (("DSM", 0.1), ("dense", 0.2))]
+    >>> c = paired_comparison(rec, "DSM", "dense")
+    >>> c.wins, c.total, round(c.p_value, 4), c.reproduced
+    (8, 8, 0.0039, True)
     """
-    table = {(r["label"], r[key], r["seed"], r.get("target")): r[value] for r in records}
-    wins = total = 0
-    for (label, x, seed, target), v in table.items():
-        if label == better and (worse, x, seed, target) in table:
-            total += 1
-            wins += v < table[(worse, x, seed, target)]
-    p = stats.binomtest(wins, total, 0.5, alternative="greater").pvalue if total else 1.0
-    return PairedComparison(better, worse, wins, total, float(p), level)
+    ratios = tuple(unit_ratios(records, better, worse, key=key, value=value).values())
+    p = 1.0
+    if ratios and np.any(ratios):
+        p = float(stats.wilcoxon(ratios, alternative="greater", zero_method="zsplit").pvalue)
+    return PairedComparison(better, worse, ratios, p, level)
 
 
 @dataclass(frozen=True)

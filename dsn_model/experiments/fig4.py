@@ -8,7 +8,7 @@ from .._io import save_figure
 from .comparisons import paired_comparison
 from .plots import errorbars, group, pyplot
 from .registry import Experiment
-from .tasks import EXACT_LSH, SIZES, Task
+from .tasks import PAPER_LSH, SIZES, Task
 
 __all__ = ["EXPERIMENT", "FIG4_COMPARISONS"]
 
@@ -47,7 +47,7 @@ def _tasks(size, seeds):
                     ),
                     Task(
                         model="lsh",
-                        params={"n_tables": a, "n_hashes": 14, "fallback": "probe", **EXACT_LSH},
+                        params={"n_tables": a, "n_hashes": 14, **PAPER_LSH},
                         seed=seed,
                         label="LSH",
                         **base,

@@ -7,9 +7,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from .comparisons import paired_comparison
-
-__all__ = ["colour_index", "errorbars", "group", "label_order", "mean_std", "paired", "pyplot"]
+__all__ = ["colour_index", "errorbars", "group", "label_order", "mean_std", "pyplot"]
 
 
 def pyplot():
@@ -28,12 +26,6 @@ def group(records, key, value="mse_over_var"):
     for r in records:
         out[(r["label"], r[key])].append(r[value])
     return out
-
-
-def paired(records, better, worse, key="active_units", value="mse_over_var"):
-    """``(wins, total)`` of ``better`` over ``worse`` in seed-paired comparisons."""
-    c = paired_comparison(records, better, worse, key=key, value=value)
-    return c.wins, c.total
 
 
 def mean_std(values):

@@ -6,9 +6,11 @@ one worker or many, on joblib's local processes or on a Dask cluster. A record
 is a flat dict (written as CSV/JSON by :func:`write_records`).
 
 Choices the paper leaves open and we fix: inputs uniform on ``[-1, 1]^n``;
-exact ridge top layers (alpha = 1e-6 per sample); ReLU random features
-``N(0, 1/d)`` weights and ``U[-1, 1]`` biases; hyperplane LSH with offsets in
-``[-1, 1]`` and the "probe" fallback. :data:`SIZES` holds the quick and full
+exact ridge top layers, the penalty chosen on a validation split of the training
+rows (:data:`ALPHA_GRID`); Adam on standardised targets, its step chosen likewise
+(:data:`STEP_GRID`); ReLU random features ``N(0, 1/d)`` weights and ``U[-1, 1]``
+biases; hyperplane LSH with offsets in ``[-1, 1]``, every bucket scalar trained
+jointly (:data:`PAPER_LSH`), and the "probe" fallback. :data:`SIZES` holds the quick and full
 sizes every experiment draws from.
 """
 
@@ -38,9 +40,14 @@ from ..estimators import (
 from ..targets import RandomHypercube, RandomPolynomial
 
 __all__ = [
+    "ALPHA_GRID",
     "EXACT_LSH",
+    "PAPER_LSH",
     "SIZES",
+    "STEP_GRID",
+    "VALIDATION_FRACTION",
     "Task",
+    "default_grid",
     "iter_tasks",
     "run_task",
     "run_tasks",
@@ -65,11 +72,25 @@ class Task:
     k: int = 0  # > 0: inputs on a random k-dim section of the cube
     label: str = ""
     nested: bool = False  # target and test set fixed by the seed; training sets nested in n
+    grid: dict = field(default_factory=dict, hash=False)  # {name: values}; {}: default_grid
 
 
 # LSH models of the reproduction hash in float64: cells exactly as the paper's
 # halfspaces, and the committed full run (results/) stays reproducible bit for bit.
 EXACT_LSH = {"hash_dtype": "float64"}
+
+#: The paper's LSH model as Section 5 trains it: one scalar per bucket, all of them trained
+#: jointly (ridge), the probing fallback for buckets no training point fell in.
+PAPER_LSH = {"solver": "ridge", "fallback": "probe", **EXACT_LSH}
+
+#: Ridge penalties per sample tried on the validation split (exact and joint solvers).
+ALPHA_GRID = {"alpha": (1e-7, 1e-5, 1e-3, 1e-1)}
+
+#: Adam step sizes tried on the validation split (standardised targets).
+STEP_GRID = {"learning_rate": (1e-4, 1e-3, 1e-2)}
+
+#: The share of the training rows held out to choose ``Task.grid``'s value.
+VALIDATION_FRACTION = 0.2
 
 _MODELS = {
     "dense": DenseRegressor,
@@ -134,34 +155,129 @@ def _digits(task: Task):
 CHECKPOINTS = (1, 2, 5, 10, 20, 50, 100, 200)
 
 
-def _test_error(model, task: Task, Xte, yte) -> dict:
+def _test_error(model, task: Task, Xte, yte, scale=(0.0, 1.0)) -> dict:
     pred = model.predict(Xte)
     if task.target == "digits":
         return {"accuracy": float(np.mean(pred == yte))}
-    mse = float(np.mean((pred - yte) ** 2))
+    mse = float(np.mean((scale[0] + scale[1] * pred - yte) ** 2))
     return {"mse": mse, "mse_over_var": mse / float(yte.var())}
 
 
 def _fit(model, task: Task, Xtr, ytr, Xte, yte):
-    """Fit; a model trained by Adam goes epoch by epoch and records its error at CHECKPOINTS."""
+    """Fit; a model trained by Adam goes epoch by epoch and records its error at CHECKPOINTS.
+
+    Adam trains on standardised targets (``(y - mean) / sd`` of its training rows;
+    predictions are mapped back): its step size then means the same at any target scale.
+    Returns ``(seconds, curve, scale)``; ``scale = (mean, sd)`` maps predictions back.
+    """
     if task.params.get("solver") != "adam":
         start = time.perf_counter()
         model.fit(Xtr, ytr)
-        return time.perf_counter() - start, {}
-    epochs, seconds, curve = model.epochs, 0.0, {}
+        return time.perf_counter() - start, {}, (0.0, 1.0)
+    scale = (float(ytr.mean()), float(ytr.std()) or 1.0)
+    ys = (ytr - scale[0]) / scale[1]
+    epochs, seconds, curve, train = model.epochs, 0.0, {}, {}
     model.set_params(epochs=1)
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
-        model.fit(Xtr, ytr) if epoch == 1 else model.partial_fit(Xtr, ytr)
+        model.fit(Xtr, ys) if epoch == 1 else model.partial_fit(Xtr, ys)
         seconds += time.perf_counter() - start
         if epoch in CHECKPOINTS or epoch == epochs:
-            curve[epoch] = _test_error(model, task, Xte, yte)
+            curve[epoch] = _test_error(model, task, Xte, yte, scale)
+            train[epoch] = float(np.mean((model.predict(Xtr) - ys) ** 2))  # MSE / Var
     model.set_params(epochs=epochs)
     key = "accuracy" if task.target == "digits" else "mse_over_var"
-    return seconds, {
-        "curve_epochs": list(curve),
-        f"curve_{key}": [errors[key] for errors in curve.values()],
+    return (
+        seconds,
+        {
+            "curve_epochs": list(curve),
+            f"curve_{key}": [errors[key] for errors in curve.values()],
+            "curve_train_mse_over_var": list(train.values()),
+        },
+        scale,
+    )
+
+
+def _error(task: Task, pred, y) -> float:
+    """What a hyper-parameter is chosen by: error rate (digits) or MSE / Var."""
+    if task.target == "digits":
+        return float(np.mean(pred != y))
+    return float(np.mean((pred - y) ** 2) / y.var())
+
+
+def default_grid(task: Task) -> dict:
+    """The hyper-parameter a task chooses on validation unless ``task.grid`` names one:
+    the ridge penalty of exact and joint solvers (:data:`ALPHA_GRID`), Adam's step
+    (:data:`STEP_GRID`); nothing for a value fixed in ``task.params`` or for Theorem 4.1's
+    per-bucket means, which have no hyper-parameter to train.
+
+    Examples
+    --------
+    >>> default_grid(Task("", "polynomial", "dense", {"n_units": 8})) == ALPHA_GRID
+    True
+    >>> default_grid(Task("", "polynomial", "lsh", {"solver": "mean"}))
+    {}
+    """
+    if task.grid:
+        return task.grid
+    solver = task.params.get("solver", "mean" if task.model == "lsh" else "exact")
+    if solver in ("exact", "ridge") and "alpha" not in task.params:
+        return ALPHA_GRID
+    if solver == "adam" and "learning_rate" not in task.params:
+        return STEP_GRID
+    return {}
+
+
+def _exact_path(task: Task, name: str) -> bool:
+    """Whether ``name`` can be changed after a fit by re-solving the kept sums or codes."""
+    return name == "alpha" and task.params.get("solver", "exact") in ("exact", "ridge")
+
+
+def _fit_validated(task: Task, Xtr, ytr, Xte, yte):
+    """Fit the task's model, choosing its :func:`default_grid` value on a validation split.
+
+    The last ``VALIDATION_FRACTION`` of the training rows (an i.i.d. sample) is held out.
+    A ridge penalty is chosen on a path from one fit on the rest, then the model is
+    re-solved with it on every training row (``partial_fit`` merges the held-out rows
+    exactly). Any other value (Adam's step) is one fit per value; the chosen model, trained
+    on the rest, is kept. The test set is never read to choose.
+    Returns ``(model, seconds, curve, scale, extra record fields)``.
+    """
+    make = _MODELS[task.model]
+    grid = default_grid(task)
+    if not grid:
+        model = make(**task.params, random_state=task.seed)
+        return (model, *_fit(model, task, Xtr, ytr, Xte, yte), {})
+    ((name, values),) = grid.items()
+    cut = len(Xtr) - max(1, int(VALIDATION_FRACTION * len(Xtr)))
+    Xfit, yfit, Xval, yval = Xtr[:cut], ytr[:cut], Xtr[cut:], ytr[cut:]
+    scores = []
+    if _exact_path(task, name):
+        model = make(**{**task.params, name: values[0]}, random_state=task.seed)
+        seconds, curve, scale = _fit(model, task, Xfit, yfit, Xte, yte)
+        start = time.perf_counter()
+        for value in values:
+            model.set_params(**{name: value}).refit_top_layer()
+            scores.append(_error(task, model.predict(Xval), yval))
+        best = values[int(np.argmin(scores))]
+        model.set_params(**{name: best}).refit_top_layer()
+        model.partial_fit(Xval, yval)  # the chosen penalty on every training row
+        seconds += time.perf_counter() - start
+    else:
+        fitted = []
+        for value in values:
+            model = make(**{**task.params, name: value}, random_state=task.seed)
+            seconds, curve, scale = _fit(model, task, Xfit, yfit, Xte, yte)
+            scores.append(_error(task, scale[0] + scale[1] * model.predict(Xval), yval))
+            fitted.append((model, seconds, curve, scale))
+        best = values[int(np.argmin(scores))]
+        model, seconds, curve, scale = fitted[int(np.argmin(scores))]
+    extra = {
+        f"chosen_{name}": best,
+        "validation_error": float(min(scores)),
+        "validation_rows": len(Xval),
     }
+    return model, seconds, curve, scale, extra
 
 
 def run_task(task: Task) -> dict:
@@ -177,8 +293,7 @@ def run_task(task: Task) -> dict:
 
 def _run_task(task: Task) -> dict:
     Xtr, ytr, Xte, yte = _digits(task) if task.target == "digits" else _regression_data(task)
-    model = _MODELS[task.model](**task.params, random_state=task.seed)
-    seconds, curve = _fit(model, task, Xtr, ytr, Xte, yte)
+    model, seconds, curve, scale, extra = _fit_validated(task, Xtr, ytr, Xte, yte)
     record = {
         "experiment": task.experiment,
         "target": task.target,
@@ -191,7 +306,8 @@ def _run_task(task: Task) -> dict:
         "fit_seconds": round(seconds, 4),
     }
     record.update({f"param_{key}": value for key, value in task.params.items()})
-    record.update(_test_error(model, task, Xte, yte))
+    record.update(extra)
+    record.update(_test_error(model, task, Xte, yte, scale))
     record.update(curve)
     record["active_units"] = model.n_active_units_
     if task.model == "lsh":
@@ -289,7 +405,7 @@ SIZES = {
         "n_test": 20000,
         "active": (64, 128, 256),
         "totals": (1024, 2048, 4096),
-        "buckets": (8, 11, 14, 17),
+        "buckets": (8, 11, 14),
         "table1_scale": 4,
         "lsh_tables": (64, 128, 256),
     },

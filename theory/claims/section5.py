@@ -2,8 +2,8 @@
 
 The orderings are decided on the reproduction's own records (the Fig. 4
 configuration of :mod:`dsn_model.experiments.tasks`, or the records of a
-``dsn reproduce`` folder) by the same seed-paired sign test that REPORT.md
-prints (:func:`dsn_model.experiments.comparisons.paired_comparison`), so the two can never
+``dsn reproduce`` folder) by the same test over independent (target, seed) units
+that REPORT.md prints (:func:`dsn_model.experiments.comparisons.paired_comparison`), so the two can never
 disagree. A measurement the reproduction does not show is ``not reproduced``
 under our protocol (exact ridge top layers; docs/theory.md, "Section 5").
 """
@@ -52,14 +52,15 @@ def _ordering(better="DSM", worse="dense", quick=True, seeds=3, records=None, sw
         f"{comparison.describe()}; {source}",
         measured={
             "wins": comparison.wins,
-            "pairs": comparison.total,
+            "units": comparison.total,
+            "error_ratio": comparison.ratio,
             "p_value": comparison.p_value,
         },
         bound={
             "level": comparison.level,
-            "critical_wins": comparison.critical,
-            "power_rate": comparison.power(),
-            "test": "one-sided sign test of H0: P(win) <= 1/2",
+            "least_p": comparison.least_p,
+            "test": "one-sided exact Wilcoxon signed-rank over (target, seed) units of the "
+            "mean log error ratio",
         },
         parameters={"source": source},
     )
