@@ -40,8 +40,9 @@ def test_codes_out_of_range_are_refused():
         TableCodes(np.array([[0, 5]], dtype=np.uint8), np.array([0]), 5)
 
 
+@pytest.mark.parametrize("form", ["primal", "dual"])
 @pytest.mark.parametrize("degree", [0, 1])
-def test_ridge_equals_the_dense_normal_equations(degree):
+def test_ridge_equals_the_dense_normal_equations(degree, form):
     rng = np.random.default_rng(2)
     s, n, width = 4, 60, 5
     codes = rng.integers(0, width, (s, n)).astype(np.uint16)
@@ -55,9 +56,10 @@ def test_ridge_equals_the_dense_normal_equations(degree):
     p = design.width
     blocks = np.stack([blocks[u * p : (u + 1) * p, u * p : (u + 1) * p] for u in range(s * width)])
     blocks = blocks[:, 0, 0] if p == 1 else blocks
-    coef, mu, _ = ridge_top_layer(design, y, alpha, blocks, tol=1e-12)
-    assert mu == pytest.approx(y.mean())
-    assert np.allclose(coef.ravel(), oracle, rtol=1e-8, atol=1e-10)
+    fit = ridge_top_layer(design, y, alpha, blocks, tol=1e-12, form=form)
+    assert fit.intercept == pytest.approx(y.mean())
+    assert np.allclose(fit.coef.ravel(), oracle, rtol=1e-8, atol=1e-10)
+    assert (fit.dual is None) == (form == "primal")
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ def render_sections(records_of: dict, out: Path, *, quick: bool, seeds: int) -> 
         "U[-1, 1]), top layer by exact ridge regression. LSH: hyperplanes with offsets in "
         "[-1, 1] (m per table, s tables), one scalar per bucket, all s 2^m scalars trained "
         "jointly by ridge regression (conjugate gradients) -- the top layer of the DSM(d, s, "
-        "s 2^m) it is; the probing fallback for untrained buckets. Every ridge penalty is "
+        "s 2^m) it is; a bucket no training row fell in keeps a zero contribution. Every ridge penalty is "
         "chosen from 1e-7, 1e-5, 1e-3, 1e-1 (per sample) on a validation split (the last 20% "
         "of the training rows), and the model is then re-solved on all training rows; the "
         "test set is never used to choose. Inputs uniform on [-1, 1]^8.\n"

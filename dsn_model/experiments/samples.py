@@ -64,9 +64,7 @@ def _tasks(size, seeds):
                 for m in (11, 14)
             ]
             means = {**PAPER_LSH, "solver": "mean"}
-            models.append(
-                ("LSH means 2^11", "lsh", {"n_tables": tables0, "n_hashes": 11, **means})
-            )
+            models.append(("LSH means 2^11", "lsh", {"n_tables": tables0, "n_hashes": 11, **means}))
             models.append(
                 (
                     "LSH Delta=1 2^11",

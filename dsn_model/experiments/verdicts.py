@@ -226,9 +226,7 @@ def _table1(records_of) -> list[str]:
         evidence += f"; Adam: {adam_word}, {adam_evidence}"
         if word != "flat" and adam_word == "flat":
             verdict = "agrees only under Adam's protocol (a fixed budget: wider is not better)"
-    evidence += (
-        f"; flat means within {FLAT_TOLERANCE:g}x both ways; paper {PAPER_DENSE_FALL:.2f}"
-    )
+    evidence += f"; flat means within {FLAT_TOLERANCE:g}x both ways; paper {PAPER_DENSE_FALL:.2f}"
     lines.append(_line("table1: dense MSE flat in width", verdict, evidence))
     return lines
 

@@ -7,8 +7,9 @@ has ``z_j = 1`` (``degree=0``) or ``z_j = (1, x_j)`` (``degree=1``) in the block
 bucket it falls in, for each table. This module fits that layer like every other top layer:
 
 * :func:`ridge_top_layer` -- ``min_b mean((y - mu - Z b)^2) + alpha ||b||^2`` by
-  conjugate gradients (scipy's ``cg``) on the normal equations, preconditioned by their
-  block diagonal (each bucket's own Gram block), matrix-free with compiled products;
+  conjugate gradients (scipy's ``cg``) on the normal equations (preconditioned by their
+  block diagonal) or on their dual (one unknown per row, when rows are fewer),
+  matrix-free with compiled products;
 * :func:`adam_epoch` -- the same objective by minibatch Adam (scikit-learn's
   ``MLPRegressor`` on sparse rows of ``Z``), one epoch per call.
 
@@ -29,7 +30,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._design_kernels import design_product, design_transpose_product
 
-__all__ = ["TableCodes", "adam_epoch", "ridge_top_layer"]
+__all__ = ["RidgeSolution", "TableCodes", "adam_epoch", "ridge_top_layer"]
 
 
 @dataclass
@@ -133,6 +134,38 @@ def _block_preconditioner(blocks: np.ndarray, lam: float):
     return lambda v: np.einsum("upq,uq->up", inverse, v.reshape(-1, p)).ravel()
 
 
+@dataclass
+class RidgeSolution:
+    """What :func:`ridge_top_layer` returns.
+
+    Attributes
+    ----------
+    coef : ndarray, shaped like ``TableCodes.coef_shape()``
+        Each unit's trained contribution ``b``.
+    intercept : float
+        ``mu``, the mean target (unpenalised).
+    iterations : int
+        Conjugate-gradient iterations (products with ``Z^T Z`` or ``Z Z^T``).
+    dual : ndarray (n,) or None
+        ``w`` with ``coef = Z^T w`` when the dual form was solved (a warm start for the
+        next solve on the same rows); None for the primal form.
+    """
+
+    coef: np.ndarray
+    intercept: float
+    iterations: int
+    dual: np.ndarray | None = None
+
+
+def _warn_unconverged(tol: float, max_iter: int) -> None:
+    warnings.warn(
+        f"The joint ridge fit did not reach `tol`={tol:g} in `max_iter`={max_iter} "
+        "iterations; increase max_iter or alpha.",
+        ConvergenceWarning,
+        stacklevel=4,
+    )
+
+
 def ridge_top_layer(
     design: TableCodes,
     y: np.ndarray,
@@ -140,15 +173,25 @@ def ridge_top_layer(
     blocks: np.ndarray,
     *,
     x0: np.ndarray | None = None,
+    dual_x0: np.ndarray | None = None,
     tol: float = 1e-4,
     max_iter: int = 1000,
-) -> tuple[np.ndarray, float, int]:
-    """Ridge regression of ``y`` on the one-hot design, by preconditioned conjugate gradients.
+    form: str = "auto",
+) -> RidgeSolution:
+    """Ridge regression of ``y`` on the one-hot design, by conjugate gradients (scipy's ``cg``).
 
-    Solves ``(Z^T Z + alpha n I) b = Z^T (y - mu)``, ``mu = mean(y)``: the minimiser of
-    ``mean((y - mu - Z b)^2) + alpha ||b||^2``, the penalty of the random-feature
-    estimators. Every row has one unit per table, so ``Z 1 = s`` and ``mu`` is the model's
-    intercept, unpenalised.
+    Minimises ``mean((y - mu - Z b)^2) + alpha ||b||^2`` with ``mu = mean(y)``: the penalty
+    of the random-feature estimators. Every row has one unit per table, so ``Z 1 = s`` and
+    ``mu`` is the model's intercept, unpenalised. Two equivalent forms:
+
+    * primal: ``(Z^T Z + alpha n I) b = Z^T (y - mu)``, one unknown per coefficient,
+      preconditioned by the block diagonal of ``Z^T Z`` (each bucket's own Gram block);
+    * dual: ``(Z Z^T + alpha n I) w = y - mu`` and ``b = Z^T w``, one unknown per row
+      (``Z Z^T`` has ``s`` on its diagonal: no preconditioner needed).
+
+    ``form="auto"`` takes the dual when there are at most a quarter as many rows as
+    coefficients and ``alpha > 0`` (with 2^14 buckets per table and 4e4 rows, its vectors
+    are 100x shorter), else the preconditioned primal.
 
     Parameters
     ----------
@@ -158,21 +201,19 @@ def ridge_top_layer(
         Penalty per sample.
     blocks : ndarray (n_units,) or (n_units, p, p)
         The block diagonal of ``Z^T Z``: bucket counts (``degree=0``) or each bucket's
-        Gram matrix of ``(1, x)`` (``degree=1``); the preconditioner.
-    x0 : ndarray, optional
-        Warm start (shaped like the coefficients); default the preconditioned right-hand
-        side divided by the number of tables (each table's centred bucket means / s).
+        Gram matrix of ``(1, x)`` (``degree=1``); the primal preconditioner.
+    x0, dual_x0 : ndarray, optional
+        Warm starts of the primal (shaped like the coefficients; default each table's
+        centred bucket means / s) and of the dual (``(n,)``; default 0).
     tol : float
-        Stop when ``||Z^T (y - mu) - (Z^T Z + alpha n I) b|| <= tol ||Z^T (y - mu)||``.
+        Stop when the residual of the form solved is ``tol`` times its right-hand side.
     max_iter : int
+        A ``ConvergenceWarning`` if it passes first.
+    form : {"auto", "primal", "dual"}
 
     Returns
     -------
-    coef : ndarray, shaped like ``design.coef_shape()``
-    mu : float
-    iterations : int
-        Products with the normal equations; a ``ConvergenceWarning`` if ``max_iter``
-        passed first.
+    RidgeSolution
 
     Examples
     --------
@@ -181,15 +222,22 @@ def ridge_top_layer(
     ...                     np.array([0, 2]), 4)
     >>> y = np.array([0.0, 1.0, 2.0, 3.0])       # = 2 [table 0 is 1] + [table 1 is 1]
     >>> counts = np.bincount((design.codes.T + design.offsets).ravel(), minlength=4)
-    >>> coef, mu, _ = ridge_top_layer(design, y, 0.0, counts.astype(float), tol=1e-12)
-    >>> np.round(design.product(coef) + mu, 9)
+    >>> fit = ridge_top_layer(design, y, 0.0, counts.astype(float), tol=1e-12)
+    >>> np.round(design.product(fit.coef) + fit.intercept, 9)
     array([0., 1., 2., 3.])
     """
+    if form not in ("auto", "primal", "dual"):
+        raise ValueError(f"`form` must be 'auto', 'primal' or 'dual'. Got {form!r}.")
     n = design.n_rows
     lam = float(alpha) * n
     mu = float(np.mean(y))
+    shape = design.coef_shape()
+    size = int(np.prod(shape))
+    if not np.any(y != mu):
+        return RidgeSolution(np.zeros(shape), mu, 0)
+    if form == "dual" or (form == "auto" and lam > 0 and 4 * n <= size):
+        return _dual(design, y - mu, mu, lam, dual_x0, tol, max_iter)
     rhs = design.transpose_product(y - mu).ravel()
-    shape, size = design.coef_shape(), rhs.size
     scratch_rows = np.empty(n)
     scratch_units = np.empty(shape)
     count = [0]
@@ -202,19 +250,32 @@ def ridge_top_layer(
 
     preconditioner = _block_preconditioner(blocks, lam)
     start = preconditioner(rhs) / design.codes.shape[0] if x0 is None else np.ravel(x0)
-    if not np.any(rhs):
-        return np.zeros(shape), mu, 0
     operator = LinearOperator((size, size), matvec=normal_product, dtype=np.float64)
     M = LinearOperator((size, size), matvec=preconditioner, dtype=np.float64)
     coef, info = cg(operator, rhs, x0=start, rtol=tol, atol=0.0, maxiter=max_iter, M=M)
     if info > 0:
-        warnings.warn(
-            f"The joint ridge fit did not reach `tol`={tol:g} in `max_iter`={max_iter} "
-            "iterations; increase max_iter or alpha.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    return coef.reshape(shape), mu, count[0]
+        _warn_unconverged(tol, max_iter)
+    return RidgeSolution(coef.reshape(shape), mu, count[0])
+
+
+def _dual(design: TableCodes, r, mu, lam, w0, tol, max_iter) -> RidgeSolution:
+    n = design.n_rows
+    scratch_rows = np.empty(n)
+    scratch_units = np.empty(design.coef_shape())
+    count = [0]
+
+    def kernel_product(w):
+        count[0] += 1
+        design.transpose_product(w, scratch_units)
+        design.product(scratch_units, scratch_rows)
+        return scratch_rows + lam * w
+
+    operator = LinearOperator((n, n), matvec=kernel_product, dtype=np.float64)
+    start = np.zeros(n) if w0 is None else np.asarray(w0, dtype=np.float64)
+    w, info = cg(operator, r, x0=start, rtol=tol, atol=0.0, maxiter=max_iter)
+    if info > 0:
+        _warn_unconverged(tol, max_iter)
+    return RidgeSolution(design.transpose_product(w), mu, count[0], w)
 
 
 def adam_epoch(optimiser, design: TableCodes, y: np.ndarray, rng: np.random.Generator) -> None:

@@ -109,7 +109,8 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         the paper trains the top layer of DSM(d, s, s 2^m) in its experiments:
         ``min mean((y - g(x))^2) + alpha ||b||^2`` over the tables'
         contributions ``b`` (:func:`dsn_model.lsh.joint.ridge_top_layer`,
-        conjugate gradients). ``"adam"`` minimises the same objective by
+        conjugate gradients, in the dual form when rows are fewer than
+        coefficients). ``"adam"`` minimises the same objective by
         minibatch Adam for ``epochs`` epochs. Docs: docs/theory.md.
     alpha : float, default=1e-6
         Ridge penalty per sample of ``"ridge"`` and ``"adam"`` (as in
@@ -341,6 +342,7 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         self.y_seen_ = np.empty(0) if self.fallback == "nearest" else None
         self._seen_buffers = None
         self.bucket_coef_ = None
+        self._dual = None  # the dual form's solution: the next solve's warm start
         self.intercept_ = 0.0
         self.n_iter_ = 0
         self._kept = []  # the design's chunks ("ridge": all rows seen; "adam": this call's)
@@ -552,20 +554,25 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
             return
         design, y = self._design()
         if self.solver == "ridge":
-            previous = self.bucket_coef_
+            previous, dual = self.bucket_coef_, getattr(self, "_dual", None)
             x0 = None
-            if previous is not None:  # warm start; buckets new since then start at 0
+            if previous is not None:  # warm starts; new buckets and rows start at 0
                 x0 = np.zeros(design.coef_shape())
                 x0[: len(previous)] = previous
-            self.bucket_coef_, self.intercept_, self.n_iter_ = ridge_top_layer(
+            if dual is not None:
+                dual = np.concatenate([dual, np.zeros(design.n_rows - len(dual))])
+            fit = ridge_top_layer(
                 design,
                 y,
                 self.alpha,
                 self._unit_blocks(),
                 x0=x0,
+                dual_x0=dual,
                 tol=self.tol,
                 max_iter=self.max_iter,
             )
+            self.bucket_coef_, self.intercept_ = fit.coef, fit.intercept
+            self.n_iter_, self._dual = fit.iterations, fit.dual
             return
         self._kept = []  # Adam reads this call's rows only
         if self._adam is None:
