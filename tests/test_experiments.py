@@ -128,7 +128,9 @@ def test_quick_reproduction_of_everything(tmp_path, capsys):
     verdicts = report.split("## Verdicts")[1]
     claims = re.findall(r"^- \*\*(.+?)\*\* -- (.+?) \(", verdicts, re.M)
     assert len(claims) >= 15  # Figs. 2-4, Tables 1-2, the sweeps, the subspace
-    assert all(v.startswith(("agrees", "disagrees", "not measured")) for _, v in claims)
+    assert all(
+        v.startswith(("agrees", "disagrees", "not measured", "undecided")) for _, v in claims
+    )
     records = json.loads((out / "table1.json").read_text())
     assert len(records) == 3 * 3 * 2 and all(r["mse"] > 0 for r in records)
     assert "0.01015" in report  # the paper's number stands beside ours
@@ -158,27 +160,73 @@ def _record(label, seed, value, **fields):
     return {"label": label, "seed": seed, "target": "p", "mse_over_var": value, **fields}
 
 
-def test_a_verdict_follows_the_paired_evidence():
-    """Nine pairs DSM < dense give "agrees"; the same pairs reversed give "disagrees"."""
+def _fig4(dsm_better: bool, seeds: int, widths=(8, 16, 32)):
+    records = []
+    for seed in range(seeds):
+        for units in widths:
+            low, high = (0.1, 0.2) if dsm_better else (0.2, 0.1)
+            records += [
+                _record("DSM", seed, low, active_units=units),
+                _record("dense", seed, high, active_units=units),
+                _record("LSH", seed, 0.3, active_units=units),
+                _record("random hash", seed, 0.4, active_units=units),
+            ]
+    return records
+
+
+def _dsm_line(records):
     from dsn_model.experiments.verdicts import verdict_lines
 
-    def fig4(dsm_better: bool):
-        records = []
-        for seed in range(3):
-            for units in (8, 16, 32):
-                low, high = (0.1, 0.2) if dsm_better else (0.2, 0.1)
-                records += [
-                    _record("DSM", seed, low, active_units=units),
-                    _record("dense", seed, high, active_units=units),
-                    _record("LSH", seed, 0.3, active_units=units),
-                    _record("random hash", seed, 0.4, active_units=units),
-                ]
-        return records
+    lines = [line for line in verdict_lines({"fig4": records}) if "DSM beats dense" in line]
+    return lines[0].split(" -- ")[1]
 
-    good = [line for line in verdict_lines({"fig4": fig4(True)}) if "DSM beats dense" in line]
-    bad = [line for line in verdict_lines({"fig4": fig4(False)}) if "DSM beats dense" in line]
-    assert good[0].split(" -- ")[1].startswith("agrees (9/9")
-    assert bad[0].split(" -- ")[1].startswith("disagrees (0/9")
+
+def test_a_verdict_follows_the_evidence_over_independent_units():
+    """Eight seeds with DSM < dense give "agrees"; the same reversed give "disagrees"."""
+    assert _dsm_line(_fig4(True, 8)).startswith("agrees (8/8 independent")
+    assert _dsm_line(_fig4(False, 8)).startswith("disagrees (0/8 independent")
+
+
+def test_widths_that_share_a_seed_are_not_independent_evidence():
+    """Three seeds at 30 widths are 3 units (least p 1/8), not 90 pairs: too few to decide;
+    the same 30 widths over 8 seeds decide."""
+    wide = tuple(range(8, 38))
+    assert _dsm_line(_fig4(True, 3, wide)).startswith("agrees in every unit (too few units")
+    assert _dsm_line(_fig4(True, 8, wide)).startswith("agrees (8/8")
+
+
+def test_unit_ratios_average_log_ratios_inside_a_unit():
+    from dsn_model.experiments.comparisons import paired_comparison
+
+    records = []
+    for seed, (dsm, dense) in enumerate([(1.0, 2.0), (1.0, 0.5), (1.0, 4.0)]):
+        for units in (8, 16):
+            records += [
+                _record("DSM", seed, dsm, active_units=units),
+                _record("dense", seed, dense, active_units=units),
+            ]
+    c = paired_comparison(records, "DSM", "dense")
+    assert c.total == 3 and c.wins == 2
+    assert np.allclose(c.log_ratios, np.log([2.0, 0.5, 4.0]))
+    assert c.ratio == pytest.approx(4 ** (1 / 3))  # geometric mean of 2, 0.5, 4
+    assert c.least_p == pytest.approx(1 / 8) and not c.can_decide
+
+
+def test_flatness_is_an_equivalence_test_both_ways():
+    from dsn_model.experiments.verdicts import flat_in_width
+
+    rng = np.random.default_rng(0)
+
+    def dense(ratio):
+        return [
+            _record(f"dense|{f}", seed, v, target="p")
+            for seed in range(10)
+            for f, v in ((18432, ratio * (1 + 0.01 * rng.normal())), (73728, 1.0))
+        ]
+
+    assert flat_in_width(dense(1.0))[0] == "flat"
+    assert flat_in_width(dense(1.6))[0] == "falls with width"
+    assert flat_in_width(dense(1 / 1.6))[0] == "rises with width"  # worse when wider: not flat
 
 
 def test_beats_all_dense_finds_the_first_size_from_which_it_holds_in_every_seed():

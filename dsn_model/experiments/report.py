@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .registry import EXPERIMENTS
+from .tasks import ALPHA_GRID
 from .verdicts import verdict_lines
 
 __all__ = ["render_sections"]
@@ -38,10 +39,11 @@ def render_sections(records_of: dict, out: Path, *, quick: bool, seeds: int) -> 
         "U[-1, 1]), top layer by exact ridge regression. LSH: hyperplanes with offsets in "
         "[-1, 1] (m per table, s tables), one scalar per bucket, all s 2^m scalars trained "
         "jointly by ridge regression (conjugate gradients) -- the top layer of the DSM(d, s, "
-        "s 2^m) it is; a bucket no training row fell in keeps a zero contribution. Every ridge penalty is "
-        "chosen from 1e-7, 1e-5, 1e-3, 1e-1 (per sample) on a validation split (the last 20% "
-        "of the training rows), and the model is then re-solved on all training rows; the "
-        "test set is never used to choose. Inputs uniform on [-1, 1]^8.\n"
+        "s 2^m) it is; a bucket no training row fell in keeps a zero contribution. Every "
+        f"ridge penalty is chosen from {', '.join(f'{a:g}' for a in ALPHA_GRID['alpha'])} "
+        "(per sample) on a validation split (the last 20% of the training rows), and the "
+        "model is then re-solved on all training rows; the test set is never used to "
+        "choose. Inputs uniform on [-1, 1]^8.\n"
     )
     for name, experiment in EXPERIMENTS.items():
         if name in records_of:
@@ -56,8 +58,7 @@ def render_sections(records_of: dict, out: Path, *, quick: bool, seeds: int) -> 
             "level 0.01 under our protocol; *agrees in every unit*: every unit goes its way "
             "but too few units exist for the test to reach 0.01; *agrees only when*: it is "
             "reproduced under the condition named (Adam's protocol, a larger sample) and not "
-            "under ours; *disagrees*: neither. Evidence in brackets.\n\n"
-            + "\n".join(verdicts)
-            + "\n"
+            "under ours; *disagrees*: neither; *undecided*: the interval straddles the claim's "
+            "bound. Evidence in brackets.\n\n" + "\n".join(verdicts) + "\n"
         )
     return "\n".join(sections)

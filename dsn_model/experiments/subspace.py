@@ -27,7 +27,15 @@ from .plots import mean_std, pyplot
 from .registry import Experiment
 from .tasks import EXACT_LSH, SIZES, Task
 
-__all__ = ["EXPERIMENT", "GRID", "TARGET_ERROR", "exponents", "growth_in_d", "needed"]
+__all__ = [
+    "EXPERIMENT",
+    "GRID",
+    "TARGET_ERROR",
+    "cost_records",
+    "exponents",
+    "growth_in_d",
+    "needed",
+]
 
 #: Test MSE / Var(y) at which the sizes each model needs are read off.
 TARGET_ERROR = 0.02
@@ -124,6 +132,34 @@ def _needs(records) -> dict:
                 found = [needed(_curve(records, label, d, k, seed)) for seed in seeds]
                 needs[(label, d, k)] = [need for need in found if need]
     return needs
+
+
+def cost_records(records) -> list[dict]:
+    """The FLOPs per forward pass each model needs at the target error, one record per
+    (label, d, k, seed) that reaches it: ``label``, ``k``, ``seed``, ``target`` (``"d=<d>"``,
+    so that a (d, seed) draw is one unit) and ``flops_needed``.
+
+    Examples
+    --------
+    >>> rows = [{"label": "LSH", "d": 4, "k": 1, "seed": 0, "model": "lsh", "buckets": b,
+    ...          "mse_over_var": e, "flops_total": f}
+    ...         for b, e, f in ((10, 0.04, 100), (100, 0.01, 900))]   # 0.02 halfway (log scale)
+    >>> [(r["label"], r["flops_needed"]) for r in cost_records(rows)]
+    [('LSH', 300.0)]
+    """
+    out = []
+    for r in records:
+        key = (r["label"], r["d"], r["k"], r["seed"])
+        if key in {(o["label"], o["d"], o["k"], o["seed"]) for o in out}:
+            continue
+        need = needed(_curve(records, *key))
+        if need:
+            label, d, k, seed = key
+            out.append(
+                {"label": label, "d": d, "k": k, "seed": seed, "target": f"d={d}"}
+                | {"flops_needed": need[1]}
+            )
+    return out
 
 
 def exponents(records) -> dict:
