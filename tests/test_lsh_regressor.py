@@ -30,6 +30,8 @@ def data(n=3000, d=3, seed=0):
         LSHRegressor(random_state=0),
         LSHRegressor(family="euclidean", degree=1, random_state=0),
         LSHRegressor(fallback="nearest", n_tables=2, random_state=0),
+        LSHRegressor(solver="ridge", random_state=0),
+        LSHRegressor(family="euclidean", solver="adam", learning_rate=0.05, random_state=0),
     ]
 )
 def test_scikit_learn_estimator_checks(estimator, check):

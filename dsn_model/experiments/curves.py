@@ -69,7 +69,7 @@ def _curve_plot(records, out: Path, name: str, title: str) -> None:
         ax.set_yscale("log")
         ax.set_xlabel("activated units (LSH: tables)")
         ax.legend(fontsize=8)
-    axes[0].set_ylabel("test MSE / Var(y)")
+    axes[0].set_ylabel("test MSE / Var(y) (mean, bars: sd over seeds)")
     axes[0].set_title("(a) dense vs DSM of several total widths")
     axes[1].set_title("(b) dense vs LSH of several bucket counts")
     fig.suptitle(title)

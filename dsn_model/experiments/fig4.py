@@ -68,7 +68,7 @@ def _section(records, out: Path, quick: bool = False) -> str:
         ax.set_yscale("log")
         ax.set_title(f"random {target}")
         ax.set_xlabel("activated units")
-    axes[0].set_ylabel("test MSE / Var(y)")
+    axes[0].set_ylabel("test MSE / Var(y) (mean, bars: sd over seeds)")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=9)  # below: covers nothing
     fig.suptitle(

@@ -185,8 +185,8 @@ def reproduce(
             if experiment.has_records:
                 write_records(records, out / name)
             _record_experiment(out, name, time.perf_counter() - started)
-            report = _render(out)
-    return report
+    with folder_lock(out):  # once, from every experiment of the folder
+        return _render(out)
 
 
 def render_report(out) -> Path:

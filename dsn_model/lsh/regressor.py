@@ -1,15 +1,17 @@
 """The LSH model LSH(d, s, m, Delta) as a scikit-learn regressor (docs/theory.md).
 
 ``s`` independent hash tables; each bucket ``z`` of table ``i`` holds a
-polynomial ``g^i_z`` of degree ``Delta`` fitted to the training points that fall
-in it, and
+polynomial ``g^i_z`` of degree ``Delta``, and
 
     g(x) = sum_i alpha_i g^i_{z^i(x)}(x).
 
-Fitting keeps per-bucket sufficient statistics (counts and sums; for
-``degree=1`` also ``sum z z^T`` and ``sum z y`` with ``z = (1, x)``), so
+``solver="mean"`` fits each bucket to the training points that fall in it
+(Theorem 4.1's learner) from per-bucket sufficient statistics (counts and sums;
+for ``degree=1`` also ``sum z z^T`` and ``sum z y`` with ``z = (1, x)``), so
 :meth:`LSHRegressor.partial_fit` merges chunks exactly and ten million samples
-stream through in bounded memory.
+stream through in bounded memory. ``"ridge"`` and ``"adam"`` train every bucket
+of every table jointly, the top layer of the DSM the model is
+(:mod:`dsn_model.lsh.joint`).
 
 Units. Every prediction reads one *unit* per table; the units are
 
@@ -706,8 +708,10 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         Returns
         -------
         values : ndarray (n, n_tables)
-            The bucket's mean label (``degree=0``); the training mean where the
-            bucket is not stored or held no data.
+            The bucket's coefficient (``degree=0``): its mean label under
+            ``solver="mean"``, its trained contribution over the table's weight
+            under ``"ridge"`` / ``"adam"``; the fallback unit's value where the bucket
+            is not stored or held no data.
         trained : ndarray of bool (n, n_tables)
 
         Examples
