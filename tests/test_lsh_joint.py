@@ -165,3 +165,14 @@ def test_table_weights_do_not_change_the_joint_fit():
     plain = LSHRegressor(**kwargs).fit(X, y)
     weighted = LSHRegressor(table_weights=[1.0, -2.0, 0.5], **kwargs).fit(X, y)
     assert np.allclose(weighted.predict(X), plain.predict(X), rtol=1e-10, atol=1e-12)
+
+
+def test_parameters_the_fit_depends_on_cannot_change_after_it():
+    X, y = _data(300)
+    model = LSHRegressor(n_tables=2, n_hashes=5, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="`solver` changed"):
+        model.set_params(solver="ridge").refit_top_layer()
+    with pytest.raises(ValueError, match="`n_hashes` changed"):
+        model.set_params(solver="mean", n_hashes=3).partial_fit(X, y)
+    model.set_params(n_hashes=5).partial_fit(X, y)  # back as fitted: fine
+    assert model.n_samples_seen_ == 2 * len(X)

@@ -348,6 +348,7 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         self.intercept_ = 0.0
         self.n_iter_ = 0
         self._kept = []  # the design's chunks ("ridge": all rows seen; "adam": this call's)
+        self._fitted_params = self._fixed_params()
         self._adam = None
 
     # ------------------------------------------------------------------ fitting
@@ -410,9 +411,24 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         self._finalize()
         return self
 
+    def _fixed_params(self) -> dict:
+        keys = ("solver", "family", "n_tables", "n_hashes", "width", "offset", "degree")
+        return {k: getattr(self, k) for k in keys}
+
     def _check_continuable(self) -> None:
         """A jointly trained model keeps its design (ridge) or optimiser (Adam) in memory
-        only: a loaded one can predict and be saved, not train further."""
+        only: a loaded one can predict and be saved, not train further. Nor can a model
+        change its solver, hashes or degree after a fit: its kept statistics are those of
+        the parameters it was fitted with."""
+        fitted = getattr(self, "_fitted_params", None)
+        current = self._fixed_params()
+        changed = [k for k in current if fitted is not None and fitted[k] != current[k]]
+        if changed:
+            raise ValueError(
+                f"{', '.join(f'`{k}`' for k in changed)} changed since the model was fitted "
+                f"({', '.join(f'{k}={fitted[k]!r}' for k in changed)}); call fit to start "
+                "again with the new value."
+            )
         if self.solver != "mean" and getattr(self, "_kept", None) is None:
             raise ValueError(
                 f"This `solver`={self.solver!r} model was loaded from a file, which keeps its "
@@ -949,6 +965,7 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         if not np.isfinite(model.intercept_):
             raise ValueError("field `intercept` must be finite.")
         model._kept, model._adam = None, None  # trained coefficients only (see partial_fit)
+        model._fitted_params = model._fixed_params()
         _validate_state(model)
         model._finalize()
         return model
