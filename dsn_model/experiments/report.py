@@ -14,7 +14,7 @@ from .registry import EXPERIMENTS
 from .tasks import ALPHA_GRID
 from .verdicts import verdict_lines
 
-__all__ = ["render_sections"]
+__all__ = ["chosen_values", "render_sections"]
 
 
 def render_sections(records_of: dict, out: Path, *, quick: bool, seeds: int) -> str:
@@ -61,4 +61,41 @@ def render_sections(records_of: dict, out: Path, *, quick: bool, seeds: int) -> 
             "under ours; *disagrees*: neither; *undecided*: the interval straddles the claim's "
             "bound. Evidence in brackets.\n\n" + "\n".join(verdicts) + "\n"
         )
+    chosen = chosen_values(records_of)
+    if chosen:
+        sections.append(chosen)
     return "\n".join(sections)
+
+
+def chosen_values(records_of: dict) -> str:
+    """A section listing, per experiment and model, the hyper-parameter values chosen on
+    the validation split and how many tasks chose each ("" if none were chosen).
+
+    Examples
+    --------
+    >>> rec = [{"label": "dense", "chosen_alpha": a} for a in (1e-5, 1e-5, 1e-3)]
+    >>> print(chosen_values({"fig4": rec}).splitlines()[-1])
+    | fig4 | dense | alpha | 0.001 (1), 1e-05 (2) |
+    """
+    rows = []
+    for name, records in records_of.items():
+        for label in sorted({r["label"] for r in records or ()}):
+            for key in ("chosen_alpha", "chosen_learning_rate"):
+                values = [r[key] for r in records if r["label"] == label and key in r]
+                if not values:
+                    continue
+                counts = {v: values.count(v) for v in sorted(set(values), reverse=True)}
+                listed = ", ".join(f"{v:g} ({c})" for v, c in counts.items())
+                rows.append(f"| {name} | {label} | {key.removeprefix('chosen_')} | {listed} |")
+    if not rows:
+        return ""
+    return "\n".join(
+        [
+            "## Hyper-parameters chosen on validation\n",
+            "Each task chose its value on its own validation split (the last 20% of its "
+            "training rows); the count of tasks that chose each value is in brackets.\n",
+            "| experiment | model | parameter | values chosen (tasks) |",
+            "|---|---|---|---|",
+            *rows,
+        ]
+    )
