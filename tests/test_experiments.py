@@ -264,3 +264,32 @@ def test_adam_tasks_record_their_error_against_epochs():
     record = run_task(task)
     assert record["curve_epochs"] == [e for e in CHECKPOINTS if e <= 6] + [6]
     assert record["curve_mse_over_var"][-1] == record["mse_over_var"]
+
+
+def test_the_penalty_is_chosen_on_validation_then_solved_on_every_training_row():
+    """The record's model equals a fresh fit with the chosen penalty on all training rows,
+    and its validation error is that of the penalty path on the held-out 20%."""
+    from dsn_model.estimators import DenseRegressor
+    from dsn_model.experiments.tasks import ALPHA_GRID, _regression_data, run_task
+
+    task = Task("t", "polynomial", "dense", params={"n_units": 32}, n_train=1000, n_test=300)
+    record = run_task(task)
+    assert record["chosen_alpha"] in ALPHA_GRID["alpha"] and record["validation_rows"] == 200
+    Xtr, ytr, Xte, yte = _regression_data(task)
+    alpha = record["chosen_alpha"]
+    fresh = DenseRegressor(n_units=32, alpha=alpha, random_state=0).fit(Xtr, ytr)
+    assert record["mse"] == pytest.approx(np.mean((fresh.predict(Xte) - yte) ** 2), rel=1e-8)
+    on_rest = DenseRegressor(n_units=32, alpha=alpha, random_state=0).fit(Xtr[:800], ytr[:800])
+    val = np.mean((on_rest.predict(Xtr[800:]) - ytr[800:]) ** 2) / ytr[800:].var()
+    assert record["validation_error"] == pytest.approx(val, rel=1e-8)
+
+
+def test_adam_tasks_choose_their_step_and_train_on_standardised_targets():
+    from dsn_model.experiments.tasks import STEP_GRID, run_task
+
+    params = {"n_units": 16, "solver": "adam", "epochs": 3}
+    scaled = run_task(Task("t", "polynomial", "dense", params=params, n_train=600, n_test=200))
+    assert scaled["chosen_learning_rate"] in STEP_GRID["learning_rate"]
+    assert len(scaled["curve_train_mse_over_var"]) == len(scaled["curve_epochs"])
+    # standardised: a fresh start predicts about the mean, not 1e3 times the variance
+    assert scaled["curve_mse_over_var"][0] < 10
