@@ -88,7 +88,7 @@ PAPER_LSH = {"solver": "ridge", "fallback": "global", **EXACT_LSH}
 ALPHA_GRID = {"alpha": (1e-7, 1e-5, 1e-3, 1e-1)}
 
 #: Adam step sizes tried on the validation split (standardised targets).
-STEP_GRID = {"learning_rate": (1e-4, 1e-3, 1e-2)}
+STEP_GRID = {"learning_rate": (1e-3, 1e-2, 1e-1)}
 
 #: The share of the training rows held out to choose ``Task.grid``'s value.
 VALIDATION_FRACTION = 0.2
