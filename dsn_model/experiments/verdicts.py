@@ -46,6 +46,17 @@ def _verdict(c: PairedComparison) -> str:
     return "disagrees"
 
 
+def _with_adam(exact: PairedComparison, adam: PairedComparison, verdict: str) -> str:
+    """The verdict under our protocol, qualified by what Adam's protocol shows."""
+    if exact.reproduced:
+        return verdict
+    if adam.reproduced:
+        return "agrees only under Adam's protocol"
+    if adam.total and adam.wins == adam.total and not adam.can_decide:
+        return f"{verdict}; under Adam it holds in every unit, too few units to decide"
+    return verdict
+
+
 def _line(claim: str, verdict: str, evidence: str) -> str:
     return f"- **{claim}** -- {verdict} ({evidence})."
 
@@ -119,8 +130,7 @@ def _fig4(records_of) -> list[str]:
         if adam and better != "LSH":
             a = paired_comparison(adam, better, worse)
             evidence += f"; under Adam (random polynomial): {_evidence(a)}"
-            if not c.reproduced and a.reproduced:
-                verdict = "agrees only under Adam's protocol"
+            verdict = _with_adam(c, a, verdict)
         lines.append(_line(f"fig4: {better} beats {worse}", verdict, evidence))
     return lines
 
@@ -195,8 +205,7 @@ def _table1(records_of) -> list[str]:
         if adam:
             a = _table1_comparison(adam, better, worse)
             evidence += f"; under Adam {_evidence(a)}"
-            if not c.reproduced and a.reproduced:
-                verdict = "agrees only under Adam's protocol"
+            verdict = _with_adam(c, a, verdict)
         samples = records_of.get("samples")
         if samples and better == "DSM 25%" and worse == "DSM 50%":
             n = paired_comparison(samples, better, worse, key="n_train")
