@@ -37,7 +37,7 @@ def _protocol(record) -> str:
 
 
 #: The most seeds the Adam sweep runs in full mode: 5 fit the full run's budget on 2 cores
-#: (each seed takes about 7 min: three steps, 20 epochs, 18 models). With 5 independent
+#: (each seed took about 10 min: three steps, 20 epochs, 18 models). With 5 independent
 #: units the one-sided Wilcoxon test cannot reach 0.01 (least p 2^-5), so Adam's verdicts
 #: say "too few units" where every unit agrees; 7 seeds could decide. More seeds: a Dask
 #: cluster (``--dask``) with ``MAX_SEEDS["full"]`` raised.
