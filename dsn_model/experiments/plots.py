@@ -40,10 +40,9 @@ def errorbars(ax, groups, label, legend=None, **style):
         xs,
         [m for m, _ in stats],
         yerr=[s for _, s in stats],
-        marker="o",
         capsize=3,
         label=legend or label,
-        **style,
+        **{"marker": "o", **style},
     )
 
 

@@ -94,9 +94,16 @@ def _figure(records, out: Path) -> None:
     groups = group(records, "n_train")
     fig, ax = plt.subplots(figsize=(10, 5))
     labels = sorted({label for label, _ in groups}, key=_model_order)
-    for i, label in enumerate(labels):
-        style = "--" if label.startswith("LSH") else ":" if label.startswith("DSM") else "-"
-        errorbars(ax, groups, label, linestyle=style, color=plt.cm.tab20(i % 20))
+    for i, label in enumerate(labels):  # a colour each (tab10, then tab20), a style per family
+        style, marker = (
+            ("--", "s")
+            if label.startswith("LSH")
+            else (":", "^")
+            if label.startswith("DSM")
+            else ("-", "o")
+        )
+        colour = plt.cm.tab10(i) if len(labels) <= 10 else plt.cm.tab20(i % 20)
+        errorbars(ax, groups, label, linestyle=style, marker=marker, color=colour)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ns = sorted({x for _, x in groups})
