@@ -3,6 +3,7 @@
 * :mod:`.families` -- hyperplane (Charikar), Euclidean (Datar et al.) and
   cross-polytope hashing: keys, probes and cells as halfspaces;
 * :mod:`.buckets` -- an exact map from (table, key) to a compact slot;
+* :mod:`.joint` -- the top layer trained jointly (ridge by conjugate gradients, Adam);
 * :mod:`.regressor` -- :class:`LSHRegressor`, with validated persistence.
 """
 
