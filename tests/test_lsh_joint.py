@@ -176,3 +176,15 @@ def test_parameters_the_fit_depends_on_cannot_change_after_it():
         model.set_params(solver="mean", n_hashes=3).partial_fit(X, y)
     model.set_params(n_hashes=5).partial_fit(X, y)  # back as fitted: fine
     assert model.n_samples_seen_ == 2 * len(X)
+
+
+def test_a_huge_table_count_is_refused_before_anything_is_allocated():
+    import tracemalloc
+
+    X, y = _data(50)
+    tracemalloc.start()
+    with pytest.raises(ValueError, match="n_tables"):
+        LSHRegressor(n_tables=10**9).fit(X, y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 2**26  # refused within 64 MiB, not after 8 GB of table weights

@@ -284,6 +284,10 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         """Validate the parameters (scikit-learn's constraints); return the table weights."""
         self._validate_params()
         s = self.n_tables
+        check_memory(  # before any array of one entry per table exists
+            8.0 * s * (1 + self.n_hashes),
+            f"`n_tables`={s} tables of `n_hashes`={self.n_hashes} hashes",
+        )
         if self.table_weights is None:
             alpha = np.full(s, 1.0 / s)
         else:
