@@ -188,3 +188,12 @@ def test_a_huge_table_count_is_refused_before_anything_is_allocated():
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 2**26  # refused within 64 MiB, not after 8 GB of table weights
+
+
+@pytest.mark.parametrize("solver", ["mean", "ridge", "adam"])
+def test_targets_whose_sums_overflow_are_refused_by_name(solver):
+    X, _ = _data(200)
+    model = LSHRegressor(n_tables=2, solver=solver)
+    with pytest.raises(ValueError, match="`y` is too large"):
+        model.fit(X, np.full(len(X), 1e308))
+    assert not hasattr(model, "unit_coef_") and not hasattr(model, "n_features_in_")

@@ -451,13 +451,27 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
             X, target = validate_data(self, X, y[0], y_numeric=True, **options)
         else:
             X = validate_data(self, X, **options)
+        if y:
+            with np.errstate(over="ignore"):
+                total = float(np.abs(target).sum())
+            if not np.isfinite(total):
+                self._restore_features_in(before)
+                raise ValueError(
+                    "`y` is too large in magnitude: its sum overflows float64, and so would "
+                    "every bucket's. Rescale y, e.g. to unit variance."
+                )
         top = abs_max(X)
         if not np.isfinite(top):  # scikit-learn's own error for NaN or infinity
-            for name in ("n_features_in_", "feature_names_in_"):  # as they were (reset=True)
-                vars(self).pop(name, None)
-            vars(self).update(before)
+            self._restore_features_in(before)
             assert_all_finite(X, estimator_name=type(self).__name__, input_name="X")
         return (X, target, top) if y else (X, top)
+
+    def _restore_features_in(self, before: dict) -> None:
+        """Undo what validation with ``reset=True`` set, before raising: a refused input
+        changes nothing."""
+        for name in ("n_features_in_", "feature_names_in_"):
+            vars(self).pop(name, None)
+        vars(self).update(before)
 
     def _check_hash_range(self, top: float) -> None:
         """Refuse inputs up to ``|x| = top`` whose float32 hash projections would overflow
@@ -654,6 +668,11 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
             if self.degree == 1:
                 coef[:] = self._affine_coefficients(coef, counts)
             unit_coef[len(counts) :, 0] = global_mean
+        if not np.all(np.isfinite(unit_coef)) or not np.isfinite(self.intercept_):
+            raise ValueError(
+                "The fitted coefficients overflow float64: `y` (or `table_weights`) is too "
+                "large in magnitude. Rescale y, e.g. to unit variance."
+            )
         self._tree = None  # the nearest-point tree is built when first needed
         self.unit_coef_ = unit_coef
         self.unit_values_ = np.ascontiguousarray(self.unit_coef_[:, 0])
