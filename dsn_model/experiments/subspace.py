@@ -148,13 +148,9 @@ def cost_records(records) -> list[dict]:
     [('LSH', 300.0)]
     """
     out = []
-    for r in records:
-        key = (r["label"], r["d"], r["k"], r["seed"])
-        if key in {(o["label"], o["d"], o["k"], o["seed"]) for o in out}:
-            continue
-        need = needed(_curve(records, *key))
+    for label, d, k, seed in sorted({(r["label"], r["d"], r["k"], r["seed"]) for r in records}):
+        need = needed(_curve(records, label, d, k, seed))
         if need:
-            label, d, k, seed = key
             out.append(
                 {"label": label, "d": d, "k": k, "seed": seed, "target": f"d={d}"}
                 | {"flops_needed": need[1]}

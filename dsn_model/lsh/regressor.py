@@ -561,26 +561,17 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
     def _design(self):
         """The kept chunks as one :class:`~dsn_model.lsh.joint.TableCodes` and targets."""
         codes, offsets, X, y = zip(*self._kept, strict=True)
-        dtype = np.result_type(*codes)
-        offsets = np.stack(offsets)
-        if np.any(offsets != offsets[0]):  # not expected: slots of one index keep their offsets
-            codes = [c.astype(np.int64) + o[:, None] for c, o in zip(codes, offsets, strict=True)]
-            offsets, dtype = np.zeros_like(offsets), np.int64
-        joined = np.concatenate(codes, axis=1, dtype=dtype) if len(codes) > 1 else codes[0]
-        X = None if self.degree == 0 else np.concatenate(X) if len(X) > 1 else X[0]
-        y = np.concatenate(y) if len(y) > 1 else y[0]
-        return TableCodes(joined, offsets[0], self.index_.n_slots, X), y
+        # one index gives every chunk the same offsets (i * universe, or 0 when hashed)
+        assert all(np.array_equal(o, offsets[0]) for o in offsets)
+        joined = np.concatenate(codes, axis=1, dtype=np.result_type(*codes))
+        X = None if self.degree == 0 else np.concatenate(X)
+        return TableCodes(joined, offsets[0], self.index_.n_slots, X), np.concatenate(y)
 
     def _unit_blocks(self) -> np.ndarray:
         """The block diagonal of ``Z^T Z``: counts, or each slot's Gram matrix of ``(1, x)``."""
         if self.degree == 0:
             return self.bucket_counts_
-        p = self.n_features_in_ + 1
-        rows, cols = np.triu_indices(p)
-        gram = np.zeros((len(self.bucket_gram_), p, p))
-        gram[:, rows, cols] = self.bucket_gram_
-        gram[:, cols, rows] = self.bucket_gram_
-        return gram
+        return _full_gram(self.bucket_gram_, self.n_features_in_ + 1)
 
     def _train_top(self, *, epochs: int) -> None:
         """Train the joint solvers' coefficients on the kept design (``"mean"``: nothing)."""
@@ -590,7 +581,7 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
             return
         design, y = self._design()
         if self.solver == "ridge":
-            previous, dual = self.bucket_coef_, getattr(self, "_dual", None)
+            previous, dual = self.bucket_coef_, self._dual
             x0 = None
             if previous is not None:  # warm starts; new buckets and rows start at 0
                 x0 = np.zeros(design.coef_shape())
@@ -629,7 +620,7 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
             )
         for _ in range(epochs):
             adam_epoch(self._adam, design, y, self._adam_generator)
-        self.n_iter_ = getattr(self, "n_iter_", 0) + epochs
+        self.n_iter_ += epochs
         coef = self._adam.coefs_[0][:, 0]
         self.bucket_coef_ = coef.reshape(design.coef_shape()).copy()
         self.intercept_ = float(self._adam.intercepts_[0][0])
@@ -641,9 +632,7 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         n_slots = self.index_.n_slots
         alpha = self.table_weights_
         tables = self.index_.slot_tables()
-        coef = np.zeros((n_slots, unit_coef.shape[1]))
-        trained = self.bucket_coef_.reshape(len(self.bucket_coef_), -1)
-        coef[: len(trained)] = trained
+        coef = self.bucket_coef_.reshape(n_slots, -1).copy()  # solved on every stored slot
         coef[:, 0] += self.intercept_ / s
         unit_coef[:n_slots] = coef / alpha[tables][:, None]
         unit_coef[n_slots:, 0] = self.intercept_ / s / alpha
@@ -658,13 +647,13 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         global_mean = self.y_sum_ / self.n_samples_seen_
         p = d + 1 if self.degree == 1 else 1
         unit_coef = np.zeros((len(counts) + s, p))  # the buckets, then one fallback per table
-        coef = unit_coef[: len(counts)]
-        with np.errstate(invalid="ignore", divide="ignore"):  # 0 / 0 in the empty slots
-            np.divide(self.bucket_sums_, counts, out=coef[:, 0])
-        np.copyto(coef[:, 0], global_mean, where=~self.populated_)
         if self.solver != "mean":
             self._joint_coefficients(unit_coef)
         else:
+            coef = unit_coef[: len(counts)]
+            with np.errstate(invalid="ignore", divide="ignore"):  # 0 / 0 in the empty slots
+                np.divide(self.bucket_sums_, counts, out=coef[:, 0])
+            np.copyto(coef[:, 0], global_mean, where=~self.populated_)
             if self.degree == 1:
                 coef[:] = self._affine_coefficients(coef, counts)
             unit_coef[len(counts) :, 0] = global_mean
@@ -686,10 +675,7 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         if fit.size == 0:
             return coef
         p = d + 1
-        rows, cols = np.triu_indices(p)
-        gram = np.zeros((fit.size, p, p))
-        gram[:, rows, cols] = self.bucket_gram_[fit]
-        gram[:, cols, rows] = self.bucket_gram_[fit]
+        gram = _full_gram(self.bucket_gram_[fit], p)
         ridge = 1e-10 * np.trace(gram, axis1=1, axis2=2) / p
         gram += ridge[:, None, None] * np.eye(p)
         coef[fit] = np.linalg.solve(gram, self.bucket_xty_[fit][..., None])[..., 0]
@@ -997,6 +983,15 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         return tags
+
+
+def _full_gram(packed: np.ndarray, p: int) -> np.ndarray:
+    """Per-slot symmetric ``(p, p)`` matrices from their packed upper triangles."""
+    rows, cols = np.triu_indices(p)
+    gram = np.zeros((len(packed), p, p))
+    gram[:, rows, cols] = packed
+    gram[:, cols, rows] = packed
+    return gram
 
 
 def _read_npz(path, where: str) -> dict:
