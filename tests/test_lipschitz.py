@@ -211,3 +211,81 @@ def test_abs_sign_and_missing_variables():
         lipschitz_bound(x * y, [x], [(0, 1)])
     with pytest.raises(ValueError, match="empty"):
         lipschitz_bound(sp.Integer(1), [], [])
+
+
+# ------------------------------------------------ exact numbers, continuity, no strings
+def _decimal(digits: list[int]) -> str:
+    return "0." + "".join(map(str, digits))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(15, 28), st.integers(1, 9), st.integers(30, 50))
+def test_high_precision_slopes_are_never_rounded_away(exponent, lead, precision):
+    """Max(0, a x) - Max(0, x) on [1/10, 1] has slope |a - 1| exactly; a has 30-50 digits."""
+    a_text = f"1.{'0' * (exponent - 1)}{lead}"
+    a = sp.Float(a_text, precision)
+    bound = lipschitz_bound(sp.Max(0, a * x) - sp.Max(0, x), [x], [(sp.Rational(1, 10), 1)])
+    true_slope = abs(sp.Rational(a) - 1)  # the binary number the Float stores, exactly
+    assert true_slope > 0
+    assert sp.Rational(bound.upper) >= true_slope
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(0, 9), min_size=38, max_size=40), st.integers(25, 35))
+def test_a_kink_just_inside_a_high_precision_box_end_is_seen(digits, gap):
+    """The box ends at a 50-digit Float; the ReLU's kink sits 1e-gap below it: slope 1."""
+    end_text = _decimal([1, *digits])
+    end = sp.Float(end_text, 50)
+    kink = sp.Rational(end) - sp.Rational(1, 10**gap)
+    bound = lipschitz_bound(sp.Max(0, x - kink), [x], [(0, end)])
+    assert bound.upper >= 1
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        sp.Piecewise((x, x < 0), (x + 1, True)),
+        sp.Piecewise((x, x < y), (x + y + 1, True)),
+        sp.Piecewise((0, x < 0), (1, x < 1), (x, True)),
+    ],
+)
+def test_discontinuous_piecewise_functions_are_refused_by_name(expr):
+    with pytest.raises(ValueError, match="discontinuous"):
+        lipschitz_bound(expr, [x, y], [(-1, 2), (-1, 2)])
+
+
+@pytest.mark.parametrize(
+    "expr, expected",
+    [
+        (sp.Piecewise((0, x < 0), (x, x < 1), (1, True)), 1),  # a clamp
+        (sp.Piecewise((x, x < y), (y, True)), 1),  # Min(x, y)
+        (sp.Piecewise((x, x < 5), (0, True)), 1),  # the jump at 5 is outside the box
+    ],
+)
+def test_continuous_piecewise_functions_converge(expr, expected):
+    bound = lipschitz_bound(expr, [x, y], [(-1, 2), (-1, 2)], tol=1e-6)
+    assert bound.converged and bound.lower <= expected <= bound.upper <= expected + 1e-6
+
+
+def test_strings_are_never_parsed():
+    for call in (
+        lambda: lipschitz_bound("x**2", [x], [(0, 1)]),
+        lambda: lipschitz_bound(x**2, [x], [("0", 1)]),
+        lambda: exact_gradient_norm_max(x**2, [x], [(0, "1")]),
+        lambda: dense_network_lipschitz(["1"], [[1]]),
+        lambda: polynomial_lipschitz_chain("x", [x]),
+    ):
+        with pytest.raises(ValueError, match=r"string|finite real number|must be"):
+            call()
+
+
+def test_float_entries_and_box_ends_are_taken_as_the_binary_numbers_they_are():
+    out = dense_network_lipschitz([0.1], [[1.0]], "identity")
+    assert out["interval"] == sp.Rational(0.1) != sp.Rational(1, 10)
+    # (x^2)' = 2x on [0, 0.1]: the float 0.1 is above 1/10, so the maximum is above 1/5
+    assert exact_gradient_norm_max(x**2, [x], [(0, 0.1)]) == 2 * sp.Rational(0.1)
+
+
+def test_irrational_box_ends_are_enclosed_outward():
+    bound = lipschitz_bound(x**2, [x], [(0, sp.sqrt(2))], tol=1e-9)
+    assert bound.upper >= 2 * math.sqrt(2)

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from .intervals import as_expression
+
 __all__ = [
     "SYMBOLS",
     "THEOREM_4_3_C",
@@ -353,7 +355,7 @@ def evaluate(expr: sp.Expr, **values) -> sp.Expr:
     >>> evaluate(table_size(d, k, L, eps), d=4, k=1, L=1, eps=sp.Rational(1, 10))
     20
     """
-    expr = sp.sympify(expr)
+    expr = as_expression(expr)
     names = {s.name: s for s in expr.free_symbols}
     names.update({key: SYMBOLS[key] for key in SYMBOLS if SYMBOLS[key] in expr.free_symbols})
     subs = {}
@@ -386,7 +388,7 @@ def solve_for(expr: sp.Expr, target, symbol, **values) -> sp.Expr:
     symbol = SYMBOLS.get(symbol, symbol) if isinstance(symbol, str) else symbol
     if not isinstance(symbol, sp.Symbol):
         raise ValueError(f"`symbol` must be a sympy Symbol or a name. Got {symbol!r}.")
-    equation = evaluate(expr, **values) - sp.sympify(target)
+    equation = evaluate(expr, **values) - as_expression(target, "target")
     if equation.free_symbols - {symbol}:
         raise ValueError(
             f"Give values for {sorted(s.name for s in equation.free_symbols - {symbol})}."
@@ -425,7 +427,7 @@ def compare(a: sp.Expr, b: sp.Expr, symbol, at=0) -> Comparison:
     (0, 512*exp(-1)/(25*pi*epsilon**2))
     """
     symbol = SYMBOLS.get(symbol, symbol) if isinstance(symbol, str) else symbol
-    a, b = sp.sympify(a), sp.sympify(b)
+    a, b = as_expression(a, "a"), as_expression(b, "b")
     ratio = a / b
     limit = sp.limit(ratio, symbol, at, "+") if at == 0 else sp.limit(ratio, symbol, at)
 
@@ -443,7 +445,7 @@ def latex(expr: sp.Expr) -> str:
     >>> latex(table_size(d, k, L, eps))
     '\\\\left(\\\\frac{L \\\\sqrt{d}}{\\\\epsilon}\\\\right)^{k}'
     """
-    return sp.latex(sp.sympify(expr))
+    return sp.latex(as_expression(expr))
 
 
 def numeric(expr: sp.Expr, *names: str):
@@ -455,7 +457,7 @@ def numeric(expr: sp.Expr, *names: str):
     >>> float(f(4, 1, 1, 0.1))
     20.0
     """
-    expr = sp.sympify(expr)
+    expr = as_expression(expr)
     if names:
         symbols = [
             SYMBOLS.get(n) or next(s for s in expr.free_symbols if s.name == n) for n in names

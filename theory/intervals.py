@@ -11,6 +11,10 @@ contains every value of the expression on the box (docs/theory.md,
 "Certified Lipschitz constants"). Functions that are not monotone on their
 argument (sin, cos) are evaluated on the enclosing ball of the argument.
 
+Every number is taken exactly: Python and numpy floats and sympy ``Float``
+of any precision as the binary rational they store, never through a
+rounded ``float``. Strings are refused (``sympify`` would evaluate them).
+
 Supported: numbers (rationals, floats taken exactly, pi, E), symbols, sums,
 products, integer and rational powers, exp, log, sqrt, sin, cos, tanh, Abs,
 sign, Max, Min, Heaviside and Piecewise with relational conditions. Anything
@@ -20,8 +24,11 @@ else -- DiracDelta, NaN, infinities -- is a ``ValueError`` naming it.
 from __future__ import annotations
 
 import math
+import numbers
+from decimal import Decimal
 from fractions import Fraction
 
+import flint
 import sympy as sp
 from flint import arb, fmpq
 
@@ -29,9 +36,79 @@ __all__ = [
     "Interval",
     "UnboundedError",
     "UnsupportedError",
+    "as_expression",
     "box_interval",
+    "decide_condition",
     "evaluate_interval",
+    "exact_rational",
 ]
+
+
+def as_expression(value, name: str = "expr") -> sp.Expr:
+    """``value`` as a sympy expression, without ever parsing a string.
+
+    ``sympy.sympify`` evaluates a string as Python code; here a string is a
+    ``ValueError`` naming the parameter. Numbers and sympy objects pass.
+
+    Examples
+    --------
+    >>> as_expression(2) + sp.Symbol("x")
+    x + 2
+    >>> as_expression("x + 1")
+    Traceback (most recent call last):
+    ...
+    ValueError: `expr` must be a sympy expression or a number, not a string ('x + 1').
+    """
+    if isinstance(value, str | bytes):
+        raise ValueError(
+            f"`{name}` must be a sympy expression or a number, not a string ({value!r})."
+        )
+    try:
+        return sp.sympify(value, strict=True)
+    except (sp.SympifyError, TypeError) as exc:
+        raise ValueError(
+            f"`{name}` must be a sympy expression or a number. Got {value!r}."
+        ) from exc
+
+
+def exact_rational(value, name: str = "value") -> Fraction:
+    """The exact rational value of a finite number: no rounding anywhere.
+
+    Python and numpy integers and floats, ``Fraction``, ``Decimal``, sympy
+    ``Rational`` and ``Float`` (of any precision: the binary number it
+    stores). Anything else -- strings, bools, infinities, NaN, irrational
+    sympy numbers such as ``sqrt(2)`` -- is a ``ValueError`` naming ``name``.
+
+    Examples
+    --------
+    >>> exact_rational(0.5), exact_rational(sp.Rational(1, 3))
+    (Fraction(1, 2), Fraction(1, 3))
+    >>> exact_rational(sp.Float("1.00000000000000005", 30)) > 1
+    True
+    """
+    if isinstance(value, bool | str | bytes):
+        raise ValueError(f"`{name}` must be a finite real number. Got {value!r}.")
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, numbers.Integral):
+        return Fraction(int(value))
+    if isinstance(value, float | numbers.Real) and not isinstance(value, sp.Basic):
+        if isinstance(value, Decimal) or math.isfinite(float(value)):
+            try:
+                return Fraction(value if isinstance(value, Decimal) else float(value))
+            except (ValueError, OverflowError):
+                pass
+        raise ValueError(f"`{name}` must be a finite real number. Got {value!r}.")
+    if isinstance(value, sp.Basic):
+        if value.is_Rational:
+            return Fraction(int(value.p), int(value.q))
+        if value.is_Float and value.is_finite:
+            r = sp.Rational(value)  # exact: the binary rational the Float stores
+            return Fraction(int(r.p), int(r.q))
+    raise ValueError(
+        f"`{name}` must be a finite rational or float number (irrational constants such as "
+        f"sqrt(2) are enclosed only where the documentation says so). Got {value!r}."
+    )
 
 
 class UnboundedError(ValueError):
@@ -153,7 +230,9 @@ def _number(e: sp.Expr) -> Interval:
     if e.is_Rational:
         return Interval.point(Fraction(int(e.p), int(e.q)))
     if e.is_Float:
-        return Interval.point(Fraction(float(e)))
+        if not e.is_finite:
+            raise UnboundedError(f"the expression contains {e}.")
+        return Interval.point(exact_rational(e))
     if e is sp.pi:
         return Interval.from_ball(arb.pi())
     if e is sp.E:
@@ -205,26 +284,41 @@ def evaluate_interval(expr: sp.Expr, box: dict, *, fixed: dict | None = None) ->
     True
     """
     boxed = {s: v if isinstance(v, Interval) else box_interval(v) for s, v in box.items()}
-    return _eval(sp.sympify(expr), boxed, {} if fixed is None else dict(fixed), {})
+    return _eval(as_expression(expr), boxed, {} if fixed is None else dict(fixed), {})
 
 
 def box_interval(bounds) -> Interval:
-    """The interval ``[lo, hi]`` of a pair of rational or float bounds (ValueError if lo > hi)."""
-    lo, hi = (_exact(b) for b in bounds)
+    """The interval ``[lo, hi]`` of a pair of bounds, taken exactly (ValueError if lo > hi).
+
+    Rationals and floats of any kind are exact (:func:`exact_rational`).
+    A real sympy constant that is not rational (``sqrt(2)``, ``pi / 4``) is
+    enclosed outward: the box grows by at most ``2**-120`` relative at that
+    end, never shrinks. Strings are refused.
+
+    Examples
+    --------
+    >>> box_interval((0, sp.Float("0.3", 50))).hi > Fraction(3, 10) - Fraction(1, 10**40)
+    True
+    """
+    if isinstance(bounds, str | bytes) or len(bounds) != 2:
+        raise ValueError(f"box bounds must be a (lo, hi) pair. Got {bounds!r}.")
+    lo, hi = _outward(bounds[0], upper=False), _outward(bounds[1], upper=True)
     if not lo <= hi:
         raise ValueError(f"box bounds must satisfy lo <= hi. Got ({bounds[0]}, {bounds[1]}).")
     return Interval(lo, hi)
 
 
-def _exact(value) -> Fraction:
-    if isinstance(value, Fraction):
-        return value
-    value = sp.sympify(value)
-    if value.is_Rational:
-        return Fraction(int(value.p), int(value.q))
-    if value.is_Float and math.isfinite(float(value)):
-        return Fraction(float(value))
-    raise ValueError(f"box bounds must be finite rational or float numbers. Got {value}.")
+def _outward(value, *, upper: bool) -> Fraction:
+    """An exact rational at (or, for an irrational constant, just beyond) ``value``."""
+    if isinstance(value, sp.Basic) and value.is_number and not value.is_Rational:
+        if not value.is_Float:
+            if value.is_real is not True or not value.is_finite:
+                raise ValueError(f"box bounds must be finite real numbers. Got {value}.")
+            with flint.ctx.workprec(160):
+                ball = _eval(value, {}, {}, {}).ball()
+                man, exp = (ball.upper() if upper else ball.lower()).man_exp()
+            return Fraction(int(man)) * Fraction(2) ** int(exp)
+    return exact_rational(value, "box bounds")
 
 
 def _eval(e, box, fixed, memo):
@@ -326,8 +420,23 @@ def _piecewise(e, box, fixed, memo):
     return out
 
 
+def decide_condition(cond, box: dict):
+    """True / False if the relational ``cond`` holds everywhere / nowhere on ``box``, else None.
+
+    Examples
+    --------
+    >>> x = sp.Symbol("x")
+    >>> decide_condition(x < 2, {x: (0, 1)}), decide_condition(x < 0.5, {x: (0, 1)})
+    (True, None)
+    """
+    boxed = {s: v if isinstance(v, Interval) else box_interval(v) for s, v in box.items()}
+    return _condition(cond, boxed, {}, {})
+
+
 def _condition(cond, box, fixed, memo):
     """True / False if the relational holds everywhere / nowhere on the box, else None."""
+    if cond in fixed:
+        return bool(fixed[cond])
     if cond is sp.true:
         return True
     if cond is sp.false:

@@ -36,7 +36,15 @@ import mpmath
 import sympy as sp
 from flint import arb
 
-from .intervals import Interval, UnboundedError, box_interval, evaluate_interval
+from .intervals import (
+    Interval,
+    UnboundedError,
+    as_expression,
+    box_interval,
+    decide_condition,
+    evaluate_interval,
+    exact_rational,
+)
 
 __all__ = [
     "Interval",
@@ -82,7 +90,7 @@ def gradient(expr: sp.Expr, variables) -> list[sp.Expr]:
     """
     variables = list(variables)
     real = [sp.Dummy(v.name, real=True) for v in variables]
-    e = sp.sympify(expr).subs(dict(zip(variables, real, strict=True)))
+    e = as_expression(expr).subs(dict(zip(variables, real, strict=True)))
     back = dict(zip(real, variables, strict=True))
     return [sp.diff(e, r).subs(back) for r in real]
 
@@ -146,20 +154,86 @@ def _norm_upper(components: list[Interval]) -> float:
 
 
 def _kinks(grad) -> list[sp.Expr]:
-    """The Heaviside and sign factors of the gradient: where it jumps."""
+    """Where the gradient jumps: its Heaviside and sign factors and its Piecewise conditions."""
     found = set()
     for g in grad:
         found |= g.atoms(sp.Heaviside, sp.sign)
+        for piecewise in g.atoms(sp.Piecewise):
+            found |= {c for _, c in piecewise.args if isinstance(c, sp.core.relational.Relational)}
     return sorted(found, key=sp.default_sort_key)
 
 
-def _side(kink, arg: Interval):
-    """The value of a Heaviside / sign factor where its argument has one sign, else None."""
+def _sides(kink) -> tuple:
+    """The values a kink takes: a Heaviside 0 or 1, a sign -1 or 1, a condition False or True."""
+    if isinstance(kink, sp.Heaviside):
+        return (0, 1)
+    return (-1, 1) if isinstance(kink, sp.sign) else (False, True)
+
+
+def _side(kink, boxed: dict):
+    """The kink's value on the whole box where it is decided there, else None."""
+    if isinstance(kink, sp.core.relational.Relational):
+        return decide_condition(kink, boxed)
+    arg = evaluate_interval(kink.args[0], boxed)
     if arg.lo > 0:
         return 1
     if arg.hi < 0:
         return 0 if isinstance(kink, sp.Heaviside) else -1
     return None
+
+
+def _rational(q: Fraction) -> sp.Rational:
+    return sp.Rational(q.numerator, q.denominator)
+
+
+def _require_continuous(expr: sp.Expr, box: dict) -> None:
+    """ValueError unless every ``Piecewise`` of ``expr`` is continuous where it meets ``box``.
+
+    A bound on the gradient bounds the Lipschitz constant only of a continuous
+    function: a jump has no gradient to bound. For each condition ``lhs < rhs``
+    (or any relational) whose boundary ``lhs = rhs`` meets the box, the
+    branch it selects must equal what the later branches give on the
+    boundary, proved symbolically after solving the boundary for one
+    variable. A difference sympy cannot reduce to zero is refused too: the
+    bound would not be certified.
+    """
+    for piecewise in sorted(expr.atoms(sp.Piecewise), key=sp.default_sort_key):
+        branches = piecewise.args
+        for i, (value, cond) in enumerate(branches[:-1]):
+            if cond in (sp.true, sp.false):
+                continue
+            if not isinstance(cond, sp.core.relational.Relational):
+                raise ValueError(
+                    f"`expr` has a Piecewise condition {cond} that is not a comparison; write "
+                    "it with one relational per branch (or with Max/Min/Abs)."
+                )
+            boundary = cond.lhs - cond.rhs
+            try:
+                reaches = evaluate_interval(boundary, box).contains_zero()
+            except ValueError:
+                reaches = True
+            if not reaches:
+                continue  # the boundary misses the box: no jump on it
+            later = sp.Piecewise(*branches[i + 1 :])
+            if not _agree_on(value - later, boundary):
+                raise ValueError(
+                    f"`expr` may be discontinuous: in {piecewise} the branch {value} and the "
+                    f"later branches do not provably agree where {cond.lhs} = {cond.rhs}. A "
+                    "Lipschitz bound needs a continuous function (branches equal on their "
+                    "boundaries); a jump has no finite Lipschitz constant."
+                )
+
+
+def _agree_on(difference: sp.Expr, boundary: sp.Expr) -> bool:
+    """Whether ``difference`` is 0 wherever ``boundary`` is 0 (proved symbolically)."""
+    for v in sorted(boundary.free_symbols, key=sp.default_sort_key):
+        try:
+            solutions = sp.solve(boundary, v, dict=False)
+        except (NotImplementedError, ValueError):
+            continue
+        if solutions and all(sp.simplify(difference.subs(v, root)) == 0 for root in solutions):
+            return True
+    return False
 
 
 _NUMERIC = {
@@ -224,7 +298,7 @@ def lipschitz_bound(
         raise ValueError("`variables` must name at least one symbol (the box is empty).")
     if len(box) != len(variables):
         raise ValueError(f"`box` must give one (lo, hi) per variable ({len(variables)}).")
-    expr = sp.sympify(expr)
+    expr = as_expression(expr)
     if expr.has(sp.nan):
         raise ValueError(f"`expr` contains NaN: {expr}.")
     if expr.has(sp.oo, -sp.oo, sp.zoo):
@@ -233,6 +307,9 @@ def lipschitz_bound(
     if missing:
         raise ValueError(f"`variables` does not list {sorted(map(str, missing))} of `expr`.")
     root = [(iv.lo, iv.hi) for iv in map(box_interval, box)]
+    _require_continuous(
+        expr, {v: Interval(lo, hi) for v, (lo, hi) in zip(variables, root, strict=True)}
+    )
     grad = gradient(expr, variables)
     kinks = _kinks(grad)
     numeric = sp.lambdify(variables, grad, modules=[_NUMERIC, "math"])
@@ -241,14 +318,14 @@ def lipschitz_bound(
         boxed = {v: Interval(lo, hi) for v, (lo, hi) in zip(variables, cell, strict=True)}
         fixed, crossing = {}, []
         for kink in kinks:
-            side = _side(kink, evaluate_interval(kink.args[0], boxed))
+            side = _side(kink, boxed)
             if side is None:
                 crossing.append(kink)
             else:
                 fixed[kink] = side
         if len(crossing) > max_kinks:
             crossing = []  # their hull: still sound, only looser
-        values = [(0, 1) if isinstance(k, sp.Heaviside) else (-1, 1) for k in crossing]
+        values = [_sides(k) for k in crossing]
         best = 0.0
         try:
             for sides in product(*values):
@@ -336,10 +413,12 @@ def exact_gradient_norm_max(expr: sp.Expr, variables, box) -> sp.Expr:
     variables = list(variables)
     if not 1 <= len(variables) <= 2:
         raise ValueError("exact_gradient_norm_max handles one or two variables.")
-    expr = sp.sympify(expr)
+    expr = as_expression(expr)
     if not expr.is_polynomial(*variables):
         raise ValueError(f"`expr` must be a polynomial in {variables}. Got {expr}.")
-    bounds = [(sp.nsimplify(lo), sp.nsimplify(hi)) for lo, hi in box]
+    bounds = [
+        (_rational(iv.lo), _rational(iv.hi)) for iv in map(box_interval, box)
+    ]  # exact: a float bound is the binary number it stores
     S = sp.expand(sum(g**2 for g in gradient(expr, variables)))
     candidates = [dict(zip(variables, c, strict=True)) for c in product(*bounds)]
 
@@ -375,7 +454,7 @@ def exact_gradient_norm_max(expr: sp.Expr, variables, box) -> sp.Expr:
                     candidates.append({x: rx, y: sp.Float(str(mpmath.re(ry)), 30)})
     values = [S.subs(c) for c in candidates]
     best = max(values, key=lambda v: sp.N(v, 30))
-    return sp.sqrt(sp.nsimplify(best)) if best.is_Rational else sp.sqrt(sp.N(best, 30))
+    return sp.sqrt(best) if best.is_Rational else sp.sqrt(sp.N(best, 30))
 
 
 def hypercube_lipschitz(values, n: int) -> sp.Expr:
@@ -414,7 +493,7 @@ def polynomial_lipschitz_chain(expr: sp.Expr, variables) -> dict:
     >>> chain["B1"], chain["B3"]   # per axis (3/4, 1/2); 1/2 * 2 + 1/4 * 1
     (sqrt(13)/4, 5/4)
     """
-    poly = sp.Poly(sp.sympify(expr), *variables)
+    poly = sp.Poly(as_expression(expr), *variables)
     terms = poly.terms()
     n = len(variables)
     per_axis = [sum(abs(c) * a[i] for a, c in terms) for i in range(n)]
@@ -422,7 +501,7 @@ def polynomial_lipschitz_chain(expr: sp.Expr, variables) -> dict:
     B2 = sum(abs(c) * sp.sqrt(sum(ai**2 for ai in a)) for a, c in terms)
     B3 = sum(abs(c) * sum(a) for a, c in terms)
     top = poly.total_degree() * sum(abs(c) for _, c in terms)
-    return {"B1": sp.nsimplify(B1), "B2": B2, "B3": B3, "degree_bound": top}
+    return {"B1": B1, "B2": B2, "B3": B3, "degree_bound": top}
 
 
 _SLOPE_RANGE = {"relu": (0, 1), "tanh": (0, 1), "identity": (1, 1)}
@@ -453,12 +532,12 @@ def dense_network_lipschitz(A, B, activation: str = "relu") -> dict:
             f"Got {activation!r}."
         )
     A = (
-        sp.Matrix([[sp.nsimplify(a, rational=True) for a in A]])
+        sp.Matrix([[_rational(exact_rational(a, "A")) for a in A]])
         if not isinstance(A, sp.MatrixBase)
         else A
     )
     B = (
-        sp.Matrix([[sp.nsimplify(b, rational=True) for b in row] for row in B])
+        sp.Matrix([[_rational(exact_rational(b, "B")) for b in row] for row in B])
         if not isinstance(B, sp.MatrixBase)
         else B
     )
