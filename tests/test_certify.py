@@ -172,3 +172,60 @@ def test_the_probe_fallback_is_certified_by_the_range_of_its_answers(tables, pro
     assert cert.consistent and cert.n_seen < cert.n_cells  # untrained cells are covered
     Xt = uniform_on_section(100_000, U, random_state=rng)
     assert np.abs(model.predict(Xt) - f(Xt)).max() <= cert.upper
+
+
+# ---------------------------------------------------- the Lipschitz constant it relies on
+def spiked(model, U, f):
+    """The cone plus one spike of height 0.2 and slope 400 inside every cell (true L = 401)."""
+    from theory.certify import enumerate_cells
+
+    family = model.family_
+    u = U[:, 0]
+    tips = []
+    for _, V in enumerate_cells(U, family.directions, family.offsets, family.width):
+        lo, hi = float(V.min()), float(V.max())
+        tips.append(lo + (hi - lo) / 3)  # away from the vertices and the centroid
+    tips = np.array(tips)
+
+    def g(X):
+        t = np.asarray(X) @ u
+        spikes = np.maximum(0.0, 0.2 - 400 * np.abs(t[:, None] - tips[None])).sum(axis=1)
+        return f(X) + spikes
+
+    return g, tips
+
+
+def test_a_declared_lipschitz_constant_that_the_witnesses_contradict_is_not_certified():
+    model, U, f, _, rng = fitted(1, 0.3, seed=5, fallback="global")
+    g, tips = spiked(model, U, f)
+    cert = certify_uniform_error(model, U, g, 1.0)
+    assert cert.conditional and cert.lipschitz_contradicted and not cert.consistent
+    assert cert.witnessed_lipschitz > 100  # the spikes' slope is found
+    # the real error at the spike tips is above what L = 1 would have certified
+    tips_x = tips[:, None] * U[:, 0][None]
+    real = float(np.abs(model.predict(tips_x) - g(tips_x)).max())
+    assert real > cert.upper
+    honest = certify_uniform_error(model, U, g, 401.0)
+    assert honest.consistent and honest.upper >= real
+
+
+def test_a_target_with_an_expression_gets_its_own_certified_constant():
+    from dsn_model.targets import RandomPolynomial, ReLUNetworkTarget
+
+    model, U, _, X, _ = fitted(2, 0.5, seed=3)
+    for f in (RandomPolynomial(6, 3, random_state=0), ReLUNetworkTarget(6, 8, random_state=0)):
+        refit = clone(model).fit(X, f(X))
+        cert = certify_uniform_error(refit, U, f, L=1e-6)  # a wrong declared L is not used
+        assert cert.lipschitz_source == "certified" and cert.consistent
+        assert cert.witnessed_lipschitz <= cert.lipschitz <= f.lipschitz_bound() * (1 + 1e-9)
+
+
+def test_a_distance_target_uses_its_closed_form_and_a_plain_callable_needs_l():
+    model, U, f, _, _ = fitted(1, 0.4, seed=2)
+    cert = certify_uniform_error(model, U, f)
+    assert cert.lipschitz_source == "closed form" and cert.lipschitz == f.lipschitz_bound()
+    assert "closed-form" in cert.describe()
+    with pytest.raises(ValueError, match="`L` is required"):
+        certify_uniform_error(model, U, lambda X: f(X))
+    with pytest.raises(ValueError, match="`L` must be"):
+        certify_uniform_error(model, U, lambda X: f(X), L=float("nan"))

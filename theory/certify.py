@@ -24,7 +24,12 @@ For a degree-0 Euclidean :class:`~dsn_model.lsh.regressor.LSHRegressor` on
    is convex); ``LB_c`` is the largest error of the model at the centroid and
    the vertices.
 
-``sup_Gamma |f - g| <= max_c UB_c`` (plus 1e-9 margins). With ``exact=True``
+``sup_Gamma |f - g| <= max_c UB_c`` (plus 1e-9 margins). The bound is only as
+good as ``L``: for a target with a sympy expression the certificate bounds
+``L`` itself on Gamma (:func:`lipschitz_on_section`); for a plain callable it
+is conditional on the declared ``L`` and checks it against difference
+quotients witnessed at the cells' vertices, centroids and a sample
+(:func:`witnessed_lipschitz`). With ``exact=True``
 the vertices are exact rationals (the binary64 parameters taken exactly).
 A certificate is consistent only if ``lower <= upper``, the volumes are
 complete and the keys agree; :attr:`Certificate.consistent` says so. The
@@ -45,12 +50,19 @@ import numpy as np
 import sympy as sp
 from scipy.spatial import ConvexHull
 
+from dsn_model.data import uniform_on_section
 from dsn_model.lsh.families import EuclideanLSH
 
 from .arrangement import planar_cells
 from .geometry import cell_halfspaces, polytope_vertices
 
-__all__ = ["Certificate", "certify_uniform_error", "enumerate_cells"]
+__all__ = [
+    "Certificate",
+    "certify_uniform_error",
+    "enumerate_cells",
+    "lipschitz_on_section",
+    "witnessed_lipschitz",
+]
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,18 @@ class Certificate:
     key_mismatches : int
         Cells whose centroid the model hashes to another key than the geometry
         says (0 unless the model's hashing and its halfspaces disagree).
+    lipschitz : float
+        The Lipschitz constant of ``f`` on Gamma that ``upper`` relies on.
+    lipschitz_source : str
+        ``"certified"`` (interval arithmetic on the target's sympy expression
+        over Gamma), ``"closed form"`` (the target's own proved bound, where
+        interval arithmetic cannot bound the gradient, e.g. a distance at its
+        centre) or ``"declared"`` (given by the caller: ``upper`` is then
+        conditional on it).
+    witnessed_lipschitz : float
+        The largest difference quotient ``|f(p) - f(q)| / ||p - q||`` found
+        among cell vertices, centroids and a sample of Gamma (each point with
+        its nearest neighbours): a lower bound on the true constant.
     """
 
     upper: float
@@ -76,15 +100,118 @@ class Certificate:
     n_seen: int
     volume_ratio: float
     key_mismatches: int = 0
+    lipschitz: float = math.nan
+    lipschitz_source: str = "declared"
+    witnessed_lipschitz: float = 0.0
+
+    @property
+    def conditional(self) -> bool:
+        """Whether ``upper`` rests on a Lipschitz constant the caller declared."""
+        return self.lipschitz_source == "declared"
+
+    @property
+    def lipschitz_contradicted(self) -> bool:
+        """A witnessed difference quotient exceeds the constant ``upper`` relies on."""
+        return self.witnessed_lipschitz > self.lipschitz * (1 + 1e-9)
 
     @property
     def consistent(self) -> bool:
-        """``lower <= upper`` (1e-9 margin), complete (volumes sum to 1), keys as the model's."""
+        """``lower <= upper`` (1e-9 margin), complete (volumes sum to 1), keys as the model's,
+        and no witnessed difference quotient above the Lipschitz constant used."""
         return (
             self.lower <= self.upper + 1e-9
             and abs(self.volume_ratio - 1) <= 1e-9
             and self.key_mismatches == 0
+            and not self.lipschitz_contradicted
         )
+
+    def describe(self) -> str:
+        """The Lipschitz constant used and where it came from, in words."""
+        text = {
+            "certified": "certified from the target's expression",
+            "closed form": "the target's closed-form bound",
+            "declared": "declared: the certificate is conditional on it",
+        }[self.lipschitz_source]
+        return (
+            f"L = {self.lipschitz:.6g} ({text}); largest witnessed difference quotient "
+            f"{self.witnessed_lipschitz:.6g}"
+        )
+
+
+def lipschitz_on_section(f, U: np.ndarray, L: float | None = None) -> tuple[float, str]:
+    """A Lipschitz constant of ``f`` on ``Gamma = span(U) cap [-1, 1]^d`` and its source.
+
+    For a target with a sympy expression (``f.expr`` in ``f.symbols``, as
+    every :mod:`dsn_model.targets` class has), the restriction ``y -> f(U y)``
+    is bounded by :func:`theory.lipschitz.lipschitz_bound` over the box
+    ``|y_j| <= ||U_j||_1`` that contains Gamma's coordinates: ``"certified"``.
+    Where the target's closed-form ``lipschitz_bound()`` (proved on the whole
+    cube) is smaller, or interval arithmetic cannot bound the gradient (a
+    distance at its centre), that: ``"closed form"``.
+    A plain callable needs ``L``: ``"declared"``.
+
+    Examples
+    --------
+    >>> from dsn_model.targets import LinearTarget
+    >>> U = np.eye(2)[:, :1]
+    >>> value, source = lipschitz_on_section(LinearTarget([3.0, 4.0]), U)
+    >>> round(value, 6), source   # only the first coordinate varies on Gamma
+    (3.0, 'certified')
+    """
+    expr, symbols = getattr(f, "expr", None), getattr(f, "symbols", None)
+    if expr is None or symbols is None:
+        if L is None:
+            raise ValueError(
+                "`L` is required for a callable without a sympy expression (`f.expr`)."
+            )
+        return float(L), "declared"
+    from .lipschitz import lipschitz_bound
+
+    k = U.shape[1]
+    ys = sp.symbols(f"y0:{k}")
+    Ue = _fractions(U)
+    coords = {
+        x: sum(sp.Rational(Ue[i, j].numerator, Ue[i, j].denominator) * ys[j] for j in range(k))
+        for i, x in enumerate(symbols)
+    }
+    half = np.abs(U).sum(axis=0) * (1 + 1e-12)
+    closed = float(f.lipschitz_bound()) if hasattr(f, "lipschitz_bound") else math.inf
+    try:
+        bound = lipschitz_bound(
+            expr.subs(coords),
+            ys,
+            [(-h, h) for h in half],
+            tol=1e-6,
+            max_boxes=400,
+            time_limit=10.0,
+        ).upper
+    except ValueError:
+        if not math.isfinite(closed):
+            raise
+        bound = math.inf
+    return (bound, "certified") if bound <= closed else (closed, "closed form")
+
+
+def witnessed_lipschitz(f, U: np.ndarray, points: np.ndarray, *, neighbours: int = 4) -> float:
+    """The largest ``|f(p) - f(q)| / ||p - q||`` over each point and its nearest neighbours.
+
+    ``points`` are subspace coordinates ``y`` (rows); ``f`` is evaluated at
+    ``U y``. Rounding of ``f`` (1e-12 relative) is subtracted and pairs
+    closer than 1e-9 are skipped, so the result is a lower bound on the true
+    Lipschitz constant on the points' hull.
+    """
+    from scipy.spatial import cKDTree
+
+    points = np.unique(np.asarray(points, dtype=float), axis=0)
+    if len(points) < 2:
+        return 0.0
+    values = f(points @ U.T)
+    dist, idx = cKDTree(points).query(points, k=min(neighbours + 1, len(points)))
+    dist, idx = dist[:, 1:], idx[:, 1:]
+    rounding = 1e-12 * (np.abs(values)[:, None] + np.abs(values)[idx] + 1)
+    change = np.maximum(np.abs(values[:, None] - values[idx]) - rounding, 0.0)
+    usable = dist > 1e-9
+    return float((change[usable] / dist[usable]).max(initial=0.0))
 
 
 def _volume(vertices: np.ndarray) -> float:
@@ -256,7 +383,15 @@ def _probe_ranges(model, cell_keys, values, trained):
 
 
 def certify_uniform_error(
-    model, U: np.ndarray, f, L: float, *, max_cells: int = 1_000_000, exact: bool = False
+    model,
+    U: np.ndarray,
+    f,
+    L: float | None = None,
+    *,
+    max_cells: int = 1_000_000,
+    exact: bool = False,
+    witness_points: int = 4096,
+    random_state: int = 0,
 ) -> Certificate:
     """Certify the uniform error over Gamma of a fitted Euclidean LSH model.
 
@@ -275,9 +410,15 @@ def certify_uniform_error(
     U : ndarray (d, k)
         Orthonormal basis of the subspace, k <= 3.
     f : callable
-        The target on batches of R^d points.
-    L : float
-        A Lipschitz constant of ``f`` on Gamma.
+        The target on batches of R^d points. A target with a sympy expression
+        (every :mod:`dsn_model.targets` class) gets its Lipschitz constant on
+        Gamma certified here (:func:`lipschitz_on_section`); ``L`` is then
+        only reported.
+    L : float, optional
+        A Lipschitz constant of ``f`` on Gamma, required for a plain
+        callable: the certificate is then conditional on it
+        (``lipschitz_source == "declared"``), and not consistent if a
+        witnessed difference quotient exceeds it.
     max_cells : int
         Refuse partitions larger than this.
     exact : bool, default=False
@@ -285,6 +426,11 @@ def certify_uniform_error(
         exactly; breadth-first search, small problems); the completeness check
         is then exact for k <= 2. Otherwise float vertices, with radii rounded
         out by 1e-9.
+    witness_points : int, default=4096
+        Uniform points of Gamma added to the cells' vertices and centroids
+        for the witnessed difference quotients.
+    random_state : int, default=0
+        Seed of those points.
 
     Raises
     ------
@@ -307,8 +453,9 @@ def certify_uniform_error(
     k = U.shape[1]
     if not 1 <= k <= 3:
         raise ValueError(f"certification supports k = 1, 2 or 3. Got k = {k}.")
-    if not (L > 0):
-        raise ValueError(f"`L` must be > 0. Got {L}.")
+    if L is not None and not (isinstance(L, int | float) and math.isfinite(L) and L > 0):
+        raise ValueError(f"`L` must be a finite number > 0. Got {L!r}.")
+    L, source = lipschitz_on_section(f, U, L)
     A, b, w = family.directions, family.offsets, family.width
     gamma = polytope_vertices(np.vstack([U, -U]), np.ones(2 * len(U)))
     if exact:
@@ -362,6 +509,8 @@ def certify_uniform_error(
         spread = np.abs(np.repeat(f_c[rows], sizes) - model.y_seen_[chosen])
         worst = np.maximum.reduceat(spread, np.r_[0, np.cumsum(sizes)[:-1]])
         upper[rows] = np.minimum(worst, L * dist) + L * radii[rows]
+    sample = uniform_on_section(witness_points, U, random_state=random_state) @ U
+    witnessed = witnessed_lipschitz(f, U, np.vstack([Yv, Yc, sample]))
     points = Yv @ U.T
     lower = max(
         float(np.abs(f(points) - model.predict(points)).max()),
@@ -374,4 +523,7 @@ def certify_uniform_error(
         n_seen=int(seen.sum()),
         volume_ratio=volume_ratio,
         key_mismatches=mismatches,
+        lipschitz=float(L),
+        lipschitz_source=source,
+        witnessed_lipschitz=witnessed,
     )
