@@ -196,7 +196,7 @@ def spiked(model, U, f):
 
 
 def test_a_declared_lipschitz_constant_that_the_witnesses_contradict_is_not_certified():
-    model, U, f, _, rng = fitted(1, 0.3, seed=5, fallback="global")
+    model, U, f, _, _ = fitted(1, 0.3, seed=5, fallback="global")
     g, tips = spiked(model, U, f)
     cert = certify_uniform_error(model, U, g, 1.0)
     assert cert.conditional and cert.lipschitz_contradicted and not cert.consistent
