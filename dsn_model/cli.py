@@ -124,20 +124,44 @@ def _reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parameters(values: dict) -> str:
+    """``d=8, k=1, eps=0.2``: the parameters a claim was tested at, in one line."""
+    return ", ".join(f"{k}={v}" for k, v in values.items() if v is not None and k != "records")
+
+
+def _print_evidence(e) -> None:
+    quote = f' -- the paper: "{e.quote}"' if e.quote else ""
+    print(f"[{e.verdict}] {e.claim} (Section {e.section}, {e.method}, {e.seconds:.1f} s)")
+    print(f"    claim:     {e.statement}{quote}")
+    print(f"    checked:   {e.checked}")
+    print(f"    tested at: {_parameters(e.parameters)}")
+    print(f"    result:    {e.summary}")
+
+
 def _check(args: argparse.Namespace) -> int:
     import json
 
-    from theory.claims import VERDICTS, check_claims, check_findings
+    from theory.claims import CLAIMS, FINDINGS, VERDICTS, check_claims, check_findings
 
+    if args.list:
+        for claim in CLAIMS.values():
+            print(f"{claim.name:38s} {claim.kind:11s} Section {claim.section}: {claim.statement}")
+        for finding in FINDINGS.values():
+            print(
+                f"{finding.name:38s} {'finding':11s} Section {finding.section}: {finding.statement}"
+            )
+        return 0
     progress = not args.no_progress
     claims = check_claims(args.claim, full=args.full, progress=progress, records=args.records)
     findings = [] if args.claim else check_findings(full=args.full, progress=progress)
-    for e in claims:
-        quote = f' -- the paper: "{e.quote}"' if e.quote else ""
-        print(f"[{e.verdict}] {e.claim} (Section {e.section}, {e.method}, {e.seconds:.1f} s)")
-        print(f"    claim:   {e.statement}{quote}")
-        print(f"    checked: {e.checked}")
-        print(f"    result:  {e.summary}")
+    paper = [e for e in claims if e.kind == "paper"]
+    own = [e for e in claims if e.kind != "paper"]
+    for e in paper:
+        _print_evidence(e)
+    if own:
+        print("\nConsistency checks of this implementation (what the verdicts above rely on):")
+        for e in own:
+            _print_evidence(e)
     if findings:
         print("\nFindings (not claims of the paper; no verdict on it):")
         for e in findings:
@@ -145,10 +169,13 @@ def _check(args: argparse.Namespace) -> int:
                 f"[{'as documented' if e.verdict == 'holds' else 'NOT as documented'}] "
                 f"{e.claim}: {e.statement}\n    result:  {e.summary}"
             )
-    counts = {v: sum(e.verdict == v for e in claims) for v in VERDICTS}
+    counts = {v: sum(e.verdict == v for e in paper) for v in VERDICTS}
+    own_failed = sum(e.verdict == "fails" for e in own)
     print(
-        f"\n{counts['holds']} hold, {counts['refuted']} quoted sentence(s) refuted, "
-        f"{counts['not reproduced']} measurement(s) not reproduced, {counts['fails']} fail"
+        f"\nThe paper: {counts['holds']} claim(s) hold, {counts['refuted']} quoted sentence(s) "
+        f"refuted, {counts['erratum']} erratum (a typo whose correction holds), "
+        f"{counts['not reproduced']} measurement(s) not reproduced, {counts['fails']} fail. "
+        f"Consistency checks: {len(own) - own_failed} pass, {own_failed} fail"
         " (see docs/theory.md for what each verdict means)"
     )
     if args.json:
@@ -158,7 +185,7 @@ def _check(args: argparse.Namespace) -> int:
         }
         with atomic_writer(args.json) as fh:
             json.dump(rows, fh, indent=2)
-    failed = counts["fails"] + sum(e.verdict == "fails" for e in findings)
+    failed = counts["fails"] + own_failed + sum(e.verdict == "fails" for e in findings)
     return 1 if failed else 0
 
 
@@ -295,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     size.add_argument("--quick", action="store_true", help="small trials (default)")
     size.add_argument("--full", action="store_true", help="larger trials, smaller eps")
     p.add_argument("--json", default=None, help="also write the evidence to this JSON file")
+    p.add_argument("--list", action="store_true", help="name every claim and finding, and exit")
     p.add_argument(
         "--records",
         default=None,

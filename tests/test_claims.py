@@ -94,9 +94,32 @@ def test_findings_are_kept_apart_from_claims():
 
 
 def test_refutation_is_only_for_quoted_sentences():
-    refutable = [c for c in CLAIMS.values() if c.expect == "refuted"]
+    refutable = [c for c in CLAIMS.values() if c.expect != "holds"]
     assert refutable and all(c.quote for c in refutable)
-    assert VERDICTS == ("holds", "fails", "refuted", "not reproduced")
+    assert VERDICTS == ("holds", "fails", "refuted", "erratum", "not reproduced")
+
+
+def test_an_erratum_fails_when_its_correction_fails_too():
+    evidence = CLAIMS["simulation.knn_distance"].check(unit=False)
+    assert evidence.verdict == "fails" and "corrected sentence" in evidence.summary
+
+
+def test_consistency_checks_are_labelled_and_printed_apart(capsys):
+    own = {n for n, c in CLAIMS.items() if c.kind == "consistency"}
+    assert {"dsm.identity", "lemma_4_2.count", "targets.hypercube_lipschitz"} <= own
+    code = main(["check", "--claim", "dsm.identity", "--claim", "simulation.knn", "--no-progress"])
+    out = capsys.readouterr().out
+    assert code == 0
+    paper, rest = out.split("Consistency checks of this implementation")
+    assert "[holds] simulation.knn" in paper and "dsm.identity" in rest
+    assert "The paper: 1 claim(s) hold" in out and "Consistency checks: 1 pass, 0 fail" in out
+    assert "tested at: n=300, d=5, k=7" in out
+
+
+def test_check_list_names_every_claim(capsys):
+    assert main(["check", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in [*CLAIMS, *FINDINGS])
 
 
 def test_binomial_test_matches_scipy_and_reports_power():
@@ -135,10 +158,10 @@ def test_cli_check_prints_each_claim_and_writes_numbers(tmp_path, capsys):
     code = main([*args, "--json", str(path), "--no-progress"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "[holds] simulation.knn" in out and "[refuted] simulation.knn_distance" in out
+    assert "[holds] simulation.knn" in out and "[erratum] simulation.knn_distance" in out
     assert 'the paper: "||x - b_i||_2 = 2 - 2<x, b_i>"' in out
     rows = json.loads(path.read_text())["claims"]
-    assert [r["verdict"] for r in rows] == ["holds", "refuted"]
+    assert [r["verdict"] for r in rows] == ["holds", "erratum"]
     assert isinstance(rows[0]["measured"]["max_error"], float)
 
 

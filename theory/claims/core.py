@@ -15,9 +15,21 @@ and how. ``check()`` returns :class:`Evidence` with one of four verdicts
     with a counter-example. A claim registered as ``expect="refuted"`` whose
     counter-example does not materialise *fails*: the reading or the checker
     is wrong;
+``erratum``
+    a quoted sentence that is false as printed, whose evident correction
+    (stated in ``checked``) holds exactly and leaves every later step of the
+    paper unaffected: a typo, not a mathematical error. Registered as
+    ``expect="erratum"``; if the printed form has no counter-example, or the
+    correction fails too, the check *fails*;
 ``not reproduced``
     a measurement of Section 5 that our reproduction, under its stated
     protocol, does not show. Not a refutation and not a checker failure.
+
+Each claim has a ``kind``: ``"paper"`` for a statement of the paper,
+``"consistency"`` for a check of this implementation that the paper's claims
+rely on (the DSM identities, the exact cell count, the targets' Lipschitz
+constants, the calibrated lambda quantiles). ``dsn check`` prints the two
+apart and counts only the paper's claims as verdicts on it.
 
 A :class:`Finding` is a demonstration that is not a claim of the paper
 (hyperplanes through the origin, no unseen-bucket fallback): it is printed
@@ -40,6 +52,7 @@ import numpy as np
 __all__ = [
     "CLAIMS",
     "FINDINGS",
+    "KINDS",
     "METHODS",
     "VERDICTS",
     "Claim",
@@ -52,7 +65,9 @@ __all__ = [
 ]
 
 #: The verdicts a claim can get.
-VERDICTS = ("holds", "fails", "refuted", "not reproduced")
+VERDICTS = ("holds", "fails", "refuted", "erratum", "not reproduced")
+#: What a claim is about: the paper, or the consistency of this implementation.
+KINDS = ("paper", "consistency")
 #: How a check decides: bit-exact or rational; float tolerances stated in ulps;
 #: a sound bound; a test with stated level and power; a sympy derivation.
 METHODS = ("exact", "numeric", "certified", "statistical", "symbolic")
@@ -94,7 +109,7 @@ class Evidence:
         The parameters the check ran with.
     checked : str
         What exactly was checked (filled from the claim).
-    claim, section, statement, quote : str
+    claim, section, statement, quote, kind : str
         Filled from the claim by :meth:`Claim.check`.
     seconds : float
     """
@@ -110,6 +125,7 @@ class Evidence:
     statement: str = ""
     quote: str = ""
     checked: str = ""
+    kind: str = "paper"
     seconds: float = 0.0
 
     def __post_init__(self):
@@ -140,9 +156,12 @@ class Claim:
     run : callable
         Keyword parameters -> :class:`Evidence`.
     quote : str, optional
-        The paper's sentence, verbatim; required with ``expect="refuted"``.
-    expect : {"holds", "refuted"}
+        The paper's sentence, verbatim; required with ``expect="refuted"`` or
+        ``"erratum"``.
+    expect : {"holds", "refuted", "erratum"}
         What a correct checker finds on the default parameters.
+    kind : {"paper", "consistency"}
+        A statement of the paper, or a consistency check of this implementation.
     quick, full : dict
         Parameters of the quick and the full run.
     expression : sympy expression, optional
@@ -159,30 +178,44 @@ class Claim:
     quick: dict = field(default_factory=dict)
     full: dict = field(default_factory=dict)
     expression: object = None
+    kind: str = "paper"
 
     def __post_init__(self):
-        if self.expect not in ("holds", "refuted"):
-            raise ValueError(f"`expect` must be 'holds' or 'refuted'. Got {self.expect!r}.")
-        if self.expect == "refuted" and not self.quote:
+        if self.expect not in ("holds", "refuted", "erratum"):
+            raise ValueError(
+                f"`expect` must be 'holds', 'refuted' or 'erratum'. Got {self.expect!r}."
+            )
+        if self.expect != "holds" and not self.quote:
             raise ValueError(f"{self.name}: only a quoted sentence of the paper can be refuted.")
+        if self.kind not in KINDS:
+            raise ValueError(f"`kind` must be one of {KINDS}. Got {self.kind!r}.")
 
     def check(self, *, full: bool = False, **params) -> Evidence:
         """Run the check (quick sizes unless ``full``); ``params`` override them."""
         start = time.perf_counter()
         merged = {**(self.full if full else self.quick), **params}
         evidence = self.run(**merged)
-        if self.expect == "refuted" and evidence.verdict == "holds":
+        if self.expect in ("refuted", "erratum") and evidence.verdict == "holds":
             evidence.verdict = "fails"  # the counter-example did not materialise
             evidence.summary += " -- expected a counter-example to the quoted sentence"
-        elif self.expect == "holds" and evidence.verdict == "refuted":
+        elif self.expect == "erratum" and evidence.verdict == "refuted":
+            evidence.verdict = "fails"  # the correction does not hold either
+            evidence.summary += " -- expected the corrected sentence to hold"
+        elif self.expect == "holds" and evidence.verdict in ("refuted", "erratum"):
             raise AssertionError(f"{self.name} is not a quoted sentence; it cannot be refuted")
         evidence.claim, evidence.section = self.name, self.section
-        evidence.statement, evidence.quote, evidence.checked = (
+        evidence.statement, evidence.quote, evidence.checked, evidence.kind = (
             self.statement,
             self.quote,
             self.checked,
+            self.kind,
         )
-        evidence.parameters = {**merged, **evidence.parameters}
+        defaults = {
+            name: p.default
+            for name, p in inspect.signature(self.run).parameters.items()
+            if p.default is not inspect.Parameter.empty
+        }
+        evidence.parameters = {**defaults, **merged, **evidence.parameters}
         evidence.seconds = round(time.perf_counter() - start, 2)
         return evidence
 

@@ -170,6 +170,7 @@ register(
         _probability,
         quick={"ks": (2,), "Cs": (4,), "trials": 100},
         full={"ks": (1, 2, 3), "Cs": (2, 4, 8, 16), "trials": 200, "seed": 1},
+        kind="consistency",
     )
 )
 register(
@@ -182,6 +183,7 @@ register(
         _count,
         quick={"k": 2, "width": 0.5},
         full={"k": 3, "C": 2, "width": 0.6, "seed": 3},
+        kind="consistency",
     )
 )
 register(

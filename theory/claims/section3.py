@@ -321,6 +321,7 @@ register(
         "both forms bit for bit in math.fsum with phi computed once; the sparse predict "
         "(only active units computed) against the correctly rounded sum over the support",
         _identity,
+        kind="consistency",
     )
 )
 register(
@@ -331,6 +332,7 @@ register(
         "the two-layer sparse forward pass and the active sub-DAG against the dense "
         "evaluation that computes every unit and masks afterwards",
         _composition,
+        kind="consistency",
     )
 )
 register(
@@ -395,12 +397,18 @@ register(
 )
 
 
-def _knn_distance(d=5, n=2000, seed=0, squared=False):
-    """The sentence as printed: ||x - b_i||_2 = 2 - 2 <x, b_i> for unit x, b_i."""
+def _knn_distance(d=5, n=2000, seed=0, squared=False, unit=True):
+    """The sentence as printed: ||x - b_i||_2 = 2 - 2 <x, b_i> for unit x, b_i.
+
+    ``squared=True`` checks the corrected form as if printed (no counter-example:
+    fails as an erratum); ``unit=False`` drops the unit-norm premise (the
+    correction fails too: refuted, which fails as an erratum).
+    """
     rng = np.random.default_rng(seed)
     X, B = rng.standard_normal((2, n, d))
-    X /= np.linalg.norm(X, axis=1, keepdims=True)
-    B /= np.linalg.norm(B, axis=1, keepdims=True)
+    if unit:
+        X /= np.linalg.norm(X, axis=1, keepdims=True)
+        B /= np.linalg.norm(B, axis=1, keepdims=True)
     X[0] = -B[0]  # antipodal: ||x - b|| = 2, 2 - 2 <x, b> = 4
     dist = np.linalg.norm(X - B, axis=1)
     lhs = dist**2 if squared else dist
@@ -408,8 +416,9 @@ def _knn_distance(d=5, n=2000, seed=0, squared=False):
     gap = np.abs(lhs - rhs)
     worst = int(gap.argmax())
     holds = bool(gap.max() <= 1e-12)
+    corrected = bool(np.abs(dist**2 - rhs).max() <= 1e-12)  # the squared identity
     return Evidence(
-        "holds" if holds else "refuted",
+        "holds" if holds else ("erratum" if corrected else "refuted"),
         "numeric",
         f"counter-example x = -b: ||x - b|| = {dist[0]:.1f} but 2 - 2<x, b> = {rhs[0]:.1f}; "
         f"largest gap {gap[worst]:.3f} over {n} unit pairs; the squared form "
@@ -428,9 +437,10 @@ register(
         "3 (k-NN)",
         "For unit vectors, the distance is an affine function of the inner product.",
         "the printed identity on unit vectors, with the antipodal pair as counter-example; the "
-        "squared form (what the k-NN simulation needs) is reported beside it",
+        "correction ||x - b_i||_2^2 = 2 - 2<x, b_i> must hold to 1e-12 (a missing square: the "
+        "k-NN simulation uses only the ordering, which the squared form preserves)",
         _knn_distance,
         quote="||x - b_i||_2 = 2 - 2<x, b_i>",
-        expect="refuted",
+        expect="erratum",
     )
 )

@@ -183,6 +183,7 @@ register(
         _hypercube,
         quick={"n": 6, "draws": 10},
         full={"n": 8, "draws": 50},
+        kind="consistency",
     )
 )
 register(
@@ -194,5 +195,6 @@ register(
         _polynomial,
         quick={"n": 2, "draws": 2},
         full={"n": 3, "draws": 3},
+        kind="consistency",
     )
 )
