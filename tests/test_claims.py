@@ -23,11 +23,12 @@ BROKEN = {
     "simulation.knn_distance": {"squared": True},  # the corrected identity has no counter-example
     "lemma_4_2.diameter": {"width_factor": 3.0},  # too wide a width
     "lemma_4_2.probability": {"Cs": (2,), "threshold": 0.74},  # too few directions for q(4)
-    "lemma_4_2.count_scaling": {"width_power": 2.0},  # cells shrinking like w^2
+    "lemma_4_2.count_scaling": {"width_scale": 0.02, "ks": (1,)},  # cells 50x narrower
     "theorem_4_1": {"declared_L": 0.25},  # the target is 4x steeper than declared
     "theorem_4_1.certified": {"perturb": 0.1},  # stored values moved
-    "theorem_4_1.table_size": {"width_power": 2.0, "sample_power": 2.0},
-    "theorem_4_1.forward_cost": {"directions_grow": True},  # D growing like 1/eps
+    "theorem_4_1.samples": {"sample_power": 0.5},  # sqrt(n_paper) samples: never enough
+    "theorem_4_1.table_size": {"width_scale": 0.05},  # cells 20x narrower than the rule
+    "theorem_4_1.forward_cost": {"directions_grow": True},  # D growing like L sqrt(d)/eps
     "theorem_4_3": {"theta": 1.0},  # bumps of height eps are not 2 eps apart
     "theorem_4_3.constant_C": {"step": 4.0},  # a greedy packing that is not maximal
     "equation_1": {"dense_scale": 0.5},  # a dense model narrower than Theorem 4.3 allows
@@ -47,6 +48,21 @@ def test_each_claim_gives_its_expected_verdict(name):
     assert evidence.method in {"exact", "numeric", "certified", "statistical", "symbolic"}
     assert evidence.summary and evidence.checked and evidence.statement
     json.dumps(evidence.as_dict())  # numbers stay plain JSON
+
+
+def test_theorem_4_1_fails_when_the_fallback_does_the_work():
+    # 1/25 of the certified width: nearly every point takes the nearest-point fallback; the
+    # uniform error is still met (by 1-NN), so the check must not credit LSH with it
+    evidence = CLAIMS["theorem_4_1"].check(width_scale=0.04)
+    assert evidence.verdict == "fails"
+    assert evidence.measured["lsh_successes"] >= 16  # the success itself is real
+    assert evidence.measured["trained_volume_median"] < 0.5
+
+
+@pytest.mark.parametrize("name", ["theorem_4_1.table_size", "lemma_4_2.count_scaling"])
+def test_scaling_verdicts_hold_when_the_draws_triple(name):
+    claim = CLAIMS[name]
+    assert claim.check(seeds=3).verdict == claim.check().verdict == "holds"
 
 
 def test_every_claim_has_a_breaking_input():

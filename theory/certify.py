@@ -54,10 +54,11 @@ from dsn_model.data import uniform_on_section
 from dsn_model.lsh.families import EuclideanLSH
 
 from .arrangement import planar_cells
-from .geometry import cell_halfspaces, polytope_vertices
+from .geometry import cell_halfspaces, covering_radius, polytope_vertices
 
 __all__ = [
     "Certificate",
+    "certify_nearest_neighbour",
     "certify_uniform_error",
     "enumerate_cells",
     "lipschitz_on_section",
@@ -88,6 +89,9 @@ class Certificate:
         interval arithmetic cannot bound the gradient, e.g. a distance at its
         centre) or ``"declared"`` (given by the caller: ``upper`` is then
         conditional on it).
+    trained_volume : float
+        The share of Gamma's volume in cells every table has trained: what
+        the model answers without its fallback.
     witnessed_lipschitz : float
         The largest difference quotient ``|f(p) - f(q)| / ||p - q||`` found
         among cell vertices, centroids and a sample of Gamma (each point with
@@ -103,6 +107,7 @@ class Certificate:
     lipschitz: float = math.nan
     lipschitz_source: str = "declared"
     witnessed_lipschitz: float = 0.0
+    trained_volume: float = math.nan
 
     @property
     def conditional(self) -> bool:
@@ -480,6 +485,7 @@ def certify_uniform_error(
     else:
         keys, Yc, radii, volumes, Yv = _float_cells(U, A, b, w, max_cells)
         volume_ratio = float(np.sum(volumes)) / _volume(gamma)
+        gamma_exact = _volume(gamma)
     centres = Yc @ U.T
     s_tables, D = family.n_tables, family.n_hashes
     cell_keys = np.array(keys, dtype=np.int64).reshape(len(keys), s_tables, D)
@@ -526,4 +532,30 @@ def certify_uniform_error(
         lipschitz=float(L),
         lipschitz_source=source,
         witnessed_lipschitz=witnessed,
+        trained_volume=float(
+            sum((v for v, t in zip(volumes, seen, strict=True) if t), 0) / gamma_exact
+        ),
     )
+
+
+def certify_nearest_neighbour(X: np.ndarray, U: np.ndarray, f, L: float | None = None) -> float:
+    """Certified ``sup_Gamma |f(x) - f(x_nn(x))|`` of 1-NN regression on the sample ``X``.
+
+    ``|f(x) - f(x_j)| <= L ||x - x_j||`` and the nearest sample is at most
+    the covering radius of ``X`` over Gamma away
+    (:func:`theory.geometry.covering_radius`, exact for k = 1, 2), so the
+    sup error is at most ``L`` times that radius; ``L`` as in
+    :func:`certify_uniform_error`. The baseline Theorem 4.1's learner is
+    compared with: the same samples, no hashing.
+
+    Examples
+    --------
+    >>> from dsn_model.targets import LinearTarget
+    >>> U = np.array([[1.0], [0.0]])
+    >>> X = np.array([[-0.5, 0.0], [0.5, 0.0]])
+    >>> round(certify_nearest_neighbour(X, U, LinearTarget([2.0, 0.0])), 6)   # 2 x 0.5
+    1.0
+    """
+    U = np.asarray(U, dtype=float)
+    L, _ = lipschitz_on_section(f, U, L)
+    return L * covering_radius(U, np.asarray(X, dtype=float) @ U)

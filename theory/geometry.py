@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import linprog
-from scipy.spatial import HalfspaceIntersection
+from scipy.spatial import HalfspaceIntersection, Voronoi, cKDTree
 from scipy.spatial.distance import pdist
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "cell_diameter",
     "cell_halfspaces",
     "cell_vertices",
+    "covering_radius",
     "hyperplane_levels",
     "lambda_inf",
     "polytope_vertices",
@@ -161,3 +162,63 @@ def arrangement_cell_count(U, directions, offsets, width) -> tuple[int, int]:
             C = np.stack([g.ravel() for g in grids], axis=1)
             total += int(_meets_interior(U, G[list(S)], C).sum())
     return total, H
+
+
+def covering_radius(U: np.ndarray, Y: np.ndarray) -> float:
+    """``max_{y in Gamma_y} min_j ||y - Y_j||``: how far a point of Gamma can be from the sample.
+
+    ``Gamma_y = {y : |U y|_inf <= 1}`` and ``Y`` (n, k) in the same
+    coordinates, k = 1 or 2. The maximum of the distance to a finite set
+    over a convex polygon is attained at a Voronoi vertex inside it, where
+    a Voronoi ridge crosses its boundary, or at one of its vertices; all of
+    these are evaluated (every perpendicular bisector of a Voronoi ridge is
+    intersected with every edge: a superset, so the maximum is exact up to
+    float rounding, which is added: 1e-9 relative).
+
+    Examples
+    --------
+    >>> U = np.array([[1.0], [0.0]])   # Gamma_y = [-1, 1]
+    >>> round(covering_radius(U, np.array([[-0.5], [0.5]])), 6)   # ends and middle gap
+    0.5
+    """
+    U, Y = np.asarray(U, dtype=float), np.asarray(Y, dtype=float)
+    k = U.shape[1]
+    gamma = polytope_vertices(np.vstack([U, -U]), np.ones(2 * len(U)))
+    if k == 1:
+        y = np.sort(Y[:, 0])
+        lo, hi = float(gamma.min()), float(gamma.max())
+        gaps = np.diff(y) / 2 if len(y) > 1 else np.zeros(0)
+        radius = max(float(y[0]) - lo, hi - float(y[-1]), float(gaps.max(initial=0.0)))
+        return radius * (1 + 1e-9)
+    if k != 2:
+        raise ValueError(f"covering_radius supports k = 1 or 2. Got k = {k}.")
+    centre = gamma.mean(axis=0)
+    P = gamma[np.argsort(np.arctan2(*(gamma - centre).T[::-1]))]  # counter-clockwise
+    Q = np.roll(P, -1, axis=0)
+    candidates = [P]
+    if len(Y) >= 4:
+        vor = Voronoi(Y)
+        inside = (np.abs(vor.vertices @ U.T) <= 1 + 1e-12).all(axis=1)
+        candidates.append(vor.vertices[inside])
+        i, j = vor.ridge_points.T
+        normal = Y[j] - Y[i]  # (R, 2)
+        mid = (Y[i] + Y[j]) / 2
+        edge = Q - P  # (E, 2)
+        denom = normal @ edge.T  # (R, E)
+        numer = np.einsum("rc,rc->r", mid, normal)[:, None] - normal @ P.T
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = numer / denom
+        r, e = np.nonzero((np.abs(denom) > 1e-300) & (t >= 0) & (t <= 1))
+        candidates.append(P[e] + t[r, e, None] * edge[e])
+    else:  # too few points for qhull: the bisectors of every pair
+        for a in range(len(Y)):
+            for b in range(a + 1, len(Y)):
+                normal, mid = Y[b] - Y[a], (Y[a] + Y[b]) / 2
+                for p, q in zip(P, Q, strict=True):
+                    denom = normal @ (q - p)
+                    if abs(denom) > 1e-300:
+                        t = (mid - p) @ normal / denom
+                        if 0 <= t <= 1:
+                            candidates.append((p + t * (q - p))[None])
+    points = np.vstack(candidates)
+    return float(cKDTree(Y).query(points)[0].max()) * (1 + 1e-9)
