@@ -136,6 +136,12 @@ def _print_evidence(e) -> None:
     print(f"    checked:   {e.checked}")
     print(f"    tested at: {_parameters(e.parameters)}")
     print(f"    result:    {e.summary}")
+    if e.breaking:
+        b = e.breaking
+        print(
+            f"    broken:    {_parameters(b['input'])} -> {b['verdict']}"
+            f"{'' if b['flipped'] else ' (did NOT flip the verdict)'}"
+        )
 
 
 def _check(args: argparse.Namespace) -> int:

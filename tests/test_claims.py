@@ -10,35 +10,8 @@ from theory.claims import CLAIMS, FINDINGS, VERDICTS, BinomialTest, check_claims
 
 EXPECTED: dict = {}
 
-#: One deliberately broken input per claim; each must flip the verdict to "fails"
-#: (or, for the quoted sentence, make the counter-example disappear).
-BROKEN = {
-    "dsm.identity": {"leak": True},  # a router with s + 1 active units
-    "dsm.composition": {"leak": True},
-    "simulation.interpolation": {"perturb": 1e-9},  # values no longer f(x_i)
-    "simulation.knn": {"k_router": 6},  # the DSM averages the wrong number of neighbours
-    "simulation.switch": {"leak": True},
-    "simulation.scaling": {"leak": True},
-    "simulation.lsh_affine": {"perturb": 1e-6},  # coefficients not the least-squares ones
-    "simulation.knn_distance": {"squared": True},  # the corrected identity has no counter-example
-    "lemma_4_2.diameter": {"width_factor": 3.0},  # too wide a width
-    "lemma_4_2.probability": {"Cs": (2,), "threshold": 0.74},  # too few directions for q(4)
-    "lemma_4_2.count_scaling": {"width_scale": 0.02, "ks": (1,)},  # cells 50x narrower
-    "theorem_4_1": {"declared_L": 0.25},  # the target is 4x steeper than declared
-    "theorem_4_1.certified": {"perturb": 0.1},  # stored values moved
-    "theorem_4_1.samples": {"sample_power": 0.5},  # sqrt(n_paper) samples: never enough
-    "theorem_4_1.table_size": {"width_scale": 0.05},  # cells 20x narrower than the rule
-    "theorem_4_1.forward_cost": {"directions_grow": True},  # D growing like L sqrt(d)/eps
-    "theorem_4_3": {"theta": 1.0},  # bumps of height eps: 2 eps apart, LP misfit only eps
-    "theorem_4_3.samples": {"bound_scale": 3.0},  # a bound 3x too high: supports get hit
-    "theorem_4_3.constant_C": {"step": 4.0},  # a greedy packing that is not maximal
-    "equation_1": {"dense_scale": 0.5},  # a dense model narrower than Theorem 4.3 allows
-    "experiments.dsm_beats_dense": {"swap": True},
-    "experiments.hash_worse_than_dense": {"swap": True},
-    "experiments.lsh_beats_dense": {"better": "random hash", "worse": "DSM"},
-    "targets.hypercube_lipschitz": {"scale": 0.9},  # an understated constant
-    "targets.polynomial_lipschitz": {"scale": 0.5},
-}
+#: Every claim's registered breaking input (the two without one are broken by hand below).
+BROKEN = {name: claim.broken for name, claim in CLAIMS.items() if claim.broken}
 
 
 @pytest.mark.parametrize("name", list(CLAIMS))
@@ -73,8 +46,7 @@ def test_every_claim_has_a_breaking_input():
 @pytest.mark.parametrize("name", sorted(BROKEN))
 def test_broken_inputs_flip_the_verdict(name):
     evidence = CLAIMS[name].check(**BROKEN[name])
-    expected = {"not reproduced"} if name.startswith("experiments.") else {"fails"}
-    assert evidence.verdict in expected, evidence
+    assert evidence.verdict == CLAIMS[name].breaks_to, evidence
 
 
 def test_simulation_lsh_fails_for_a_model_whose_dsm_or_hash_is_wrong():
@@ -102,6 +74,16 @@ def test_the_count_fails_when_enumeration_disagrees(monkeypatch):
     real = lemma_4_2.arrangement_cell_count
     monkeypatch.setattr(lemma_4_2, "arrangement_cell_count", lambda *a: (real(*a)[0] + 1, 0))
     assert CLAIMS["lemma_4_2.count"].check().verdict == "fails"
+
+
+def test_full_check_runs_each_breaking_input_and_fails_a_claim_that_cannot_fail(monkeypatch):
+    claim = CLAIMS["simulation.knn"]
+    (evidence,) = check_claims(["simulation.knn"], full=True)
+    assert evidence.verdict == "holds"
+    assert evidence.breaking == {"input": {"k_router": 6}, "verdict": "fails", "flipped": True}
+    monkeypatch.setattr(claim, "broken", {"k_router": 7})  # no longer breaks anything
+    (evidence,) = check_claims(["simulation.knn"], full=True)
+    assert evidence.verdict == "fails" and "did not flip" in evidence.summary
 
 
 def test_findings_are_kept_apart_from_claims():

@@ -37,7 +37,10 @@ apart, with no verdict on the paper.
 
 Each check takes keyword parameters, so it can be pointed at a broken input
 (a wrong Lipschitz constant, a too-wide width, a router with s + 1 active
-units) and must then fail; the tests do exactly that for every claim.
+units) and must then fail. Every claim registers one (``broken``); the tests
+run them all, and ``dsn check --full`` runs each beside its claim: a claim
+whose breaking input does not flip its verdict *fails* -- a check that cannot
+fail is no evidence.
 """
 
 from __future__ import annotations
@@ -111,6 +114,9 @@ class Evidence:
         What exactly was checked (filled from the claim).
     claim, section, statement, quote, kind : str
         Filled from the claim by :meth:`Claim.check`.
+    breaking : dict
+        With ``dsn check --full``: the claim's breaking input, the verdict it
+        got, and whether that flipped the claim (``{}`` otherwise).
     seconds : float
     """
 
@@ -126,6 +132,7 @@ class Evidence:
     quote: str = ""
     checked: str = ""
     kind: str = "paper"
+    breaking: dict = field(default_factory=dict)
     seconds: float = 0.0
 
     def __post_init__(self):
@@ -162,6 +169,9 @@ class Claim:
         What a correct checker finds on the default parameters.
     kind : {"paper", "consistency"}
         A statement of the paper, or a consistency check of this implementation.
+    broken : dict
+        Parameters that break the check's input on purpose (a steeper target,
+        a too-wide width, a leaking router): with them it must not hold.
     quick, full : dict
         Parameters of the quick and the full run.
     expression : sympy expression, optional
@@ -179,6 +189,7 @@ class Claim:
     full: dict = field(default_factory=dict)
     expression: object = None
     kind: str = "paper"
+    broken: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.expect not in ("holds", "refuted", "erratum"):
@@ -219,6 +230,16 @@ class Claim:
         evidence.seconds = round(time.perf_counter() - start, 2)
         return evidence
 
+    def check_breaking(self, **params) -> Evidence:
+        """Run the check on its breaking input (quick sizes); ``params`` as in :meth:`check`."""
+        return self.check(**{**params, **self.broken})
+
+    @property
+    def breaks_to(self) -> str:
+        """The verdict the breaking input must get: ``"not reproduced"`` for a Section 5
+        measurement, ``"fails"`` otherwise."""
+        return "not reproduced" if self.name.startswith("experiments.") else "fails"
+
 
 @dataclass
 class Finding(Claim):
@@ -256,7 +277,19 @@ def _run(registry, names, full, progress, desc, **params):
         item = registry[name]
         accepted = inspect.signature(item.run).parameters
         extra = {k: v for k, v in params.items() if v is not None and k in accepted}
-        out.append(item.check(full=full, **extra))
+        evidence = item.check(full=full, **extra)
+        if full and item.broken:
+            broken = item.check_breaking(**extra)
+            flipped = broken.verdict == item.breaks_to
+            evidence.breaking = {
+                "input": _plain(item.broken),
+                "verdict": broken.verdict,
+                "flipped": flipped,
+            }
+            if not flipped:
+                evidence.verdict = "fails"
+                evidence.summary += " -- its breaking input did not flip the verdict"
+        out.append(evidence)
     return out
 
 

@@ -179,6 +179,7 @@ register(
         _diameter,
         quick={"trials": 2},
         full={"trials": 10},
+        broken={"width_factor": 3.0},  # too wide a width
     )
 )
 register(
@@ -192,6 +193,7 @@ register(
         quick={"ks": (2,), "Cs": (4,), "trials": 100},
         full={"ks": (1, 2, 3), "Cs": (2, 4, 8, 16), "trials": 200, "seed": 1},
         kind="consistency",
+        broken={"Cs": (2,), "threshold": 0.74},  # too few directions for q(4)
     )
 )
 register(
@@ -219,5 +221,6 @@ register(
         _count_scaling,
         quick={"ds": (8, 32), "ks": (1, 2)},
         full={"ds": (8, 16, 32, 64), "ks": (1, 2, 3), "widths": (1.0, 0.6, 0.35)},
+        broken={"width_scale": 0.02, "ks": (1,)},  # cells 50x narrower
     )
 )

@@ -322,6 +322,7 @@ register(
         "(only active units computed) against the correctly rounded sum over the support",
         _identity,
         kind="consistency",
+        broken={"leak": True},  # a router with s + 1 active units
     )
 )
 register(
@@ -333,6 +334,7 @@ register(
         "evaluation that computes every unit and masks afterwards",
         _composition,
         kind="consistency",
+        broken={"leak": True},
     )
 )
 register(
@@ -343,6 +345,7 @@ register(
         "g(x_i) = f(x_i) within 2^-51 |f| (fl(fl(y/p) p) != y in about 10% of draws, so "
         "== is not a valid check); one active unit",
         _interpolation,
+        broken={"perturb": 1e-9},  # values no longer f(x_i)
     )
 )
 register(
@@ -353,6 +356,7 @@ register(
         "the DSM against scikit-learn's KNeighborsRegressor on inputs of every norm; "
         "exactly k active units",
         _knn,
+        broken={"k_router": 6},  # the DSM averages the wrong number of neighbours
     )
 )
 register(
@@ -363,6 +367,7 @@ register(
         "the DSM against the Switch layer written out (argmax gate, gate value times the "
         "expert's block), at most s active units",
         _switch,
+        broken={"leak": True},
     )
 )
 register(
@@ -372,6 +377,7 @@ register(
         "Block sparsity (Scaling Transformer) is DSM with one unit per block.",
         "exactly one active unit in each block; output against fsum",
         _scaling,
+        broken={"leak": True},
     )
 )
 register(
@@ -393,6 +399,7 @@ register(
         "Delta = 1: the model against representation (a), DSM(d, s(d+1), s 2^m (d+1)) with "
         "phi = [1, x] tiled and per-bucket least squares computed here by lstsq",
         _lsh_affine,
+        broken={"perturb": 1e-6},  # coefficients not the least-squares ones
     )
 )
 
@@ -442,5 +449,6 @@ register(
         _knn_distance,
         quote="||x - b_i||_2 = 2 - 2<x, b_i>",
         expect="erratum",
+        broken={"squared": True},  # the corrected identity has no counter-example
     )
 )

@@ -146,6 +146,7 @@ register(
         _ordering,
         quick={"quick": True, "seeds": 4},
         full={"quick": False, "seeds": 10},
+        broken={"swap": True},
     )
 )
 register(
@@ -158,6 +159,7 @@ register(
         _ordering,
         quick={"better": "dense", "worse": "random hash", "quick": True, "seeds": 4},
         full={"better": "dense", "worse": "random hash", "quick": False, "seeds": 10},
+        broken={"swap": True},
     )
 )
 register(
@@ -171,6 +173,7 @@ register(
         _ordering,
         quick={"better": "LSH", "worse": "dense", "quick": True, "seeds": 4},
         full={"better": "LSH", "worse": "dense", "quick": False, "seeds": 10},
+        broken={"better": "random hash", "worse": "DSM"},
     )
 )
 register(
@@ -184,6 +187,7 @@ register(
         quick={"n": 6, "draws": 10},
         full={"n": 8, "draws": 50},
         kind="consistency",
+        broken={"scale": 0.9},  # an understated constant
     )
 )
 register(
@@ -196,5 +200,6 @@ register(
         quick={"n": 2, "draws": 2},
         full={"n": 3, "draws": 3},
         kind="consistency",
+        broken={"scale": 0.5},
     )
 )

@@ -476,6 +476,7 @@ register(
         quick={"trials": 20, "k": 1},
         full={"trials": 50, "k": 2, "eps": 0.2},
         expression=bounds.sample_complexity(*bounds.SYMBOLS.values()),
+        broken={"declared_L": 0.25},  # the target is 4x steeper than declared
     )
 )
 register(
@@ -489,6 +490,7 @@ register(
         _certified,
         quick={"k": 1, "factor": 4},
         full={"k": 2, "factor": 4},
+        broken={"perturb": 0.1},  # stored values moved
     )
 )
 register(
@@ -502,6 +504,7 @@ register(
         quick={"k": 1, "trials": 10},
         full={"k": 2, "epsilons": (0.4, 0.28, 0.2), "trials": 20},
         expression=bounds.sample_complexity(*bounds.SYMBOLS.values()),
+        broken={"sample_power": 0.5},  # sqrt(n_paper) samples: never enough
     )
 )
 register(
@@ -517,6 +520,7 @@ register(
         quick={"ds": (8, 32), "ks": (1, 2), "ratios": (8, 16)},
         full={"ds": (8, 16, 32, 64), "ks": (1, 2, 3), "ratios": (6, 10, 16), "seeds": 2},
         expression=bounds.table_size(*bounds.SYMBOLS.values()),
+        broken={"width_scale": 0.05},  # cells 20x narrower than the rule
     )
 )
 register(
@@ -532,5 +536,6 @@ register(
         quick={"ds": (8, 32), "ks": (1, 2), "ratios": (8, 16)},
         full={"ds": (8, 16, 32, 64), "ks": (1, 2, 3), "ratios": (6, 10, 16)},
         expression=bounds.forward_cost_sparse(*bounds.SYMBOLS.values()),
+        broken={"directions_grow": True},  # D growing like L sqrt(d)/eps
     )
 )

@@ -359,6 +359,7 @@ register(
         _packing,
         full={"d": 12, "k": 3, "eps": 0.25},
         expression=bounds.dense_width_lower_bound(*bounds.SYMBOLS.values()),
+        broken={"theta": 1.0},  # bumps of height eps: 2 eps apart, LP misfit only eps
     )
 )
 register(
@@ -372,6 +373,7 @@ register(
         _samples,
         full={"d": 12, "k": 3, "eps": 0.25, "trials": 400},
         expression=bounds.sample_complexity(*bounds.SYMBOLS.values()),
+        broken={"bound_scale": 3.0},  # a bound 3x too high: supports get hit
     )
 )
 register(
@@ -380,10 +382,11 @@ register(
         "4 (Theorem 4.3)",
         "The width bound holds for a constant C.",
         "C = theta sqrt(2 pi e): k^(k/2) omega_k <= (2 pi e)^(k/2) for k = 1..200 at 50 digits; "
-        "greedy 2r-separated packings for k = 1..3 lie in Gamma* and meet the volume bound; the "
-        "grid/packing crossover k is reported",
+        "greedy 2r-separated packings for k = 1..3 lie in Gamma*, meet the volume bound and "
+        "defeat |P| - 1 features (minimax LP); the grid/packing crossover k is reported",
         _constant,
         quote="w = Omega((sqrt(d) L)^k / (C eps)^k), for a constant C",
+        broken={"step": 4.0},  # a greedy packing that is not maximal
     )
 )
 register(
@@ -398,5 +401,6 @@ register(
         _equation_1,
         full={"epsilons": (0.4, 0.2, 0.1, 0.07)},
         expression=bounds.inference_gap(*bounds.SYMBOLS.values()),
+        broken={"dense_scale": 0.5},  # a dense model narrower than Theorem 4.3 allows
     )
 )
