@@ -3,9 +3,11 @@
 :func:`atomic_writer` writes to a temporary file in the target's own folder,
 flushes and fsyncs it, then renames it over the target with ``os.replace``
 (atomic on POSIX and Windows): a reader, or a process killed mid-write, sees
-the old file or the new one, never a fragment. :func:`folder_lock` serialises
-writers of one folder with an advisory lock file, so that concurrent runs
-never interleave their read-modify-write of shared files.
+the old file or the new one, never a fragment. The file gets the mode any new
+file would get (``0o666`` less the umask), not the temporary file's ``0o600``.
+:func:`folder_lock` serialises writers of one folder with an advisory lock
+file, so that concurrent runs never interleave their read-modify-write of
+shared files.
 """
 
 from __future__ import annotations
@@ -40,12 +42,20 @@ def atomic_writer(path, mode: str = "w", **open_kwargs) -> Iterator:
         with os.fdopen(fd, mode, **open_kwargs) as fh:
             yield fh
             fh.flush()
+            os.fchmod(fh.fileno(), 0o666 & ~_umask())
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it and restoring it at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager
@@ -69,6 +79,8 @@ def writable_folder(folder, *, name: str = "--out") -> tuple[Path, bool]:
     ``name`` when it is a file, sits under a file or a missing folder, or is
     not writable.
     """
+    if not str(folder).strip():
+        raise ValueError(f"`{name}` must name a folder. Got an empty path.")
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"`{name}` {str(folder)!r} is a file, not a folder.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -364,8 +365,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dsn`` console command."""
     args = build_parser().parse_args(argv)
+
+    def note(message, *_args, **_kwargs):  # a warning is one line, not a source excerpt
+        print(f"dsn {args.command}: note: {message}", file=sys.stderr)
+
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = note
+            return args.func(args)
     except ValueError as exc:
         print(f"dsn {args.command}: error: {exc}", file=sys.stderr)
         return 2

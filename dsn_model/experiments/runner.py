@@ -11,17 +11,23 @@ A reproduction folder holds
   scale, the code version and each experiment's run time;
 * ``REPORT.md`` -- rendered from *all* the experiments in the folder.
 
-A rerun into the same folder skips the tasks whose records are there (unless
-``force``); a run of another mode or number of seeds is refused rather than
-mixed in. Writers of one folder take turns on a lock file for the shared
+A run writes only into a folder that is empty (or new) or that holds a
+``run.json`` of ours: a folder with other files is refused, so nothing of the
+user's is overwritten. A rerun into the same folder skips the tasks whose
+records are there (unless ``force``); a run of another mode or number of
+seeds is refused rather than mixed in, and ``force`` replaces it by removing
+only the files a run writes (never a file of another name, nor a folder it
+did not create). Writers of one folder take turns on a lock file for the shared
 files; every file is replaced atomically (:mod:`dsn_model._io`).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
+import os
+import re
 import time
+import warnings
 from pathlib import Path
 
 from .. import __version__
@@ -34,6 +40,9 @@ __all__ = ["MANIFEST", "render_report", "reproduce"]
 
 #: The manifest file of a reproduction folder.
 MANIFEST = "run.json"
+#: The most seeds a run takes (each seed is a task per configuration).
+MAX_SEEDS = 1000
+_TASK_FILE = re.compile(r"[0-9a-f]{16}\.json")
 
 
 def _names(experiments) -> list[str]:
@@ -59,18 +68,55 @@ def read_manifest(out) -> dict | None:
     return manifest
 
 
-def _clear(out: Path) -> None:
-    """Remove a previous run's outputs (``force`` over a run of another mode)."""
-    shutil.rmtree(out / "records", ignore_errors=True)
+def _run_files(out: Path) -> list[Path]:
+    """The files a run writes that exist in ``out``: nothing else is ever removed."""
+    files = [out / n for n in (MANIFEST, "REPORT.md")]
+    files += [
+        out / f"{name}{suffix}" for name in EXPERIMENTS for suffix in (".csv", ".json", ".png")
+    ]
     for name in EXPERIMENTS:
-        for suffix in (".csv", ".json", ".png"):
-            (out / f"{name}{suffix}").unlink(missing_ok=True)
-    for name in (MANIFEST, "REPORT.md"):
-        (out / name).unlink(missing_ok=True)
+        folder = out / "records" / name
+        if folder.is_dir():
+            files += [p for p in folder.iterdir() if _TASK_FILE.fullmatch(p.name)]
+    return [p for p in files if p.is_file()]
+
+
+def _clear(out: Path) -> None:
+    """Remove a previous run's outputs (``force`` over a run of another mode): only the
+    files a run writes, and the record folders they leave empty."""
+    for path in _run_files(out):
+        path.unlink(missing_ok=True)
+    for folder in [*(out / "records" / name for name in EXPERIMENTS), out / "records"]:
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+
+
+def _foreign_files(out: Path) -> list[str]:
+    """Entries of a folder without a manifest that a run did not write (the lock aside)."""
+    return sorted(p.name for p in out.iterdir() if p.name != ".dsn.lock")
+
+
+def _workers(jobs: int) -> int:
+    """``jobs`` capped at the machine's cores (joblib's negative convention kept)."""
+    cores = os.cpu_count() or 1
+    if jobs > cores:
+        warnings.warn(
+            f"`jobs` = {jobs} is more than the {cores} cores here: using {cores}.", stacklevel=3
+        )
+        return cores
+    return jobs
 
 
 def _claim_folder(out: Path, mode: str, seeds: int, force: bool) -> None:
     manifest = read_manifest(out)
+    if manifest is None and _foreign_files(out):
+        listed = _foreign_files(out)
+        more = f" and {len(listed) - 5} more" if len(listed) > 5 else ""
+        raise ValueError(
+            f"`--out` {str(out)!r} holds files that are not a `dsn reproduce` run "
+            f"({', '.join(listed[:5])}{more}): write into an empty or new folder, so that "
+            "nothing of yours is overwritten."
+        )
     if manifest is not None and (manifest["mode"], manifest["seeds"]) != (mode, seeds):
         if not force:
             raise ValueError(
@@ -161,8 +207,14 @@ def reproduce(
         an unknown experiment, or an unreachable Dask scheduler.
     """
     names = _names(experiments)
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise ValueError(f"`seeds` must be a positive integer. Got {seeds!r}.")
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= MAX_SEEDS:
+        raise ValueError(f"`seeds` must be an integer from 1 to {MAX_SEEDS}. Got {seeds!r}.")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs == 0:
+        raise ValueError(
+            "`jobs` must be a number of processes, or negative as in joblib (-1: all cores, "
+            f"-2: all but one). Got {jobs!r}."
+        )
+    jobs = _workers(jobs)
     out, _ = writable_folder(out)
     mode = "quick" if quick else "full"
     with folder_lock(out):

@@ -353,11 +353,52 @@ def iter_tasks(tasks, *, jobs: int = 1, dask_address: str | None = None, progres
             yield task, record
 
 
+#: Seconds a Dask scheduler has to accept a connection and greet us.
+DASK_TIMEOUT = 10.0
+
+
+def _probe_scheduler(address: str, timeout: float) -> None:
+    """Connect to a ``tcp://`` scheduler and read its greeting, both within ``timeout``.
+
+    A Dask scheduler speaks first on a new connection: a frame count (a small
+    little-endian integer) then its handshake. A socket that accepts but never
+    answers, or a server of another protocol (HTTP waits for a request), is
+    refused here by name -- not after minutes, nor by a client decoding an HTTP
+    reply as a frame of exabytes.
+    """
+    import socket
+
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    scheme, location = parse_address(address)
+    if scheme != "tcp":
+        return
+    host, port = parse_host_port(location)
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            head = b""
+            while len(head) < 8:
+                chunk = sock.recv(8 - len(head))
+                if not chunk:
+                    break
+                head += chunk
+    except TimeoutError as exc:
+        raise ValueError(
+            f"`--dask`: {address!r} accepted the connection but did not answer as a Dask "
+            f"scheduler within {timeout:.0f} s."
+        ) from exc
+    if len(head) < 8 or not 0 < int.from_bytes(head, "little") <= 64:
+        raise ValueError(f"`--dask`: {address!r} does not speak the Dask protocol.")
+
+
 @contextlib.contextmanager
-def _dask_client(address: str, timeout: float = 10.0):
+def _dask_client(address: str, timeout: float | None = None):
     from dask.distributed import Client
 
+    timeout = DASK_TIMEOUT if timeout is None else timeout
     try:
+        _probe_scheduler(address, timeout)
         client = Client(address, timeout=timeout)
     except (OSError, TimeoutError) as exc:
         raise ValueError(
