@@ -18,6 +18,9 @@ from ._io import atomic_writer
 
 __all__ = ["main"]
 
+#: The most weights ``dsn inspect`` builds (80 MB of float64).
+_INSPECT_WEIGHTS = 10**7
+
 
 def _inspect(args: argparse.Namespace) -> int:
     from .model.dsm import DSM
@@ -25,6 +28,12 @@ def _inspect(args: argparse.Namespace) -> int:
 
     if not np.isfinite(args.step):
         raise ValueError(f"`--step` must be a finite number. Got {args.step}.")
+    if args.d * args.t > _INSPECT_WEIGHTS:
+        raise ValueError(
+            f"`--d` x `--t` = {args.d * args.t:.3g} weights; `dsn inspect` shows one network "
+            f"in seconds and takes at most {_INSPECT_WEIGHTS:.0e} (build larger ones with "
+            "DSM.random in Python)."
+        )
     net = DSM.random(args.d, args.t, args.s, router=args.router, random_state=args.seed)
     rng = np.random.default_rng(args.seed)
     x = rng.uniform(-1, 1, size=args.d)
@@ -68,6 +77,21 @@ def _bounds(args: argparse.Namespace) -> int:
         "inference_gap",
     ]
     values = {"d": args.d, "k": args.k, "L": args.L, "eps": args.eps}
+    if args.d >= 1 and args.L > 0 and np.isfinite(args.L) and 0 < args.eps < np.inf:
+        top = args.L * np.sqrt(args.d)
+        if not args.eps < top:
+            raise ValueError(
+                f"`--eps` must be below L sqrt(d) = {top:.6g}, where the bounds' logarithm "
+                f"log(L sqrt(d) / eps) is positive (a larger eps asks for no accuracy). "
+                f"Got {args.eps}."
+            )
+
+    def number(value):
+        """A float where it fits, else the value's decimal text (JSON has no Infinity)."""
+        exact = sp.N(value, 20, maxn=100_000)
+        as_float = float(exact)
+        return as_float if np.isfinite(as_float) else sp.sstr(sp.N(exact, 7))
+
     rows = []
     for name in names:
         symbolic = getattr(bounds, name)(*(bounds.SYMBOLS[s] for s in ("d", "k", "L", "eps")))
@@ -76,7 +100,7 @@ def _bounds(args: argparse.Namespace) -> int:
             {
                 "bound": name,
                 "expression": sp.latex(symbolic) if args.latex else str(symbolic),
-                "value": float(sp.N(value, 20)),
+                "value": number(value),
             }
         )
     print(
@@ -84,10 +108,17 @@ def _bounds(args: argparse.Namespace) -> int:
         "(hidden constants: defaults of docs/theory.md)"
     )
     width = max(len(r["bound"]) for r in rows)
+
+    def shown(v):
+        return f"{v:>14.6g}" if isinstance(v, float) else f"{v:>14}"
+
     for r in rows:
-        print(f"  {r['bound']:<{width}}  {r['value']:>14.6g}   {r['expression']}")
+        print(f"  {r['bound']:<{width}}  {shown(r['value'])}   {r['expression']}")
     ratio = rows[-1]["value"]
-    print(f"  Eq. (1): dense / sparse forward cost = {ratio:.6g} (tends to infinity as eps -> 0)")
+    print(
+        f"  Eq. (1): dense / sparse forward cost = {shown(ratio).strip()} (tends to infinity as "
+        "eps -> 0)"
+    )
     if args.json:
         record = {"parameters": values, "bounds": rows, "dense_over_sparse": ratio}
         with atomic_writer(args.json) as fh:

@@ -31,6 +31,7 @@ import numbers
 from dataclasses import dataclass
 
 import sympy as sp
+from sympy.core.evalf import PrecisionExhausted
 
 from .intervals import as_expression
 
@@ -243,7 +244,16 @@ def grid_packing_size(d, k, L, eps, *, theta=THETA):
     81
     """
     k_ = _param(k, "k", integer=True)
-    return (sp.floor(_packing_ratio(d, k, L, eps, theta)) + 1) ** k_
+    return (_floor(_packing_ratio(d, k, L, eps, theta)) + 1) ** k_
+
+
+def _floor(x: sp.Expr) -> sp.Expr:
+    """``floor(x)``; a number of any magnitude is evaluated with enough digits to decide it
+    (sympy's default precision gives up beyond about 100 digits)."""
+    if not x.is_number:
+        return sp.floor(x)
+    magnitude = abs(float(sp.log(sp.N(x, 15), 10))) if x != 0 else 0.0
+    return sp.Integer(int(sp.floor(sp.N(x, int(magnitude) + 30, maxn=10**6))))
 
 
 def volume_packing_bound(d, k, L, eps, *, theta=THETA):
@@ -279,10 +289,12 @@ def dense_width_lower_bound(d, k, L, eps, *, theta=THETA):
     >>> dense_width_lower_bound(8, 2, 1, sp.Rational(1, 5))
     81
     """
-    return sp.Max(
-        grid_packing_size(d, k, L, eps, theta=theta),
-        volume_packing_bound(d, k, L, eps, theta=theta),
-    )
+    grid = grid_packing_size(d, k, L, eps, theta=theta)
+    volume = volume_packing_bound(d, k, L, eps, theta=theta)
+    try:
+        return sp.Max(grid, volume)
+    except PrecisionExhausted:  # numbers of hundreds of digits: compare at their precision
+        return grid if sp.N(grid - volume, 15, maxn=10**6) >= 0 else volume
 
 
 def constant_width_bound(d, k, L, eps, *, theta=THETA):

@@ -44,6 +44,7 @@ def build_audited(
     """A random DSM whose top layer uses router ``kind``."""
     if kind not in AUDIT_ROUTERS:
         raise ValueError(f"`router` must be one of {AUDIT_ROUTERS}. Got {kind!r}.")
+    _check_audit_sizes(kind, d, t, s, capacity_factor)
     rng = np.random.default_rng(seed)
     if kind in ("topk", "block", "hash"):
         return DSM.random(d, t, s, router=kind, random_state=rng)
@@ -53,7 +54,7 @@ def build_audited(
         return DSM(net.features, gate, net.top_weights)
     if kind in ("lsh-hyperplane", "lsh-cross-polytope"):
         if kind == "lsh-hyperplane":
-            family = HyperplaneLSH(d, int(np.log2(t // s)), s, random_state=rng)
+            family = HyperplaneLSH(d, (t // s).bit_length() - 1, s, random_state=rng)
         else:
             family = CrossPolytopeLSH(d, 1, s, random_state=rng)
         router = LSHRouter(family)
@@ -64,6 +65,29 @@ def build_audited(
         family, units_of=lambda X: index.insert(family.keys(X)), n_unit_ids=s * 2**20
     )
     return DSM(ConstantFeatures(d, router.n_unit_ids), router, np.zeros(router.n_unit_ids))
+
+
+def _check_audit_sizes(kind, d, t, s, capacity_factor) -> None:
+    """Refuse, by the parameter the user set, what the router cannot be built from."""
+    if capacity_factor is not None:
+        if kind != "switch":
+            raise ValueError(
+                f"`capacity_factor` applies to the switch router only (experts have a "
+                f"capacity); {kind!r} has none. Got {capacity_factor}."
+            )
+        if not (np.isfinite(capacity_factor) and capacity_factor > 0):
+            raise ValueError(
+                f"`capacity_factor` must be a finite number > 0. Got {capacity_factor}."
+            )
+    if kind == "lsh-hyperplane":
+        m = (t // s).bit_length() - 1 if t >= 2 * s else 0
+        if m < 1 or t != s * 2**m:
+            raise ValueError(
+                f"`t` must be s 2^m for lsh-hyperplane (s = {s} tables of m >= 1 bits): "
+                f"t = {t} is not (t / s = {t / s:g})."
+            )
+    if kind == "lsh-cross-polytope" and d < 2:
+        raise ValueError(f"`d` must be >= 2 for lsh-cross-polytope (a cone needs 2 axes). Got {d}.")
 
 
 def audit_router(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels import floyd_samples
+from .._kernels import floyd_samples, hash_float_rows
 
 __all__ = ["hash_rows", "mix64", "sample_distinct"]
 
@@ -38,8 +38,9 @@ def hash_rows(X: np.ndarray, seed: int) -> np.ndarray:
     """One ``uint64`` hash per row of a float64 array, keyed by ``seed``.
 
     ``-0.0`` and ``0.0`` hash alike; every other difference in any bit of any
-    coordinate changes the hash (up to 64-bit collisions). The loop runs over
-    the ``d`` columns, never over rows.
+    coordinate changes the hash (up to 64-bit collisions): ``h <- mix64(h +
+    golden + bits_j)`` over the columns, from ``mix64(seed)``, in one compiled
+    pass over the array.
 
     Examples
     --------
@@ -51,10 +52,7 @@ def hash_rows(X: np.ndarray, seed: int) -> np.ndarray:
     """
     bits = np.ascontiguousarray(X, dtype=np.float64) + 0.0  # -0.0 -> 0.0
     bits = bits.view(np.uint64)
-    h = np.full(bits.shape[0], mix64(np.array([seed], dtype=np.uint64))[0])
-    for j in range(bits.shape[1]):
-        h = mix64(h + _GOLDEN + bits[:, j])
-    return h
+    return hash_float_rows(bits, mix64(np.array([seed], dtype=np.uint64))[0])
 
 
 def sample_distinct(h: np.ndarray, n_items: int, size: int) -> np.ndarray:
