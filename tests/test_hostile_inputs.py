@@ -198,3 +198,71 @@ def test_the_uniform_hash_of_a_wide_input_is_one_compiled_pass():
     started = time.perf_counter()
     hash_rows(np.zeros((1, 2_000_000)), 5)  # was a numpy call per column: ~18 s
     assert time.perf_counter() - started < 10  # a hang guard, not a benchmark
+
+
+# ------------------------------------------------------------ records and manifests validated
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ('{"a": 1}', ["not a list of records"]),
+        ("[]", ["not a list of records"]),
+        ('[{"model": "dense"}]', ["record 0", "required property"]),
+        (
+            '[{"experiment": "fig4", "target": "t", "model": "DSM", "seed": 0, "mse": NaN}]',
+            ["not valid JSON", "NaN"],
+        ),
+        (
+            '[{"experiment": "fig4", "target": "t", "model": "DSM", "seed": 0, "mse": "10"}]',
+            ["(at mse)", "not of type 'number'"],
+        ),
+        (
+            '[{"experiment": "table2", "target": "t", "model": "DSM", "seed": 0, "mse": 1}]',
+            ["not 'fig4'"],
+        ),
+    ],
+)
+def test_check_records_that_are_not_records_are_named(tmp_path, capsys, content, words):
+    (tmp_path / "fig4.json").write_text(content)
+    code = main(
+        [
+            "check",
+            "--claim",
+            "experiments.dsm_beats_dense",
+            "--records",
+            str(tmp_path),
+            "--no-progress",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "fig4.json" in err and len(err.strip().splitlines()) == 1, err
+    for word in words:
+        assert word in err, err
+
+
+@pytest.mark.parametrize(
+    "manifest, field",
+    [
+        ({"mode": "quick", "seeds": "abc", "seconds": {}}, "seeds"),
+        ({"mode": "fast", "seeds": 1, "seconds": {}}, "mode"),
+        ({"mode": "quick", "seeds": 1, "seconds": {"fig1": -5}}, "seconds/fig1"),
+    ],
+)
+def test_a_tampered_manifest_is_refused_naming_the_field(tmp_path, manifest, field):
+    (tmp_path / "run.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match=f"run.json is not a valid manifest \\(at {field}\\)"):
+        runner.render_report(tmp_path)
+
+
+def test_a_corrupt_task_record_is_named_and_its_task_run_again(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["reproduce", "table2", "--quick", "--seeds", "1", "--out", str(out), "--no-progress"]
+    assert main(args) == 0
+    records = sorted((out / "records" / "table2").glob("*.json"))
+    records[0].write_text("null")
+    records[1].write_text('{"experiment": "table2"}')
+    capsys.readouterr()
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert records[0].name in err and records[1].name in err and "run again" in err
+    for path in records[:2]:
+        assert json.loads(path.read_text())["experiment"] == "table2"

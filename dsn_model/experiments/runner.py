@@ -34,6 +34,7 @@ from .. import __version__
 from .._io import atomic_writer, folder_lock, writable_folder
 from .registry import EXPERIMENTS, get_experiment
 from .report import render_sections
+from .schema import read_json, read_records, validate_manifest, validate_record
 from .tasks import iter_tasks, table1_scale, task_id, write_records
 
 __all__ = ["MANIFEST", "render_report", "reproduce"]
@@ -60,12 +61,24 @@ def read_manifest(out) -> dict | None:
     path = Path(out) / MANIFEST
     if not path.exists():
         return None
-    try:
-        manifest = json.loads(path.read_text())
-        manifest["mode"], manifest["seeds"], manifest["seconds"]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise ValueError(f"{str(path)!r} is not a reproduction manifest: {exc}") from exc
+    manifest = read_json(path)
+    validate_manifest(manifest, str(path))
     return manifest
+
+
+def _finished(path: Path, experiment: str) -> bool:
+    """Whether a task's record is on disk and valid; an invalid one is rerun, with a note."""
+    if not path.exists():
+        return False
+    try:
+        record = read_json(path)
+        validate_record(record, str(path))
+        if record["experiment"] != experiment:
+            raise ValueError(f"{path} is a record of {record['experiment']!r}.")
+    except ValueError as exc:
+        warnings.warn(f"{exc} Its task is run again.", stacklevel=3)
+        return False
+    return True
 
 
 def _run_files(out: Path) -> list[Path]:
@@ -156,7 +169,7 @@ def _render(out: Path) -> Path:
             continue
         path = out / f"{name}.json"
         if path.exists():
-            records_of[name] = json.loads(path.read_text())
+            records_of[name] = read_records(path, name)
     text = render_sections(
         records_of, out, quick=manifest["mode"] == "quick", seeds=manifest["seeds"]
     )
@@ -226,13 +239,13 @@ def reproduce(
             tasks = experiment.build_tasks(quick=quick, seeds=seeds)
             folder = out / "records" / name
             folder.mkdir(parents=True, exist_ok=True)
-            todo = [t for t in tasks if force or not (folder / f"{task_id(t)}.json").exists()]
+            todo = [t for t in tasks if force or not _finished(folder / f"{task_id(t)}.json", name)]
             for task, record in iter_tasks(
                 todo, jobs=jobs, dask_address=dask_address, progress=progress
             ):
                 with atomic_writer(folder / f"{task_id(task)}.json") as fh:
                     json.dump(record, fh)
-            records = [json.loads((folder / f"{task_id(t)}.json").read_text()) for t in tasks]
+            records = [read_json(folder / f"{task_id(t)}.json") for t in tasks]
         with folder_lock(out):
             if experiment.has_records:
                 write_records(records, out / name)

@@ -11,7 +11,6 @@ under our protocol (exact ridge top layers; docs/theory.md, "Section 5").
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ import sympy as sp
 
 from dsn_model.experiments import build_tasks, run_tasks
 from dsn_model.experiments.comparisons import paired_comparison
+from dsn_model.experiments.schema import read_records
 from dsn_model.targets import RandomHypercube, RandomPolynomial
 
 from ..lipschitz import hypercube_lipschitz, lipschitz_bound, polynomial_lipschitz_chain
@@ -38,7 +38,7 @@ def _records(records: str | None, quick: bool, seeds: int):
     path = Path(records) / "fig4.json"
     if not path.is_file():
         raise ValueError(f"`records`: no fig4.json in {records!r}; run `dsn reproduce fig4` first.")
-    return json.loads(path.read_text()), f"records of {path}"
+    return read_records(path, "fig4"), f"records of {path}"
 
 
 def _ordering(better="DSM", worse="dense", quick=True, seeds=3, records=None, swap=False):
