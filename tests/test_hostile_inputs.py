@@ -266,3 +266,63 @@ def test_a_corrupt_task_record_is_named_and_its_task_run_again(tmp_path, capsys)
     assert records[0].name in err and records[1].name in err and "run again" in err
     for path in records[:2]:
         assert json.loads(path.read_text())["experiment"] == "table2"
+
+
+# ------------------------------------------------------------ model files: sizes before reading
+def _saved_arrays(tmp_path):
+    import numpy as np
+
+    from dsn_model.lsh.regressor import LSHRegressor
+
+    X = np.random.default_rng(0).uniform(-1, 1, (200, 3))
+    LSHRegressor(n_tables=2, n_hashes=3, random_state=0).fit(X, X.sum(1)).save(tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz") as data:
+        return {k: data[k] for k in data.files}
+
+
+def test_an_extra_compressed_member_is_refused_before_it_is_decompressed(tmp_path):
+    import io
+    import tracemalloc
+    import zipfile
+
+    import numpy as np
+
+    from dsn_model.lsh.regressor import LSHRegressor
+
+    path = tmp_path / "extra.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for key, value in _saved_arrays(tmp_path).items():
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, value)
+            archive.writestr(f"{key}.npy", buffer.getvalue())
+        with archive.open("junk.npy", "w", force_zip64=True) as fh:  # 256 MiB of zeros
+            np.lib.format.write_array_header_1_0(
+                fh, {"descr": "<f8", "fortran_order": False, "shape": (2**25,)}
+            )
+            for _ in range(16):
+                fh.write(bytes(2**24))
+    assert path.stat().st_size < 2**20
+    tracemalloc.start()
+    with pytest.raises(ValueError, match=r"'junk\.npy' is not part of a saved LSHRegressor"):
+        LSHRegressor.load(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 2**25  # nothing decompressed
+
+
+def test_a_file_declaring_huge_tables_is_refused_before_allocating(tmp_path):
+    import numpy as np
+
+    from dsn_model.lsh.regressor import LSHRegressor, _checksum
+
+    arrays = _saved_arrays(tmp_path)
+    meta = json.loads(str(arrays["meta"]))
+    meta["params"]["n_tables"] = 500_000_000
+    arrays["meta"] = np.array(json.dumps(meta))
+    del arrays["checksum"]
+    arrays["checksum"] = np.array(_checksum(arrays))
+    np.savez_compressed(tmp_path / "big.npz", **arrays)
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match=r"n_tables.*GiB of memory"):
+        LSHRegressor.load(tmp_path / "big.npz")
+    assert time.perf_counter() - started < 10

@@ -998,7 +998,17 @@ def _read_npz(path, where: str) -> dict:
     """The arrays of an ``.npz`` archive, each member's size checked before it is read."""
     try:
         with zipfile.ZipFile(path) as archive:
-            for info in archive.infolist():
+            members = archive.infolist()
+            for info in members:  # from the zip directory, before anything is decompressed
+                name = info.filename.removesuffix(".npy")
+                known = name in ("meta", "checksum") or name in {f"state.{k}" for k in _STATE}
+                if not known and not name.startswith(("family.", "index.")):
+                    raise ValueError(
+                        f"{where}: member {info.filename!r} is not part of a saved "
+                        "LSHRegressor; refused before reading it."
+                    )
+            check_memory(sum(info.file_size for info in members), f"{where}'s arrays")
+            for info in members:
                 with archive.open(info) as fh:
                     version = np.lib.format.read_magic(fh)
                     read = (
