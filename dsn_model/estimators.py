@@ -471,7 +471,7 @@ _DENSE_CONSTRAINTS = {
     "epochs": [Interval(Integral, 1, None, closed="left")],
     "batch_size": [Interval(Integral, 1, None, closed="left")],
     "learning_rate": [Interval(Real, 0, None, closed="neither")],
-    "random_state": ["random_state"],
+    "random_state": ["random_state", np.random.Generator],
 }
 
 

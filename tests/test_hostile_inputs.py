@@ -326,3 +326,44 @@ def test_a_file_declaring_huge_tables_is_refused_before_allocating(tmp_path):
     with pytest.raises(ValueError, match=r"n_tables.*GiB of memory"):
         LSHRegressor.load(tmp_path / "big.npz")
     assert time.perf_counter() - started < 10
+
+
+# ------------------------------------------------------------ nothing a user fitted is lost
+def test_feature_names_survive_save_and_load(tmp_path):
+    import numpy as np
+
+    from dsn_model.lsh.regressor import LSHRegressor
+
+    X = np.random.default_rng(0).uniform(-1, 1, (300, 3))
+    model = LSHRegressor(n_tables=2, n_hashes=3, random_state=0).fit(X, X.sum(1))
+    model.feature_names_in_ = np.array(["a", "b", "c"], dtype=object)  # as a DataFrame fit sets
+    model.save(tmp_path / "m.npz")
+    loaded = LSHRegressor.load(tmp_path / "m.npz")
+    assert list(loaded.feature_names_in_) == ["a", "b", "c"]
+    with pytest.warns(UserWarning, match="feature names"):  # as the in-memory model does
+        loaded.predict(X)
+
+
+def test_every_estimator_takes_a_numpy_generator_as_documented():
+    import numpy as np
+
+    import dsn_model
+
+    X = np.random.default_rng(0).uniform(-1, 1, (300, 3))
+    for name in ("LSHRegressor", "DSMRegressor", "DenseRegressor", "RandomHashRegressor"):
+        cls = getattr(dsn_model, name)
+        a = cls(random_state=np.random.default_rng(7)).fit(X, X.sum(1)).predict(X[:5])
+        b = cls(random_state=np.random.default_rng(7)).fit(X, X.sum(1)).predict(X[:5])
+        assert np.array_equal(a, b), name
+
+
+def test_adam_that_diverges_says_so():
+    import numpy as np
+
+    from dsn_model.lsh.regressor import LSHRegressor
+
+    X = np.random.default_rng(0).uniform(-1, 1, (2000, 3))
+    with pytest.raises(ValueError, match="diverged at `learning_rate`=1e\\+30"):
+        LSHRegressor(n_tables=4, n_hashes=4, solver="adam", learning_rate=1e30, random_state=0).fit(
+            X, np.sin(3 * X.sum(1))
+        )

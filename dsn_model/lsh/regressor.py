@@ -276,7 +276,7 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         "fallback": [StrOptions(set(_FALLBACKS))],
         "n_probes": [Interval(Integral, 1, None, closed="left")],
         "hash_dtype": [StrOptions(set(DTYPES))],
-        "random_state": ["random_state"],
+        "random_state": ["random_state", np.random.Generator],
     }
 
     # ------------------------------------------------------------------ set-up
@@ -622,6 +622,16 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
             adam_epoch(self._adam, design, y, self._adam_generator)
         self.n_iter_ += epochs
         coef = self._adam.coefs_[0][:, 0]
+        # scikit-learn's loss of predicting 0 is mean(y^2) / 2; far above it (or above 1, for
+        # targets near 0 and the random initial weights) Adam has diverged
+        limit = 100 * max(float(np.mean(y**2)) / 2, 1.0)
+        loss = float(self._adam.loss_)
+        if not (np.isfinite(loss) and np.all(np.isfinite(coef))) or loss > limit:
+            raise ValueError(
+                f"`solver`='adam' diverged at `learning_rate`={self.learning_rate}: its "
+                f"training loss {loss:.3g} exceeds 100 max(1, mean(y^2) / 2) = {limit:.3g}; "
+                "lower `learning_rate`."
+            )
         self.bucket_coef_ = coef.reshape(design.coef_shape()).copy()
         self.intercept_ = float(self._adam.intercepts_[0][0])
 
@@ -863,8 +873,9 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
     def save(self, path) -> None:
         """Save the fitted model to an ``.npz`` file (no pickle).
 
-        The file holds the parameters (JSON), the hash family's arrays, the
-        bucket statistics and a SHA-256 checksum of all of them.
+        The file holds the parameters (JSON), the feature names of a model
+        fitted on a DataFrame, the hash family's arrays, the bucket statistics
+        and a SHA-256 checksum of all of them.
         """
         check_is_fitted(self, "unit_coef_")
         arrays = {
@@ -884,6 +895,8 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
             "intercept": self.intercept_,
             "n_iter": self.n_iter_,
         }
+        if hasattr(self, "feature_names_in_"):  # fitted on a DataFrame: its columns
+            meta["feature_names_in"] = [str(name) for name in self.feature_names_in_]
         arrays["meta"] = np.array(json.dumps(meta))
         arrays["checksum"] = np.array(_checksum(arrays))
         with atomic_writer(path, "wb") as fh:  # a crash mid-write leaves the old file
@@ -947,6 +960,15 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         if isinstance(d, bool) or not isinstance(d, int) or d < 1:
             raise ValueError(f"field `n_features_in` must be a positive integer. Got {d!r}.")
         model.n_features_in_ = d
+        names = meta.get("feature_names_in")
+        if names is not None:
+            if not (
+                isinstance(names, list)
+                and len(names) == d
+                and all(isinstance(n, str) for n in names)
+            ):
+                raise ValueError(f"field `feature_names_in` must list {d} column names.")
+            model.feature_names_in_ = np.array(names, dtype=object)
         model.table_weights_ = model._check_params()
         state = {k[len("family.") :]: v for k, v in arrays.items() if k.startswith("family.")}
         state["name"] = meta["family"]
