@@ -367,3 +367,58 @@ def test_adam_that_diverges_says_so():
         LSHRegressor(n_tables=4, n_hashes=4, solver="adam", learning_rate=1e30, random_state=0).fit(
             X, np.sin(3 * X.sum(1))
         )
+
+
+# ------------------------------------------------------------ library calls: named errors
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"tol": float("nan")}, "tol"),
+        ({"tol": -1.0}, "tol"),
+        ({"max_boxes": 0}, "max_boxes"),
+        ({"max_kinks": 1.5}, "max_kinks"),
+        ({"time_limit": float("inf")}, "time_limit"),
+    ],
+)
+def test_lipschitz_search_parameters_are_validated(kwargs, name):
+    import sympy as sp
+
+    from theory.lipschitz import lipschitz_bound
+
+    x = sp.Symbol("x")
+    with pytest.raises(ValueError, match=f"`{name}`"):
+        lipschitz_bound(x**2, [x], [(0, 1)], **kwargs)
+
+
+def _graph():
+    import networkx as nx
+
+    G = nx.DiGraph()
+    G.add_node(("x", 0), role="input")
+    G.add_node(("h", 1, 0), role="hidden", activation="relu", gate=1.0)
+    G.add_node(("y",), role="output")
+    G.add_edge(("x", 0), ("h", 1, 0), weight=2.0)
+    G.add_edge(("h", 1, 0), ("y",), weight=1.0)
+    return G
+
+
+@pytest.mark.parametrize(
+    "breaks, words",
+    [
+        (lambda G: G.edges[("x", 0), ("h", 1, 0)].pop("weight"), ["has no `weight`"]),
+        (lambda G: G.nodes[("h", 1, 0)].pop("activation"), ["no `activation`"]),
+        (lambda G: G.edges[("h", 1, 0), ("y",)].update(weight=float("nan")), ["non-finite"]),
+        (lambda G: G.nodes[("h", 1, 0)].update(gate="on"), ["non-numeric `gate`"]),
+        (lambda G: G.nodes[("h", 1, 0)].update(role="hiden"), ["role 'hiden'"]),
+    ],
+)
+def test_a_graph_missing_what_evaluation_needs_is_refused(breaks, words):
+    from dsn_model.model.graph import evaluate_graph
+
+    assert evaluate_graph(_graph(), [1.5]) == 3.0
+    G = _graph()
+    breaks(G)
+    with pytest.raises(ValueError) as info:
+        evaluate_graph(G, [1.5])
+    for word in words:
+        assert word in str(info.value)

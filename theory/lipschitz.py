@@ -296,6 +296,17 @@ def lipschitz_bound(
     variables = list(variables)
     if not variables:
         raise ValueError("`variables` must name at least one symbol (the box is empty).")
+    if isinstance(tol, bool) or not isinstance(tol, int | float) or not 0 <= tol < math.inf:
+        raise ValueError(f"`tol` must be a finite number >= 0. Got {tol!r}.")
+    for name, value, least in (("max_boxes", max_boxes, 1), ("max_kinks", max_kinks, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise ValueError(f"`{name}` must be an integer >= {least}. Got {value!r}.")
+    if time_limit is not None and (
+        isinstance(time_limit, bool)
+        or not isinstance(time_limit, int | float)
+        or not 0 < time_limit < math.inf
+    ):
+        raise ValueError(f"`time_limit` must be None or a finite number > 0. Got {time_limit!r}.")
     if len(box) != len(variables):
         raise ValueError(f"`box` must give one (lo, hi) per variable ({len(variables)}).")
     expr = as_expression(expr)

@@ -270,7 +270,9 @@ def evaluate_graph(G: nx.DiGraph, x: ArrayLike, *, return_values: bool = False):
     Raises
     ------
     ValueError
-        If ``G`` has a cycle, no output node, or ``x`` has the wrong length.
+        If ``G`` has a cycle, no output node, or ``x`` has the wrong length; if
+        an edge has no finite ``weight``, a hidden or route node no
+        ``activation``, a gate is not finite, or a node has an unknown role.
 
     Examples
     --------
@@ -300,29 +302,46 @@ def evaluate_graph(G: nx.DiGraph, x: ArrayLike, *, return_values: bool = False):
         role = roles.get(node)
         if role == "input":
             values[node] = float(x[G.nodes[node].get("index", node[1])])
-        elif role == "bias":
+            continue
+        if role == "bias":
             values[node] = 1.0
-        else:
-            try:
-                z = math.fsum(
-                    float(d.get("weight", 1.0)) * values[u]
-                    for u, _, d in G.in_edges(node, data=True)
-                )
-                gate = float(G.nodes[node].get("gate", 1.0))
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"node {node!r} has a non-numeric weight or gate: {exc}") from exc
-            if role == "output":
-                values[node] = z
-            else:
-                name = G.nodes[node].get("activation", "identity")
-                if name not in ACTIVATIONS:
-                    raise ValueError(
-                        f"node {node!r} has an unknown activation {name!r}; known: "
-                        f"{sorted(ACTIVATIONS)}."
-                    )
-                values[node] = gate * float(ACTIVATIONS[name](np.float64(z)))
+            continue
+        if role not in ("hidden", "route", "output"):
+            raise ValueError(
+                f"node {node!r} has role {role!r}; a node is an input, bias, hidden, route or "
+                "output node."
+            )
+        z = math.fsum(
+            _number(d, "weight", (u, node)) * values[u] for u, _, d in G.in_edges(node, data=True)
+        )
+        if role == "output":
+            values[node] = z
+            continue
+        attrs = G.nodes[node]
+        if "activation" not in attrs:
+            raise ValueError(f"node {node!r} has no `activation` attribute.")
+        name = attrs["activation"]
+        if name not in ACTIVATIONS:
+            raise ValueError(
+                f"node {node!r} has an unknown activation {name!r}; known: {sorted(ACTIVATIONS)}."
+            )
+        gate = _number(attrs, "gate", node) if "gate" in attrs else 1.0
+        values[node] = gate * float(ACTIVATIONS[name](np.float64(z)))
     out = values[("y",)]
     return (out, values) if return_values else out
+
+
+def _number(attrs: dict, key: str, where) -> float:
+    """A required finite numeric attribute (an edge's weight, a node's gate)."""
+    if key not in attrs:
+        raise ValueError(f"{'edge' if key == 'weight' else 'node'} {where!r} has no `{key}`.")
+    try:
+        value = float(attrs[key])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where!r} has a non-numeric `{key}`: {attrs[key]!r}.") from exc
+    if not math.isfinite(value):
+        raise ValueError(f"{where!r} has a non-finite `{key}`: {value}.")
+    return value
 
 
 def graph_flops(G: nx.DiGraph) -> FlopCount:
