@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_writer", "folder_lock", "save_figure", "writable_folder"]
+__all__ = ["atomic_writer", "folder_lock", "save_figure", "writable_file", "writable_folder"]
 
 
 @contextlib.contextmanager
@@ -37,7 +37,10 @@ def atomic_writer(path, mode: str = "w", **open_kwargs) -> Iterator:
     'done'
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:  # name the user's file, not our temporary one
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
     try:
         with os.fdopen(fd, mode, **open_kwargs) as fh:
             yield fh
@@ -45,6 +48,10 @@ def atomic_writer(path, mode: str = "w", **open_kwargs) -> Iterator:
             os.fchmod(fh.fileno(), 0o666 & ~_umask())
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk, a folder gone: the user's path, the old file kept
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -102,6 +109,27 @@ def writable_folder(folder, *, name: str = "--out") -> tuple[Path, bool]:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ValueError(f"`{name}` {str(folder)!r} is not writable.")
     return folder, created
+
+
+def writable_file(path, *, name: str) -> Path:
+    """``path`` if a file can be written there: its folder exists and is writable, and it is not
+    a folder itself. Checked before any work, so that the work is not lost at the end."""
+    if not str(path).strip():
+        raise ValueError(f"`{name}` must name a file. Got an empty path.")
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"`{name}` {str(path)!r} is a folder, not a file.")
+    parent = path.parent
+    if not parent.is_dir():
+        raise ValueError(f"`{name}` {str(path)!r}: its folder {str(parent)!r} does not exist.")
+    try:  # a real write: permissions alone do not say (root, read-only or virtual file systems)
+        with tempfile.TemporaryFile(dir=parent, prefix=".dsn-probe."):
+            pass
+    except OSError as exc:
+        raise ValueError(
+            f"`{name}` {str(path)!r}: its folder {str(parent)!r} is not writable ({exc.strerror})."
+        ) from exc
+    return path
 
 
 def save_figure(fig, path, **savefig_kwargs) -> None:

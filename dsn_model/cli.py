@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import atomic_writer
+from ._io import atomic_writer, writable_file
 
 __all__ = ["main"]
 
@@ -77,6 +77,8 @@ def _bounds(args: argparse.Namespace) -> int:
         "inference_gap",
     ]
     values = {"d": args.d, "k": args.k, "L": args.L, "eps": args.eps}
+    if args.json:
+        writable_file(args.json, name="--json")
     if args.d >= 1 and args.L > 0 and np.isfinite(args.L) and 0 < args.eps < np.inf:
         top = args.L * np.sqrt(args.d)
         if not args.eps < top:
@@ -189,6 +191,8 @@ def _check(args: argparse.Namespace) -> int:
                 f"{finding.name:38s} {'finding':11s} Section {finding.section}: {finding.statement}"
             )
         return 0
+    if args.json:
+        writable_file(args.json, name="--json")  # before the checks, not after them
     progress = not args.no_progress
     claims = check_claims(args.claim, full=args.full, progress=progress, records=args.records)
     findings = [] if args.claim else check_findings(full=args.full, progress=progress)

@@ -422,3 +422,20 @@ def test_a_graph_missing_what_evaluation_needs_is_refused(breaks, words):
         evaluate_graph(G, [1.5])
     for word in words:
         assert word in str(info.value)
+
+
+@needs_dsn
+def test_an_unwritable_json_path_is_refused_before_the_checks_run(tmp_path):
+    started = time.perf_counter()
+    one_line_error(run("check", "--json", "/proc/x.json", "--no-progress"), "--json", "/proc")
+    assert time.perf_counter() - started < 10  # not after every claim ran
+    one_line_error(run("bounds", "--json", str(tmp_path / "no" / "b.json")), "does not exist")
+
+
+def test_write_errors_name_the_users_path_not_a_temporary_file(tmp_path):
+    from dsn_model._io import atomic_writer
+
+    target = tmp_path / "gone" / "out.json"
+    with pytest.raises(OSError) as info, atomic_writer(target) as fh:
+        fh.write("x")
+    assert info.value.filename == str(target)
