@@ -37,7 +37,12 @@ def _inspect(args: argparse.Namespace) -> int:
     net = DSM.random(args.d, args.t, args.s, router=args.router, random_state=args.seed)
     rng = np.random.default_rng(args.seed)
     x = rng.uniform(-1, 1, size=args.d)
-    near = x + args.step * rng.standard_normal(args.d) / np.sqrt(args.d)
+    with np.errstate(over="ignore", invalid="ignore"):
+        near = x + args.step * rng.standard_normal(args.d) / np.sqrt(args.d)
+    if not np.all(np.isfinite(near)):
+        raise ValueError(
+            f"`--step` {args.step:g} moves x beyond the float range; use a step below about 1e300."
+        )
     print(f"DSM(d={net.input_dim}, s={net.sparsity}, t={net.n_units}), router={args.router}")
     for name, point in (("x", x), ("x + step", near)):
         units = net.route(point[None]).units[0]

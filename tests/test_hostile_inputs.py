@@ -164,6 +164,7 @@ def test_a_socket_that_is_not_a_dask_scheduler_is_refused_within_the_timeout(
         (["audit", "--router", "lsh-hyperplane", "--t", "4", "--s", "4"], ["`t`"]),
         (["audit", "--router", "lsh-cross-polytope", "--d", "1"], ["`d`", ">= 2"]),
         (["inspect", "--router", "hash", "--d", "100000000", "--t", "4"], ["--d", "--t"]),
+        (["inspect", "--step", "1e308"], ["--step", "float range"]),
     ],
 )
 def test_cli_refuses_in_one_line_naming_the_parameter(tmp_path, args, words):
