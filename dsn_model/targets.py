@@ -248,6 +248,15 @@ class DistanceTarget(Target):
         return self.L
 
 
+def _slope_bound(a: np.ndarray, B: np.ndarray) -> float:
+    """``sqrt(sum_i max(|lo_i|, |hi_i|)^2)``, ``lo_i``/``hi_i`` the sums of the negative /
+    positive ``a_j B_ji``: the interval bound on the gradient of ``a . relu(B x + c)``."""
+    terms = a[:, None] * B
+    return float(
+        np.sqrt((np.maximum(-np.minimum(terms, 0).sum(0), np.maximum(terms, 0).sum(0)) ** 2).sum())
+    )
+
+
 class ReLUNetworkTarget(Target):
     """A random network ``a . relu(B x + c)`` rescaled to Lipschitz constant at most L.
 
@@ -270,11 +279,35 @@ class ReLUNetworkTarget(Target):
         self.B = rng.standard_normal((width, self.input_dim))
         self.c = rng.uniform(-1, 1, width)
         a = rng.standard_normal(width)
-        terms = a[:, None] * self.B
-        bound = np.sqrt(
-            (np.maximum(-np.minimum(terms, 0).sum(0), np.maximum(terms, 0).sum(0)) ** 2).sum()
-        )
+        self.a = a * self.L / _slope_bound(a, self.B)
+
+    @classmethod
+    def from_weights(
+        cls, B: ArrayLike, c: ArrayLike, a: ArrayLike, lipschitz: float = 1.0
+    ) -> ReLUNetworkTarget:
+        """The network ``a . relu(B x + c)`` of given weights, ``a`` rescaled so that the
+        interval bound equals ``lipschitz`` (``a`` and ``B`` must not make every slope 0).
+
+        Examples
+        --------
+        >>> f = ReLUNetworkTarget.from_weights([[1.0, 0.0]], [0.0], [3.0], lipschitz=2.0)
+        >>> f(np.array([[1.0, 5.0]])), f.lipschitz_bound()
+        (array([2.]), 2.0)
+        """
+        B = check_batch(B, name="B")
+        width, n = B.shape
+        c = np.asarray(c, dtype=np.float64).reshape(-1)
+        a = np.asarray(a, dtype=np.float64).reshape(-1)
+        if c.shape != (width,) or a.shape != (width,) or not np.all(np.isfinite([*c, *a])):
+            raise ValueError(f"`c` and `a` must be finite vectors of the {width} units.")
+        self = cls.__new__(cls)
+        self.input_dim, self.L = n, check_positive_float(lipschitz, "lipschitz")
+        self.B, self.c = B, c
+        bound = _slope_bound(a, B)
+        if bound == 0:
+            raise ValueError("`a` and `B` give every unit zero slope: the network is constant.")
         self.a = a * self.L / bound
+        return self
 
     def _evaluate(self, X):
         return np.maximum(X @ self.B.T + self.c, 0.0) @ self.a

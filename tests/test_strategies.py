@@ -56,3 +56,29 @@ def test_routings_keep_the_contract(r):
 def test_bad_options_raise_invalid_argument_eagerly(build):
     with pytest.raises(InvalidArgument):
         build()
+
+
+@pytest.mark.parametrize("routers", [("topk",), ("switch",), ("block",), ("knn",), ("lsh",)])
+def test_a_false_property_shrinks_to_a_minimal_network(routers):
+    """'g(1, 1) is near 0' is false; the counter-example shrinks to one unit (one table for LSH)
+    and weights among 0, +-1/2, +-1."""
+    from hypothesis import find
+
+    net = find(
+        dsm_networks(input_dim=2, max_units=8, routers=routers),
+        lambda net: abs(net.predict(np.ones((1, 2)))[0]) > 0.5,
+        settings=settings(database=None, max_examples=2000),
+    )
+    assert net.sparsity == 1 and net.n_units == (2 if routers == ("lsh",) else 1)
+    drawn = [net.top_weights]
+    if hasattr(net.features, "weights"):
+        drawn += [net.features.weights.ravel(), net.features.bias]
+    values = np.abs(np.concatenate(drawn))
+    assert set(values.tolist()) <= {0.0, 0.5, 1.0}, values
+
+
+def test_a_false_claim_about_subspaces_shrinks_to_the_coordinate_one():
+    from hypothesis import find
+
+    U = find(subspaces(d=3, k=1), lambda U: True, settings=settings(database=None))
+    np.testing.assert_allclose(np.abs(U[:, 0]), [1.0, 0.0, 0.0])
