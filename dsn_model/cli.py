@@ -72,15 +72,16 @@ def _bounds(args: argparse.Namespace) -> int:
 
     from theory import bounds
 
-    names = [
-        "table_size",
-        "sample_complexity",
-        "forward_cost_sparse",
-        "dense_width_lower_bound",
-        "dense_sample_lower_bound",
-        "forward_cost_dense",
-        "inference_gap",
-    ]
+    meanings = {
+        "table_size": "Thm 4.1: hash-table size, buckets",
+        "sample_complexity": "Thm 4.1: training samples",
+        "forward_cost_sparse": "Thm 4.1: LSH forward cost, word operations per input",
+        "dense_width_lower_bound": "Thm 4.3: dense width needed, units (max of grid and packing)",
+        "dense_sample_lower_bound": "Thm 4.3: samples any learner needs",
+        "forward_cost_dense": "Eq. (1): dense forward cost d (L sqrt(d)/(C eps))^k, C = 5.17",
+        "inference_gap": "Eq. (1): dense / sparse forward cost",
+    }
+    names = list(meanings)
     values = {"d": args.d, "k": args.k, "L": args.L, "eps": args.eps}
     if args.json:
         writable_file(args.json, name="--json")
@@ -106,6 +107,7 @@ def _bounds(args: argparse.Namespace) -> int:
         rows.append(
             {
                 "bound": name,
+                "meaning": meanings[name],
                 "expression": sp.latex(symbolic) if args.latex else str(symbolic),
                 "value": number(value),
             }
@@ -120,7 +122,8 @@ def _bounds(args: argparse.Namespace) -> int:
         return f"{v:>14.6g}" if isinstance(v, float) else f"{v:>14}"
 
     for r in rows:
-        print(f"  {r['bound']:<{width}}  {shown(r['value'])}   {r['expression']}")
+        print(f"  {r['bound']:<{width}}  {shown(r['value'])}   {r['meaning']}")
+        print(f"  {'':<{width}}  {'':>14}   = {r['expression']}")
     ratio = rows[-1]["value"]
     print(
         f"  Eq. (1): dense / sparse forward cost = {shown(ratio).strip()} (tends to infinity as "
@@ -239,8 +242,10 @@ def _check(args: argparse.Namespace) -> int:
 def _audit(args: argparse.Namespace) -> int:
     from .audit.report import audit_router
 
+    if args.family is not None and args.router != "lsh":
+        raise ValueError(f"`--family` applies to --router lsh only. Got --router {args.router}.")
     path = audit_router(
-        args.router,
+        f"lsh-{args.family or 'hyperplane'}" if args.router == "lsh" else args.router,
         args.out,
         d=args.d,
         t=args.t,
@@ -285,26 +290,38 @@ def _experiment_names():
     return [*EXPERIMENTS, "all"]
 
 
-def _audit_names():
-    from .audit.report import AUDIT_ROUTERS
+def _family_names():
+    from .lsh.families import FAMILIES
 
-    return AUDIT_ROUTERS
+    return FAMILIES
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command (registries are read only when a
     sub-command's arguments are checked or shown)."""
+    from . import __version__
+
     parser = argparse.ArgumentParser(
         prog="dsn", description="Data-dependent sparse networks: simulate and check."
     )
+    parser.add_argument("--version", action="version", version=f"dsn {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("inspect", help="route two nearby inputs through a random DSM")
+
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            help=text,
+            description=text,
+            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        )
+
+    p = command("inspect", "route two nearby inputs through a random DSM")
     p.add_argument(
         "--router",
         default="switch",
         choices=_Names(_router_names),
         metavar="ROUTER",  # a metavar: argparse would otherwise list the choices at once
-        help="one of %(choices)s (default: %(default)s)",
+        help="one of %(choices)s",
     )
     p.add_argument("--d", type=int, default=8, help="input dimension d")
     p.add_argument("--t", type=int, default=64, help="width t of the sparse layer")
@@ -313,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--png", default=None, help="save the active sub-DAG to this PNG")
     p.set_defaults(func=_inspect)
-    p = sub.add_parser("bounds", help="evaluate the paper's bounds (Theorems 4.1, 4.3, Eq. 1)")
+    p = command("bounds", "evaluate the paper's bounds (Theorems 4.1, 4.3, Eq. 1)")
     p.add_argument("--d", type=int, default=64, help="input dimension d")
     p.add_argument("--k", type=int, default=3, help="subspace dimension k")
     p.add_argument("--L", type=float, default=1.0, help="Lipschitz constant L")
@@ -321,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--latex", action="store_true", help="print expressions as LaTeX")
     p.add_argument("--json", default=None, help="also write the table to this JSON file")
     p.set_defaults(func=_bounds)
-    p = sub.add_parser("reproduce", help="reproduce the paper's figures and tables")
+    p = command("reproduce", "reproduce the paper's figures and tables")
     p.add_argument(
         "experiments",
         nargs="+",
@@ -330,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="one or more of %(choices)s",
     )
     p.add_argument("--quick", action="store_true", help="small sizes (about 30 s on 2 cores)")
-    p.add_argument("--seeds", type=int, default=3, help="seeds per point (default 3)")
+    p.add_argument("--seeds", type=int, default=3, help="seeds per point")
     p.add_argument(
         "--out",
         default="out",
@@ -361,7 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
         "read from its run.json)",
     )
     p.set_defaults(func=_reproduce)
-    p = sub.add_parser("check", help="check the paper's claims and print the evidence")
+    p = command("check", "check the paper's claims and print the evidence")
     p.add_argument(
         "--claim", action="append", default=None, help="a claim name (repeatable; default: all)"
     )
@@ -378,13 +395,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=_check)
-    p = sub.add_parser("audit", help="locality, balance and capacity of a router")
+    p = command("audit", "locality, balance and capacity of a router")
     p.add_argument(
         "--router",
         required=True,
-        choices=_Names(_audit_names),
+        choices=_Names(_router_names),
         metavar="ROUTER",
-        help="one of %(choices)s",
+        help="one of %(choices)s (the names of `dsn inspect` and DSM.random)",
+    )
+    p.add_argument(
+        "--family",
+        default=None,
+        choices=_Names(_family_names),
+        metavar="FAMILY",
+        help="the hash family of --router lsh: one of %(choices)s (None: hyperplane)",
     )
     p.add_argument("--d", type=int, default=8, help="input dimension d")
     p.add_argument("--t", type=int, default=256, help="units t")
@@ -394,7 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--capacity-factor",
         type=float,
         default=None,
-        help="Switch expert capacity factor (default: dropless)",
+        help="Switch expert capacity factor (None: dropless)",
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="audit", help="output folder")

@@ -112,9 +112,10 @@ def test_expert_choice_gives_each_expert_exactly_its_capacity():
     assert r.units.shape[1] == router.sparsity == 10
 
 
-@pytest.mark.parametrize("router", ["hash", "lsh-euclidean", "switch", "lsh-cross-polytope"])
+@pytest.mark.parametrize("router", ["hash", "lsh-euclidean", "switch", "lsh-cross-polytope", "knn"])
 def test_audit_cli_writes_plot_and_summary(router, tmp_path, capsys):
-    args = ["audit", "--router", router, "--out", str(tmp_path)]
+    family = ["--router", "lsh", "--family", router[4:]] if router.startswith("lsh-") else []
+    args = ["audit", *(family or ["--router", router]), "--out", str(tmp_path)]
     assert main(args + (["--capacity-factor", "1.0"] if router == "switch" else [])) == 0
     text = (tmp_path / f"audit_{router}.md").read_text()
     rows = re.findall(r"^\| ([\d.]+) \| ([\d.]+) \| \[([\d.]+), ([\d.]+)\] \|$", text, re.M)

@@ -4,6 +4,8 @@ import re
 import shutil
 import subprocess
 
+import pytest
+
 from dsn_model.cli import main
 
 
@@ -86,4 +88,27 @@ def test_help_answers_without_loading_the_models():
         capture_output=True,
         text=True,
     )
-    assert bad.returncode == 2 and "'lsh-hyperplane'" in bad.stderr
+    assert bad.returncode == 2 and "'lsh'" in bad.stderr and "'knn'" in bad.stderr
+
+
+def test_one_cli_vocabulary_version_and_defaults_in_help(capsys):
+    from dsn_model.model.routers import ROUTERS
+
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.startswith("dsn ")
+    for command in ("inspect", "audit"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        assert "one of " + ", ".join(ROUTERS) in text, text  # the same names everywhere
+        assert "(default: " in text
+
+
+def test_model_objects_have_reprs():
+    from dsn_model import DSM
+    from dsn_model.lsh.families import EuclideanLSH
+
+    net = DSM.random(4, 12, 3, router="block", random_state=0)
+    assert repr(net).startswith("DSM(d=4, s=3, t=12, router=BlockRouter(")
+    assert repr(EuclideanLSH(3, 4, 0.5, 2)) == "EuclideanLSH(input_dim=3, n_hashes=4, n_tables=2)"

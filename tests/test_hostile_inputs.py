@@ -159,12 +159,13 @@ def test_a_socket_that_is_not_a_dask_scheduler_is_refused_within_the_timeout(
         (["bounds", "--eps", "1e6"], ["--eps", "L sqrt(d)"]),
         (["audit", "--router", "switch", "--capacity-factor", "inf"], ["capacity_factor"]),
         (["audit", "--router", "topk", "--capacity-factor", "0.5"], ["capacity_factor", "switch"]),
-        (["audit", "--router", "lsh-hyperplane", "--s", "512", "--t", "256"], ["`t`", "s 2^m"]),
-        (["audit", "--router", "lsh-hyperplane", "--t", "100", "--s", "4"], ["`t`", "t / s = 25"]),
-        (["audit", "--router", "lsh-hyperplane", "--t", "4", "--s", "4"], ["`t`"]),
-        (["audit", "--router", "lsh-cross-polytope", "--d", "1"], ["`d`", ">= 2"]),
+        (["audit", "--router", "lsh", "--s", "512", "--t", "256"], ["`t`", "s 2^m"]),
+        (["audit", "--router", "lsh", "--t", "100", "--s", "4"], ["`t`", "t / s = 25"]),
+        (["audit", "--router", "lsh", "--t", "4", "--s", "4"], ["`t`"]),
+        (["audit", "--router", "lsh", "--family", "cross-polytope", "--d", "1"], ["`d`", ">= 2"]),
         (["inspect", "--router", "hash", "--d", "100000000", "--t", "4"], ["--d", "--t"]),
         (["inspect", "--step", "1e308"], ["--step", "float range"]),
+        (["audit", "--router", "hash", "--family", "euclidean"], ["--family", "lsh only"]),
     ],
 )
 def test_cli_refuses_in_one_line_naming_the_parameter(tmp_path, args, words):

@@ -24,11 +24,9 @@ from .statistics import (
 
 __all__ = ["AUDIT_ROUTERS", "audit_router", "build_audited"]
 
-#: Router kinds ``dsn audit`` understands: the registered routers that need no fitted
-#: state (``lsh`` and ``knn`` need tables or points) and one LSH router per hash family.
-AUDIT_ROUTERS = tuple(
-    [name for name in ROUTERS if name not in ("lsh", "knn")] + [f"lsh-{f}" for f in FAMILIES]
-)
+#: Router kinds ``dsn audit`` understands: the registered routers (``knn`` with random
+#: centres) and one LSH router per hash family (``dsn audit --router lsh --family F``).
+AUDIT_ROUTERS = tuple([name for name in ROUTERS if name != "lsh"] + [f"lsh-{f}" for f in FAMILIES])
 
 
 def build_audited(
@@ -46,7 +44,7 @@ def build_audited(
         raise ValueError(f"`router` must be one of {AUDIT_ROUTERS}. Got {kind!r}.")
     _check_audit_sizes(kind, d, t, s, capacity_factor)
     rng = np.random.default_rng(seed)
-    if kind in ("topk", "block", "hash"):
+    if kind in ("topk", "block", "hash", "knn"):
         return DSM.random(d, t, s, router=kind, random_state=rng)
     if kind == "switch":
         net = DSM.random(d, t, s, router="switch", random_state=rng)

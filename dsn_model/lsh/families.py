@@ -91,6 +91,12 @@ class LSHFamily(ABC):
     universe: int | None
     dtype: str = "float64"
 
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(input_dim={self.input_dim}, n_hashes={self.n_hashes}, "
+            f"n_tables={self.n_tables})"
+        )
+
     def keys(self, X: ArrayLike) -> np.ndarray:
         """Key vectors of a batch: int64 array ``(n, n_tables, key_width)``."""
         X = check_batch(X, self.input_dim)

@@ -250,6 +250,12 @@ class SparseNetwork:
             raise ValueError(f"`output_bias` must be a finite number. Got {output_bias!r}.")
         self.output_bias = float(output_bias)
 
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(d={self.input_dim}, s={self.sparsity}, t={self.n_units}, "
+            f"layers={len(self.layers)})"
+        )
+
     @property
     def input_dim(self) -> int:
         """``d``, the input dimension."""
@@ -366,8 +372,9 @@ class DSM(SparseNetwork):
     --------
     >>> import numpy as np
     >>> net = DSM.random(4, 12, 3, router="switch", random_state=0)
-    >>> (net.input_dim, net.sparsity, net.n_units)
-    (4, 3, 12)
+    >>> net
+    DSM(d=4, s=3, t=12, router=SwitchRouter(input_dim=4, n_units=12, sparsity=3), \
+features=RandomFeatures(input_dim=4, n_units=12, activation='relu'))
     >>> X = np.random.default_rng(0).uniform(-1, 1, size=(5, 4))
     >>> net.mask(X).sum(axis=1).tolist()
     [3, 3, 3, 3, 3]
@@ -383,6 +390,12 @@ class DSM(SparseNetwork):
         output_bias: float = 0.0,
     ):
         super().__init__([SparseLayer(features, router)], top_weights, output_bias)
+
+    def __repr__(self) -> str:
+        return (
+            f"DSM(d={self.input_dim}, s={self.sparsity}, t={self.n_units}, "
+            f"router={self.router!r}, features={self.features!r})"
+        )
 
     @property
     def features(self) -> FeatureMap:

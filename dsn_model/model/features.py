@@ -65,6 +65,12 @@ class FeatureMap(ABC):
     n_units: int
     activation: str = "identity"
 
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(input_dim={self.input_dim}, n_units={self.n_units}, "
+            f"activation={self.activation!r})"
+        )
+
     def transform(self, X: ArrayLike) -> np.ndarray:
         """Evaluate all ``t`` features: an array ``(n, t)``."""
         return self._transform(check_batch(X, self.input_dim))

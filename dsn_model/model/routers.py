@@ -82,6 +82,13 @@ class Router(ABC):
     n_units: int
     sparsity: int
     input_dim: int | None
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(input_dim={self.input_dim}, n_units={self.n_units}, "
+            f"sparsity={self.sparsity})"
+        )
+
     uses_features: bool = False
     #: Whether :meth:`~dsn_model.model.dsm.DSM.random` pairs the router with constant features
     #: (the router is the model: k-NN, LSH) rather than random ones.
