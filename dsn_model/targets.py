@@ -188,7 +188,7 @@ class RandomHypercube(Target):
 
 
 class LinearTarget(Target):
-    """``f(x) = w . x + b``; Lipschitz constant ``||w||_2`` exactly.
+    """``f(x) = <w, x> + b``; Lipschitz constant ``||w||_2`` exactly.
 
     Examples
     --------
@@ -250,7 +250,7 @@ class DistanceTarget(Target):
 
 def _slope_bound(a: np.ndarray, B: np.ndarray) -> float:
     """``sqrt(sum_i max(|lo_i|, |hi_i|)^2)``, ``lo_i``/``hi_i`` the sums of the negative /
-    positive ``a_j B_ji``: the interval bound on the gradient of ``a . relu(B x + c)``."""
+    positive ``a_j B_ji``: the interval bound on the gradient of ``a^T relu(B x + c)``."""
     terms = a[:, None] * B
     return float(
         np.sqrt((np.maximum(-np.minimum(terms, 0).sum(0), np.maximum(terms, 0).sum(0)) ** 2).sum())
@@ -258,7 +258,7 @@ def _slope_bound(a: np.ndarray, B: np.ndarray) -> float:
 
 
 class ReLUNetworkTarget(Target):
-    """A random network ``a . relu(B x + c)`` rescaled to Lipschitz constant at most L.
+    """A random network ``a^T relu(B x + c)`` rescaled to Lipschitz constant at most L.
 
     The scale makes the interval bound ``sqrt(sum_i max(|lo_i|, |hi_i|)^2)``
     on the gradient (``lo_i, hi_i`` = sums of the negative / positive terms
@@ -285,7 +285,7 @@ class ReLUNetworkTarget(Target):
     def from_weights(
         cls, B: ArrayLike, c: ArrayLike, a: ArrayLike, lipschitz: float = 1.0
     ) -> ReLUNetworkTarget:
-        """The network ``a . relu(B x + c)`` of given weights, ``a`` rescaled so that the
+        """The network ``a^T relu(B x + c)`` of given weights, ``a`` rescaled so that the
         interval bound equals ``lipschitz`` (``a`` and ``B`` must not make every slope 0).
 
         Examples

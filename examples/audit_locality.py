@@ -1,4 +1,8 @@
-"""The paper's point in one picture: LSH keeps nearby inputs together, a uniform hash does not.
+"""
+LSH keeps nearby inputs together; a uniform hash does not
+=========================================================
+
+The paper's point in one picture: collision probability against distance for LSH and a uniform hash.
 
 Run: python examples/audit_locality.py [--out locality.png]
 """
@@ -49,6 +53,6 @@ def main(out: str) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").strip().split("\n")[0])
     parser.add_argument("--out", default="locality.png")
     main(parser.parse_args().out)

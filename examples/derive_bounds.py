@@ -1,4 +1,8 @@
-"""Derive the paper's bounds: Theorem 4.1 and 4.3 quantities, a budget, the Eq. (1) limit.
+"""
+Derive the paper's bounds
+=========================
+
+Theorem 4.1 and 4.3 quantities, a budget, the Eq. (1) limit.
 
 Run: python examples/derive_bounds.py
 """

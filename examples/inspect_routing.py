@@ -1,4 +1,8 @@
-"""Which sub-network does an input activate? A small Switch DSM, two nearby inputs.
+"""
+Which sub-network does an input activate?
+=========================================
+
+A small Switch DSM and two nearby inputs.
 
 Run: python examples/inspect_routing.py [--out active_subgraph.png]
 """
@@ -36,6 +40,6 @@ def main(out: str) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").strip().split("\n")[0])
     parser.add_argument("--out", default="active_subgraph.png")
     main(parser.parse_args().out)

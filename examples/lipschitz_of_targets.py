@@ -1,4 +1,8 @@
-"""Certified Lipschitz constants of the paper's targets versus sampled gradient norms.
+"""
+Certified Lipschitz constants of the paper's targets
+====================================================
+
+Certified constants versus sampled gradient norms.
 
 Run: python examples/lipschitz_of_targets.py
 """
