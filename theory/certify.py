@@ -35,7 +35,7 @@ A certificate is consistent only if ``lower <= upper``, the volumes are
 complete and the keys agree; :attr:`Certificate.consistent` says so. The
 ``"probe"`` fallback's answer varies inside a cell; its range over the
 trained neighbours ``key +- e_j`` (and the training mean) is certified.
-Cost: about 1e5 cells a second for ``k = 2``; 1-3 ms per cell otherwise.
+Cost: about 5e4 cells a second for ``k = 2`` (witnesses included); 1-3 ms per cell otherwise.
 """
 
 from __future__ import annotations
@@ -402,7 +402,7 @@ def certify_uniform_error(
 
     The cells are those of all tables together (each an intersection of one
     cell per table): for ``k = 2`` all at once by a sweep of the arrangement
-    (:func:`theory.arrangement.planar_cells`, about 1e5 cells a second), for
+    (:func:`theory.arrangement.planar_cells`, about 5e4 cells a second), for
     ``k = 1, 3`` by breadth-first search.
 
     Parameters
