@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import warnings
+import weakref
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -68,6 +69,8 @@ _DSYRK_NS, _PAIR_NS, _ADD_NS = 0.05, 1.1, 1.0
 _ENTRIES = 1 << 21  # active entries per sparse batch: 32 MiB of units and values
 #: Largest routing (active units of every row of a chunk) kept across Adam epochs.
 _ROUTING_CACHE_BYTES = 1 << 28
+#: Active features of arrays a model reads repeatedly, by model (see ``_kept_features``).
+_FEATURE_CACHES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def sparse_gram_pays(t: int, s: int) -> bool:
@@ -186,9 +189,10 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
         """``Phi(X) @ coef_ + intercept_`` block by block, from the active features only."""
         coef = self.coef_.reshape(self.features_.n_units, -1)
         out = np.empty((len(X), coef.shape[1]))
-        step = self._block_rows()
-        for start in range(0, len(X), step):
-            units, values = self._active_features(X[start : start + step])
+        kept = self._kept_features(X)
+        step = len(X) if kept is not None else self._block_rows()
+        for start in range(0, len(X), max(1, step)):
+            units, values = kept or self._active_features(X[start : start + step])
             if units is None:
                 out[start : start + step] = values @ coef
             else:
@@ -210,6 +214,7 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
         self.n_params_ = t + 1
         self._adam_rng = np.random.default_rng(rng.integers(2**63))
         self._routing_cache = None
+        _FEATURE_CACHES.pop(self, None)  # new features: nothing kept applies
 
     def _train(self, X, Y, Y_ndim: int, *, first: bool, epochs: int) -> None:
         """Fit the top layer on a chunk: merge its sums (exact) or run Adam epochs over it."""
@@ -243,13 +248,16 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
         """
         order = self._adam_rng.permutation(len(X))
         t = self.features_.n_units
-        routed = self._chunk_routing(X)
+        kept = self._kept_features(X)
+        routed = None if kept is not None else self._chunk_routing(X)
         # whole minibatches per call (at least 8, to spread scikit-learn's per-call checks):
         # the updates are the same for any block size, minibatch by minibatch
         block = max(8, (4 << 20) // (8 * t) // self.batch_size) * self.batch_size
         for start in range(0, len(X), block):
             rows = order[start : start + block]
-            if routed is None:
+            if kept is not None:  # the features of every row, computed once per chunk
+                units, values = kept[0] if kept[0] is None else kept[0][rows], kept[1][rows]
+            elif routed is None:
                 units, values = self._active_features(X[rows])
             else:  # the routed units' features, computed as routing would, with no selection
                 units = np.maximum(routed[rows], 0).astype(np.int64)  # empty slots: unit 0 ...
@@ -269,6 +277,31 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
                 # an epoch's last block may be shorter than a minibatch: it is one
                 warnings.filterwarnings("ignore", message="Got `batch_size`", category=UserWarning)
                 self._adam.partial_fit(values, target[:, 0] if target.shape[1] == 1 else target)
+
+    def _kept_features(self, X):
+        """``(units, values)`` of ``X``'s active features, computed once and kept while the
+        model's features stay the same (Adam's epochs and its checkpoint predictions read
+        the same rows again and again); ``None`` beyond ``_ROUTING_CACHE_BYTES`` in all.
+
+        Up to four arrays of at most 16 MiB are kept, recognised by their shape and a digest
+        of their bytes, outside the model's ``__dict__`` (a weak mapping, released with the
+        model); the values are those :meth:`_active_features` gives, so predictions are
+        unchanged.
+        """
+        width = self.features_.n_units if self.router_ is None else self.n_active_units_
+        if len(X) * width * 12 > _ROUTING_CACHE_BYTES // 16:
+            return None
+        X = np.ascontiguousarray(X)
+        key = (X.shape, hashlib.blake2b(X.data, digest_size=16).digest())
+        kept = _FEATURE_CACHES.setdefault(self, {})  # beside the model: predict leaves it as is
+        if key not in kept:
+            if len(kept) >= 4:
+                kept.pop(next(iter(kept)))
+            step = self._block_rows()
+            parts = [self._active_features(X[i : i + step]) for i in range(0, len(X), step)]
+            units = None if parts[0][0] is None else np.concatenate([u for u, _ in parts])
+            kept[key] = (units, np.concatenate([v for _, v in parts]))
+        return kept[key]
 
     def _chunk_routing(self, X) -> np.ndarray | None:
         """The active units of every row of ``X`` for a feature-routed (Top-K) model, kept
@@ -299,8 +332,8 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
         return self._routing_cache[1]
 
     def __getstate__(self):
-        """The state without the routing kept for Adam epochs: a copy or a pickle of the
-        model does not carry it (it is recomputed on the next epoch that needs it)."""
+        """The state without the routing and features kept for Adam epochs: a copy or a
+        pickle of the model does not carry them (recomputed when next needed)."""
         state = super().__getstate__()
         state.pop("_routing_cache", None)
         return state

@@ -156,20 +156,37 @@ def test_adam_routes_a_chunk_once_and_equals_routing_every_epoch(monkeypatch):
     assert len(calls) > 4 * routed_once
     np.testing.assert_array_equal(cached.coef_, fresh.coef_)
     monkeypatch.undo()
-    before = cached._routing_cache[1].copy()
+    before = cached._kept_features(X)[1].copy()  # the kept features of this chunk
     X[:, 0] *= -1  # in place: the same array now holds other data
     cached.partial_fit(X, y)
-    assert not np.array_equal(cached._routing_cache[1], before)
-    expected = DSMRegressor(epochs=1, **kw).fit(X, y)._chunk_routing(X)
-    np.testing.assert_array_equal(cached._routing_cache[1], expected)
+    units, values = cached._kept_features(X)
+    assert not np.array_equal(values, before)
+    expected = DSMRegressor(epochs=1, **kw).fit(X, y)._active_features(X)
+    np.testing.assert_array_equal(units, expected[0])
+    np.testing.assert_array_equal(values, expected[1])
     import copy
     import pickle
 
     twins = (pickle.loads(pickle.dumps(cached)), copy.deepcopy(cached))
     cached.partial_fit(X, y)
     for twin in twins:
-        assert not hasattr(twin, "_routing_cache")  # the kept routing is not part of a copy
+        assert twin not in estimators._FEATURE_CACHES  # kept features are not part of a copy
+        assert not hasattr(twin, "_routing_cache")
         np.testing.assert_array_equal(twin.partial_fit(X, y).coef_, cached.coef_)
+
+
+def test_predictions_from_kept_features_equal_fresh_ones_and_leave_the_model_unchanged():
+    import dsn_model.estimators as estimators
+
+    rng = np.random.default_rng(3)
+    X, y = rng.uniform(-1, 1, (500, 4)), rng.normal(size=500)
+    for cls in (DSMRegressor, RandomHashRegressor, DenseRegressor):
+        model = cls(n_units=64, solver="adam", epochs=2, random_state=0).fit(X, y)
+        state = dict(model.__dict__)
+        first = model.predict(X)  # computes and keeps X's features
+        assert model in estimators._FEATURE_CACHES and model.__dict__.keys() == state.keys()
+        estimators._FEATURE_CACHES.pop(model)
+        np.testing.assert_array_equal(model.predict(X), first)  # recomputed: the same
 
 
 def test_unknown_solver_is_a_value_error_naming_it():
