@@ -441,3 +441,15 @@ def test_write_errors_name_the_users_path_not_a_temporary_file(tmp_path):
     with pytest.raises(OSError) as info, atomic_writer(target) as fh:
         fh.write("x")
     assert info.value.filename == str(target)
+
+
+def test_a_resume_with_nothing_to_do_leaves_the_report_as_it_is(tmp_path):
+    out = tmp_path / "run"
+    runner.reproduce(["fig1", "table2"], out, quick=True, seeds=1, progress=False)
+    report = out / "REPORT.md"
+    before = (report.stat().st_mtime_ns, (out / "run.json").read_text())
+    runner.reproduce(["fig1", "table2"], out, quick=True, seeds=1, progress=False)
+    assert (report.stat().st_mtime_ns, (out / "run.json").read_text()) == before
+    (out / "table2.json").unlink()  # a lost output is written again, and the report with it
+    runner.reproduce(["table2"], out, quick=True, seeds=1, progress=False)
+    assert (out / "table2.json").exists() and report.stat().st_mtime_ns > before[0]

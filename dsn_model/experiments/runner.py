@@ -232,6 +232,7 @@ def reproduce(
     mode = "quick" if quick else "full"
     with folder_lock(out):
         _claim_folder(out, mode, seeds, force)
+    changed = force or not (out / "REPORT.md").exists()
     for name in names:
         experiment = get_experiment(name)
         started = time.perf_counter()
@@ -246,10 +247,18 @@ def reproduce(
                 with atomic_writer(folder / f"{task_id(task)}.json") as fh:
                     json.dump(record, fh)
             records = [read_json(folder / f"{task_id(t)}.json") for t in tasks]
+            ran = bool(todo) or not (out / f"{name}.json").exists()
+        else:
+            ran = name not in read_manifest(out)["seconds"]
+        if not ran:
+            continue  # its records, figure and report section are as they were
+        changed = True
         with folder_lock(out):
             if experiment.has_records:
                 write_records(records, out / name)
             _record_experiment(out, name, time.perf_counter() - started)
+    if not changed:  # a resume with nothing left to do: the report stands
+        return out / "REPORT.md"
     with folder_lock(out):  # once, from every experiment of the folder
         return _render(out)
 

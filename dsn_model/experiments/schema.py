@@ -97,9 +97,17 @@ def read_json(path) -> object:
         raise ValueError(f"{path} is not valid JSON: {exc}.") from exc
 
 
+_VALIDATORS: dict[int, jsonschema.protocols.Validator] = {}
+
+
 def _validate(value, schema: dict, what: str, source: str) -> None:
+    validator = _VALIDATORS.get(id(schema))
+    if validator is None:  # the schema checked once, not on every record
+        cls = jsonschema.validators.validator_for(schema)
+        cls.check_schema(schema)
+        validator = _VALIDATORS[id(schema)] = cls(schema)
     try:
-        jsonschema.validate(value, schema)
+        validator.validate(value)
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path)
         at = f" (at {where})" if where else ""
