@@ -1,7 +1,7 @@
 """The layout's rules, read from the import statements of every module (also nested ones).
 
 Layers, bottom up: plumbing (``_io``, ``_validation``, ``_threads``, the compiled
-``_kernels`` and ``_design_kernels``), then
+``_kernels``), then
 ``model``, ``data`` and ``targets``, then ``lsh``, then ``estimators``, then
 ``experiments``, ``audit`` and ``strategies``, then ``cli``. A module imports
 only its own layer or lower ones; only ``cli`` imports ``theory``.
@@ -19,7 +19,6 @@ LAYER = {
     "_validation": 0,
     "_threads": 0,
     "_kernels": 0,
-    "_design_kernels": 0,
     "model": 1,
     "data": 1,
     "targets": 1,

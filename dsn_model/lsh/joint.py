@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, cg
 from sklearn.exceptions import ConvergenceWarning
 
-from .._design_kernels import design_product, design_transpose_product
+from .._kernels import design_product, design_transpose_product
 
 __all__ = ["RidgeSolution", "TableCodes", "adam_epoch", "ridge_top_layer"]
 

@@ -1,0 +1,102 @@
+"""The sparse Gram matrix of rows with ``s`` active units, cache-tiled
+(:func:`sparse_gram_upper`): the normal equations of a Top-K or hash model.
+
+Part of :mod:`dsn_model._kernels` (its docstring says how these loops are checked and run).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from .checks import _check_indices
+
+__all__ = ["GRAM_TILE", "sparse_gram_upper"]
+
+
+#: Side of the square tile of the Gram matrix one pass accumulates: 256 x 256 float64 is
+#: 512 KiB, which stays in a core's L2 cache.
+GRAM_TILE = 256
+
+
+def sparse_gram_upper(
+    G: np.ndarray, units: np.ndarray, values: np.ndarray, tile: int = GRAM_TILE
+) -> None:
+    """Add the upper triangle of ``sum_r f_r f_r^T`` to ``G`` in place, from active units only.
+
+    Row ``r`` of the features is ``values[r]`` at columns ``units[r]`` and zero elsewhere
+    (a unit may repeat; its values add). The work is the ``s^2`` active pairs of each row,
+    grouped by tile of ``G`` so each tile's sums stay in cache; the lower triangle of ``G``
+    is left as it was.
+
+    Parameters
+    ----------
+    G : ndarray of shape (t, t), float64, C-contiguous
+        The accumulator; its upper triangle (diagonal included) receives the sums.
+    units : ndarray of shape (n, s), int
+        Active columns, each in ``[0, t)``.
+    values : ndarray of shape (n, s)
+        Their values.
+    tile : int, default=GRAM_TILE
+        Tile side.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> G = np.zeros((3, 3))
+    >>> sparse_gram_upper(G, np.array([[0, 2]]), np.array([[1.0, 2.0]]))
+    >>> G.tolist()
+    [[1.0, 0.0, 2.0], [0.0, 0.0, 0.0], [0.0, 0.0, 4.0]]
+    """
+    units = _check_indices(units, len(G), "units")
+    _sparse_gram_upper(G, units, np.ascontiguousarray(values, dtype=np.float64), tile)
+
+
+@numba.njit(cache=True, nogil=True)
+def _sparse_gram_upper(G, units, values, tile):  # pragma: no cover - compiled
+    n, s = units.shape
+    t = G.shape[0]
+    nt = (t + tile - 1) // tile
+    # Entries regrouped by tile of their unit, in row order within each tile.
+    starts = np.zeros(nt + 1, np.int64)
+    for r in range(n):
+        for a in range(s):
+            starts[units[r, a] // tile + 1] += 1
+    for i in range(nt):
+        starts[i + 1] += starts[i]
+    local = np.empty(n * s, np.int64)
+    value = np.empty(n * s)
+    row_of = np.empty(n * s, np.int64)
+    fill = starts[:nt].copy()
+    for r in range(n):
+        for a in range(s):
+            u = units[r, a]
+            i = u // tile
+            local[fill[i]] = u - i * tile
+            value[fill[i]] = values[r, a]
+            row_of[fill[i]] = r
+            fill[i] += 1
+    buf = np.empty((tile, tile))
+    for i in range(nt):
+        for j in range(i, nt):
+            buf[:, :] = 0.0
+            a, b = starts[i], starts[j]
+            while a < starts[i + 1]:  # merge the two tiles' entries row by row
+                r = row_of[a]
+                a_end = a
+                while a_end < starts[i + 1] and row_of[a_end] == r:
+                    a_end += 1
+                while b < starts[j + 1] and row_of[b] < r:
+                    b += 1
+                b_end = b
+                while b_end < starts[j + 1] and row_of[b_end] == r:
+                    b_end += 1
+                for p in range(a, a_end):
+                    vp, out = value[p], buf[local[p]]
+                    for q in range(b, b_end):
+                        out[local[q]] += vp * value[q]
+                a, b = a_end, b_end
+            i0, j0 = i * tile, j * tile
+            for p in range(min(tile, t - i0)):
+                for q in range(p if i == j else 0, min(tile, t - j0)):
+                    G[i0 + p, j0 + q] += buf[p, q]

@@ -1,0 +1,35 @@
+"""The sparse Gram matrix.
+
+The compiled kernels equal their plain numpy definitions, on the inputs that break them.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dsn_model._kernels import sparse_gram_upper
+
+
+@given(st.integers(1, 70), st.integers(1, 9), st.integers(1, 30), st.integers(0, 2**32 - 1))
+def test_sparse_gram_upper_equals_the_dense_product(t, s, n, seed):
+    """Units may repeat (their values add), tiles may be ragged (t not a multiple of 8)."""
+    rng = np.random.default_rng(seed)
+    units = rng.integers(0, t, (n, s))
+    values = rng.standard_normal((n, s))
+    dense = np.zeros((n, t))
+    np.add.at(dense, (np.repeat(np.arange(n), s), units.ravel()), values.ravel())
+    G = np.full((t, t), 7.0)  # sums are added to what is there; the lower triangle is kept
+    sparse_gram_upper(G, units, values, tile=8)
+    expected = 7.0 + dense.T @ dense
+    upper = np.triu(np.ones((t, t), dtype=bool))
+    np.testing.assert_allclose(G[upper], expected[upper], rtol=1e-12, atol=1e-12)
+    assert np.all(G[~upper] == 7.0)
+
+
+def test_sparse_gram_upper_rejects_units_outside_the_matrix():
+    G = np.zeros((4, 4))
+    for bad in (np.array([[0, 4]]), np.array([[-1, 2]])):
+        with pytest.raises(ValueError, match="`units`"):
+            sparse_gram_upper(G, bad, np.ones((1, 2)))
+    assert not G.any()

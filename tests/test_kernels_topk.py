@@ -1,0 +1,112 @@
+"""Top-k selection and the row-wise gather.
+
+The compiled kernels equal their plain numpy definitions, on the inputs that break them.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from dsn_model._kernels import count_at_or_above, take_rows, top_k_rows
+from dsn_model._kernels.topk import _kth_smallest
+
+
+@given(
+    hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=40),
+        elements=st.sampled_from([-np.inf, -1.0, 0.0, 0.5, 2.0]),  # ties, and -inf
+    ),
+    st.data(),
+)
+def test_top_k_rows_matches_a_stable_sort_at_every_k(scores, data):
+    k = data.draw(st.integers(1, scores.shape[1]))
+    expected = np.sort(np.argsort(-scores, axis=1, kind="stable")[:, :k], axis=1)
+    assert np.array_equal(top_k_rows(scores, k), expected)
+    index, values = top_k_rows(scores, k, return_values=True)
+    assert np.array_equal(index, expected)
+    assert np.array_equal(values, np.take_along_axis(scores, expected, axis=1))
+
+
+@pytest.mark.parametrize("t", [16, 100, 256, 300, 1024])
+@pytest.mark.parametrize("order", ["random", "ascending", "descending"])
+def test_top_k_rows_on_wide_rows_whatever_their_order(t, order):
+    """Rows wider than hypothesis draws: the stripes fold ``t - w`` trailing columns (t = 100,
+    300) or none, and sorted rows put every top entry in few stripes, so the first floor
+    fails and the second is used."""
+    rng = np.random.default_rng(t)
+    scores = np.maximum(rng.standard_normal((200, t)), 0.0)  # ReLU: ties at 0
+    if order != "random":
+        scores = np.sort(scores, axis=1)[:, :: 1 if order == "ascending" else -1]
+    for k in (2, 3, 8, 16, t // 4, t // 2 + 1):
+        expected = np.sort(np.argsort(-scores, axis=1, kind="stable")[:, :k], axis=1)
+        index, values = top_k_rows(scores, k, return_values=True)
+        assert np.array_equal(index, expected), k
+        assert np.array_equal(values, np.take_along_axis(scores, expected, axis=1)), k
+
+
+@given(
+    hnp.arrays(
+        np.float64,
+        st.integers(1, 300),
+        elements=st.one_of(st.sampled_from([0.0, 1.0, 2.0]), st.floats(-1e3, 1e3)),
+    ),
+    st.data(),
+)
+def test_quickselect_finds_the_kth_smallest_with_ties(values, data):
+    kth = data.draw(st.integers(0, len(values) - 1))
+    assert _kth_smallest(values.copy(), 0, len(values), kth) == np.partition(values, kth)[kth]
+
+
+@given(
+    hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=60),
+        elements=st.sampled_from([-np.inf, -1.0, 0.0, 1e-16, 0.5, 0.5 + 1e-16, 2.0]),
+    ),
+    st.data(),
+)
+def test_top_k_rows_screens_near_ties_as_the_count_defines(scores, data):
+    """``unsure`` is whether more than k entries reach the k-th largest minus the tolerance
+    (with a positive tolerance), whether or not the floor's candidates held them all."""
+    k = data.draw(st.integers(1, scores.shape[1]))
+    tolerance = np.array(
+        data.draw(
+            st.lists(
+                st.sampled_from([0.0, 1e-15, 0.6, np.inf]),
+                min_size=len(scores),
+                max_size=len(scores),
+            )
+        )
+    )
+    index, values, unsure = top_k_rows(scores, k, tolerance=tolerance)
+    assert np.array_equal(index, top_k_rows(scores, k))
+    kth = values.min(axis=1)
+    reach = (scores >= (kth - tolerance)[:, None]).sum(axis=1)
+    assert np.array_equal(unsure, (tolerance > 0) & (reach > k))
+    assert np.array_equal(count_at_or_above(scores, kth - tolerance), reach)
+
+
+def test_top_k_rows_refuses_a_row_of_nan():
+    scores = np.zeros((2, 64))
+    scores[1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        top_k_rows(scores, 2)
+
+
+@pytest.mark.parametrize("k", [0, 5])
+def test_top_k_rows_needs_k_between_1_and_t(k):
+    with pytest.raises(ValueError, match="`k`"):
+        top_k_rows(np.zeros((2, 4)), k)
+
+
+@given(st.integers(0, 5), st.integers(1, 6), st.integers(0, 4), st.integers(0, 2**32 - 1))
+def test_take_rows_equals_take_along_axis(n, t, s, seed):
+    rng = np.random.default_rng(seed)
+    M, index = rng.standard_normal((n, t)), rng.integers(0, t, (n, s))
+    assert np.array_equal(take_rows(M, index), np.take_along_axis(M, index, axis=1))
+    if n and s:
+        with pytest.raises(ValueError, match="`index`"):
+            take_rows(M, index + t)
