@@ -105,3 +105,34 @@ def test_the_package_namespace_loads_each_name_when_first_used():
         assert name in dir(dsn_model)
     with pytest.raises(AttributeError, match="no_such_name"):
         dsn_model.no_such_name  # noqa: B018
+
+
+def test_no_module_imports_itself_through_a_circle():
+    """The graph of imports inside dsn_model and theory (lazy ones too) has no cycle."""
+    import ast
+    from pathlib import Path
+
+    import networkx as nx
+
+    root = Path(__file__).resolve().parents[1]
+    modules = {}
+    for path in [*root.glob("dsn_model/**/*.py"), *root.glob("theory/**/*.py")]:
+        name = ".".join(path.relative_to(root).with_suffix("").parts)
+        modules[name.removesuffix(".__init__")] = path
+    graph = nx.DiGraph()
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        for node in ast.walk(ast.parse(path.read_text())):  # lazy imports too
+            if isinstance(node, ast.ImportFrom) and node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parts + ([node.module] if node.module else []))
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+            else:
+                continue
+            for alias in node.names:
+                target = f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
+                if target in modules and target != name:
+                    graph.add_edge(name, target)
+    assert graph.number_of_edges() > 100  # the walk saw the package
+    assert list(nx.simple_cycles(graph)) == []

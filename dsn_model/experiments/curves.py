@@ -11,8 +11,8 @@ import numpy as np
 
 from .._io import save_figure
 from .comparisons import paired_comparison
+from .experiment import Experiment
 from .plots import colour_index, errorbars, group, label_order, pyplot
-from .registry import Experiment
 from .tasks import PAPER_LSH, SIZES, Task
 
 

@@ -9,8 +9,8 @@ import numpy as np
 from .._io import save_figure
 from ..lsh.regressor import LSHRegressor
 from ..targets import RandomPolynomial
+from .experiment import Experiment
 from .plots import pyplot
-from .registry import Experiment
 
 
 def _section(records, out: Path, quick: bool) -> str:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from .._io import save_figure
 from .comparisons import paired_comparison
+from .experiment import Experiment
 from .plots import errorbars, group, pyplot
-from .registry import Experiment
 from .tasks import PAPER_LSH, SIZES, Task
 
 __all__ = ["EXPERIMENT", "FIG4_COMPARISONS"]

@@ -20,8 +20,8 @@ import numpy as np
 
 from .._io import save_figure
 from .comparisons import paired_comparison
+from .experiment import Experiment
 from .plots import mean_std, pyplot
-from .registry import Experiment
 from .table1 import PAPER_DENSE_FALL, PAPER_TABLE1, dense_fall
 from .tasks import SIZES, STEP_GRID, Task
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from .._io import save_figure
 from .comparisons import paired_comparison
+from .experiment import Experiment
 from .plots import errorbars, group, label_order, mean_std, pyplot
-from .registry import Experiment
 from .tasks import PAPER_LSH, SIZES, Task
 
 __all__ = ["EXPERIMENT", "SWEEP", "beats_all_dense"]

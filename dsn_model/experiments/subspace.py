@@ -23,8 +23,8 @@ import numpy as np
 
 from .._io import save_figure
 from .comparisons import fit_power_law
+from .experiment import Experiment
 from .plots import mean_std, pyplot
-from .registry import Experiment
 from .tasks import EXACT_LSH, SIZES, Task
 
 __all__ = [

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .experiment import Experiment
 from .plots import mean_std
-from .registry import Experiment
 from .tasks import Task
 
 __all__ = ["EXPERIMENT", "PAPER_TABLE2"]
