@@ -109,7 +109,7 @@ def test_switch_weighted_gates_are_softmax_probabilities():
 
 
 def test_block_router_one_unit_per_block_at_the_block_argmax():
-    router = BlockRouter.random(5, n_units=24, n_blocks=4, rank=3, random_state=0)
+    router = BlockRouter.random(5, n_units=24, sparsity=4, rank=3, random_state=0)
     X = cube(50, 5, 2)
     units = router.route(X).units
     scores = (X @ router.down.T) @ router.up.T
@@ -248,3 +248,23 @@ def test_every_registered_router_is_built_by_the_shared_signature():
             DSM.random(6, 32, 4, router=bad, random_state=0)
     with pytest.raises(ValueError, match="switch"):
         SwitchRouter.random(6, 30, 4, random_state=0)  # 4 does not divide 30
+
+
+def test_every_router_random_takes_one_signature_by_keyword():
+    """``random(input_dim, n_units, sparsity, *, random_state)`` for every registered router."""
+    from dsn_model.model.routers import ROUTERS
+
+    for name, cls in ROUTERS.items():
+        router = cls.random(input_dim=4, n_units=8, sparsity=2, random_state=0)
+        assert (router.n_units, router.sparsity) == (8, 2), name
+
+
+def test_former_keyword_names_still_work_with_a_deprecation_warning():
+    from dsn_model.model.routers import BlockRouter, KNNRouter
+
+    with pytest.warns(DeprecationWarning, match="`k` is now called `sparsity`"):
+        assert KNNRouter.random(4, 8, k=3, random_state=0).sparsity == 3
+    with pytest.warns(DeprecationWarning, match="`n_blocks` is now called `sparsity`"):
+        assert BlockRouter.random(4, 8, n_blocks=2, random_state=0).sparsity == 2
+    with pytest.raises(ValueError, match="give `sparsity` only"):
+        KNNRouter.random(4, 8, 3, k=3)

@@ -30,6 +30,7 @@ depend on the batch (a BLAS product's rounding does).
 
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
 
 import numpy as np
@@ -58,6 +59,22 @@ __all__ = [
     "UniformHashRouter",
     "top_k_indices",
 ]
+
+
+def _renamed(value, old, old_name: str, new_name: str = "sparsity"):
+    """``value``, or the deprecated keyword ``old`` (with a warning), but not both."""
+    if old is None:
+        if value is None:
+            raise ValueError(f"`{new_name}` is required.")
+        return value
+    if value is not None:
+        raise ValueError(f"give `{new_name}` only (`{old_name}` is its former name).")
+    warnings.warn(
+        f"`{old_name}` is now called `{new_name}`; `{old_name}` will be removed.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return old
 
 
 def _check_matrix(M: ArrayLike, name: str, *, cols: int | None = None) -> np.ndarray:
@@ -234,13 +251,25 @@ class KNNRouter(Router):
             raise ValueError(f"`k` must be <= the number of centers ({self.n_units}). Got {k}.")
 
     @classmethod
-    def random(cls, input_dim: int, n_units: int, k: int, *, random_state=None):
-        """``n_units`` random unit vectors as centres."""
+    def random(
+        cls,
+        input_dim: int,
+        n_units: int,
+        sparsity: int | None = None,
+        *,
+        random_state=None,
+        k: int | None = None,
+    ):
+        """``n_units`` random unit vectors as centres, ``sparsity`` nearest of them active.
+
+        ``k`` is the former name of ``sparsity`` (deprecated; kept one release).
+        """
+        sparsity = _renamed(sparsity, k, "k")
         rng = as_rng(random_state)
         B = rng.standard_normal(
             (check_positive_int(n_units, "n_units"), check_positive_int(input_dim, "input_dim"))
         )
-        return cls(B / np.linalg.norm(B, axis=1, keepdims=True), k)
+        return cls(B / np.linalg.norm(B, axis=1, keepdims=True), sparsity)
 
     def _route(self, X, features):
         units = screened_top_k(X, [self.centers], self.sparsity)
@@ -459,19 +488,23 @@ class BlockRouter(Router):
         cls,
         input_dim: int,
         n_units: int,
-        n_blocks: int,
+        sparsity: int | None = None,
         *,
         rank: int | None = None,
         random_state=None,
+        n_blocks: int | None = None,
     ):
-        """Gaussian controller; low rank ``rank`` if given (default ``ceil(sqrt(t))``)."""
+        """``sparsity`` blocks, one unit active in each; a Gaussian controller of rank ``rank``
+        (default ``ceil(sqrt(t))``). ``n_blocks`` is the former name of ``sparsity``
+        (deprecated; kept one release)."""
+        sparsity = _renamed(sparsity, n_blocks, "n_blocks")
         rng = as_rng(random_state)
         d = check_positive_int(input_dim, "input_dim")
         t = check_positive_int(n_units, "n_units")
         r = check_positive_int(rank, "rank") if rank is not None else int(np.ceil(np.sqrt(t)))
         down = rng.standard_normal((r, d)) / np.sqrt(d)
         up = rng.standard_normal((t, r)) / np.sqrt(r)
-        return cls(n_blocks, down, up)
+        return cls(sparsity, down, up)
 
     def _route(self, X, features):
         units = screened_top_k(X, self.routing_stages(), 1, groups=self.sparsity)
