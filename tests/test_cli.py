@@ -65,9 +65,9 @@ def test_bounds_prints_the_table_and_writes_json(tmp_path, capsys):
 
 def test_bounds_rejects_impossible_parameters(capsys):
     assert main(["bounds", "--eps", "0"]) == 2
-    assert "eps" in capsys.readouterr().err
+    assert "`eps`" in capsys.readouterr().err
     assert main(["bounds", "--d", "2", "--k", "3"]) == 2
-    assert "k" in capsys.readouterr().err
+    assert "`k` (the subspace dimension) must be <= d. Got k=3, d=2." in capsys.readouterr().err
 
 
 def test_help_answers_without_loading_the_models():

@@ -99,6 +99,16 @@ def test_build_tasks_validates():
         build_tasks("fig2", seeds=0)
 
 
+def assert_drawn(path):
+    """A PNG with a real picture: decodable, of a figure's size, not a blank canvas."""
+    import matplotlib.pyplot as plt
+
+    image = plt.imread(path)
+    assert image.ndim == 3 and min(image.shape[:2]) >= 300, image.shape
+    ink = (image[..., :3] < 0.9).any(axis=2).mean()  # pixels that are not near-white
+    assert 0.01 < ink < 0.9, ink
+
+
 def test_quick_reproduction_of_everything(tmp_path, capsys):
     """`dsn reproduce all --quick` (the README's main job) writes a complete report."""
     out = tmp_path / "results"
@@ -124,17 +134,21 @@ def test_quick_reproduction_of_everything(tmp_path, capsys):
     for heading in (*headings, "Training protocol", "Sample size", "Verdicts"):
         assert f"## {heading}" in report
     for png in ("fig1", "fig2", "fig3", "fig4", "subspace", "protocol", "samples"):
-        assert (out / f"{png}.png").stat().st_size > 10_000
+        assert_drawn(out / f"{png}.png")
     verdicts = report.split("## Verdicts")[1]
     claims = re.findall(r"^- \*\*(.+?)\*\* -- (.+?) \(", verdicts, re.M)
     assert len(claims) >= 15  # Figs. 2-4, Tables 1-2, the sweeps, the subspace
-    assert all(
-        v.startswith(("agrees", "disagrees", "not measured", "undecided")) for _, v in claims
-    )
+    verdicts_by_claim = dict(claims)
+    words = r"(agrees only when|agrees in every unit|agrees|disagrees|not measured|undecided)\b"
+    assert all(re.match(words, v) for v in verdicts_by_claim.values()), verdicts_by_claim
+    # the claims robust even at 2 quick seeds get their known verdicts
+    assert re.match(r"agrees\b", verdicts_by_claim["fig4: DSM beats dense"])
+    assert re.match(r"agrees\b", verdicts_by_claim["fig4: dense beats random hash"])
+    assert re.match(r"disagrees\b", verdicts_by_claim["table1: dense MSE flat in width"])
     records = json.loads((out / "table1.json").read_text())
     assert len(records) == 3 * 3 * 2 and all(r["mse"] > 0 for r in records)
     assert "0.01015" in report  # the paper's number stands beside ours
-    assert "agrees" in report and ("same order" in report or "different order" in report)
+    assert "same order" in report or "different order" in report
     (out / "REPORT.md").unlink()
     assert (
         main(
