@@ -16,3 +16,13 @@ def random_dsm(kind: str, d: int, s: int, experts: int, seed: int) -> DSM:
 
 def cube(n: int, d: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).uniform(-1.0, 1.0, size=(n, d))
+
+
+def assert_drawn(path, *, min_side: int = 300) -> None:
+    """A PNG with a real picture: decodable, of a figure's size, not a blank canvas."""
+    import matplotlib.pyplot as plt
+
+    image = plt.imread(path)
+    assert image.ndim == 3 and min(image.shape[:2]) >= min_side, image.shape
+    ink = (image[..., :3] < 0.9).any(axis=2).mean()  # pixels that are not near-white
+    assert 0.01 < ink < 0.9, ink

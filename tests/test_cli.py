@@ -5,6 +5,7 @@ import shutil
 import subprocess
 
 import pytest
+from builders import assert_drawn
 
 from dsn_model.cli import main
 
@@ -27,7 +28,7 @@ def test_inspect_prints_routing_and_saves_png(tmp_path, capsys):
     d, s = 8, 4  # the defaults: a hash router costs no FLOPs; each unit 2 (d + 1), read-out 2
     paper = 2 * s * (d + 1) + 2 * s
     assert f"FLOPs: {paper} active (paper), 0 routing, {paper} total" in out
-    assert png.stat().st_size > 1000
+    assert_drawn(png)
 
 
 def test_bad_parameters_exit_2_with_the_parameter_named(capsys):

@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pytest
+from builders import assert_drawn
 
 from dsn_model.cli import main
 from dsn_model.experiments import Task, build_tasks, run_tasks
@@ -97,16 +98,6 @@ def test_build_tasks_validates():
         build_tasks("fig9")
     with pytest.raises(ValueError, match="seeds"):
         build_tasks("fig2", seeds=0)
-
-
-def assert_drawn(path):
-    """A PNG with a real picture: decodable, of a figure's size, not a blank canvas."""
-    import matplotlib.pyplot as plt
-
-    image = plt.imread(path)
-    assert image.ndim == 3 and min(image.shape[:2]) >= 300, image.shape
-    ink = (image[..., :3] < 0.9).any(axis=2).mean()  # pixels that are not near-white
-    assert 0.01 < ink < 0.9, ink
 
 
 def test_quick_reproduction_of_everything(tmp_path, capsys):
