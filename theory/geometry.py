@@ -19,6 +19,8 @@ from scipy.optimize import linprog
 from scipy.spatial import HalfspaceIntersection, Voronoi, cKDTree
 from scipy.spatial.distance import pdist
 
+from dsn_model.lsh.families import slab_halfspaces
+
 __all__ = [
     "arrangement_cell_count",
     "cell_diameter",
@@ -75,12 +77,11 @@ def lambda_inf(G: np.ndarray) -> float:
 
 
 def cell_halfspaces(U, directions, offsets, width, key):
-    """``(A, b)`` with the cell of ``key`` on Gamma equal to ``{y : A y <= b}``."""
-    G = directions @ U
-    key = np.asarray(key, dtype=float)
-    A = np.vstack([U, -U, G, -G])
-    b = np.r_[np.ones(2 * len(U)), (key + 1) * width - offsets, offsets - key * width]
-    return A, b
+    """``(A, b)`` with the cell of ``key`` on Gamma equal to ``{y : A y <= b}``: the cube's
+    ``|U y|_inf <= 1`` and the family's slabs (:func:`dsn_model.lsh.families.slab_halfspaces`,
+    the one place they are written) in the coordinates ``x = U y``."""
+    G, h = slab_halfspaces(directions, offsets, width, key)
+    return np.vstack([U, -U, G @ U]), np.r_[np.ones(2 * len(U)), h]
 
 
 def cell_vertices(U, directions, offsets, width, key):

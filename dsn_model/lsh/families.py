@@ -45,6 +45,7 @@ __all__ = [
     "HyperplaneLSH",
     "LSHFamily",
     "family_from_state",
+    "slab_halfspaces",
 ]
 
 # Bytes of projections per hashing block: larger blocks cut the per-call overhead (about
@@ -416,13 +417,29 @@ class EuclideanLSH(LSHFamily):
 
     def _halfspaces(self, table, key):
         rows = slice(table * self.n_hashes, (table + 1) * self.n_hashes)
-        A, b, w = self.directions[rows], self.offsets[rows], self.width
-        G = np.vstack([A, -A])
-        h = np.concatenate([(key + 1) * w - b, b - key * w])
-        return G, h
+        return slab_halfspaces(self.directions[rows], self.offsets[rows], self.width, key)
 
     def projection_matrix(self):
         return self.directions
+
+
+def slab_halfspaces(directions, offsets, width: float, key) -> tuple[np.ndarray, np.ndarray]:
+    """The Euclidean cell ``{x : n_i w <= a_i . x + b_i < (n_i + 1) w}`` as ``{x : G x <= h}``.
+
+    ``G = [A; -A]`` and ``h = [(n + 1) w - b; b - n w]``: the one place the slab
+    geometry is written (the family's :meth:`~LSHFamily.halfspaces` and the
+    checker's exact cells, :func:`theory.geometry.cell_halfspaces`, both read it).
+
+    Examples
+    --------
+    >>> G, h = slab_halfspaces(np.array([[1.0, 0.0]]), np.array([0.25]), 0.5, np.array([1]))
+    >>> G.tolist(), h.tolist()   # 0.5 <= x + 0.25 < 1.0
+    ([[1.0, 0.0], [-1.0, -0.0]], [0.75, -0.25])
+    """
+    A = np.asarray(directions, dtype=float)
+    b = np.asarray(offsets, dtype=float)
+    key = np.asarray(key, dtype=float)
+    return np.vstack([A, -A]), np.concatenate([(key + 1) * width - b, b - key * width])
 
 
 class CrossPolytopeLSH(LSHFamily):
