@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .._io import atomic_writer, save_figure, writable_folder
+from ..data import uniform_cube
 from ..lsh.buckets import BucketIndex
 from ..lsh.families import FAMILIES, CrossPolytopeLSH, EuclideanLSH, HyperplaneLSH
 from ..model.dsm import DSM
@@ -117,7 +118,7 @@ def audit_router(
     curve = collision_curve(
         audited, radii, n_pairs=400, mode=mode, angular=angular, random_state=seed
     )
-    X = np.random.default_rng(seed).uniform(-1, 1, (n, d))
+    X = uniform_cube(n, d, random_state=np.random.default_rng(seed))
     if kind == "lsh-euclidean":  # unbounded keys: balance over the cells met by X
         index = BucketIndex(s, 2, None)
         slots = index.insert(net.router.family.keys(X))

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .._io import save_figure
+from ..data import uniform_cube
 from ..lsh.regressor import LSHRegressor
 from ..targets import RandomPolynomial
 from .experiment import Experiment
@@ -17,7 +18,7 @@ def _section(records, out: Path, quick: bool) -> str:
     plt = pyplot()
     rng = np.random.default_rng(0)
     f = RandomPolynomial(1, 4, random_state=3)
-    X = rng.uniform(-1, 1, (2000 if quick else 20000, 1))
+    X = uniform_cube(2000 if quick else 20000, 1, random_state=rng)
     grid = np.linspace(-1, 1, 1000)[:, None]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, tables, title in [

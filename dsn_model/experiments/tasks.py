@@ -28,7 +28,7 @@ import numpy as np
 
 from .._io import atomic_writer
 from .._threads import single_blas_thread
-from ..data import load_digits_data, random_subspace, uniform_on_section
+from ..data import load_digits_data, random_subspace, uniform_cube, uniform_on_section
 from ..estimators import (
     DenseClassifier,
     DenseRegressor,
@@ -122,7 +122,7 @@ def _cached_data(seed, n_train, n_test, d, k, target, nested):
         inner = RandomPolynomial(task.k, 4, random_state=rng)
         y = inner(X @ U)
     else:
-        X = rng.uniform(-1.0, 1.0, size=(n, task.d))
+        X = uniform_cube(n, task.d, random_state=rng)
         f = (
             RandomPolynomial(task.d, 4, random_state=rng)
             if task.target == "polynomial"
@@ -140,8 +140,8 @@ def _nested_data(task: Task):
         if task.target == "polynomial"
         else RandomHypercube(task.d, random_state=np.random.default_rng([task.seed, 0]))
     )
-    Xte = np.random.default_rng([task.seed, 1]).uniform(-1.0, 1.0, size=(task.n_test, task.d))
-    Xtr = np.random.default_rng([task.seed, 2]).uniform(-1.0, 1.0, size=(task.n_train, task.d))
+    Xte = uniform_cube(task.n_test, task.d, random_state=np.random.default_rng([task.seed, 1]))
+    Xtr = uniform_cube(task.n_train, task.d, random_state=np.random.default_rng([task.seed, 2]))
     return Xtr, f(Xtr), Xte, f(Xte)
 
 

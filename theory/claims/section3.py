@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from dsn_model import DSM, RandomFeatures, SparseLayer, SparseNetwork, SwitchRouter
+from dsn_model.data import uniform_cube
 from dsn_model.lsh.regressor import LSHRegressor
 from dsn_model.model.constructions import (
     interpolation_dsm,
@@ -72,7 +73,7 @@ def _identity(d=6, t=40, s=5, n=300, seed=0, leak=False):
         router = LeakyRouter(router)
     A = rng.standard_normal(t) * 10.0 ** rng.uniform(-5, 5, t)
     net = DSM(phi, router, A)
-    X = rng.uniform(-1, 1, (n, d))
+    X = uniform_cube(n, d, random_state=rng)
     F = phi.transform(X)  # phi computed once and shared by both forms
     units = net.route(X).units
     mask = net.mask(X)
@@ -113,7 +114,7 @@ def _composition(d=5, t1=24, s1=4, t2=16, s2=3, n=200, seed=0, leak=False):
     )
     A = rng.standard_normal(t2)
     net = SparseNetwork([l1, l2], A)
-    X = rng.uniform(-1, 1, (n, d))
+    X = uniform_cube(n, d, random_state=rng)
     r1, r2 = net.route_all(X)
     # the dense reference: every unit of both layers computed, then masked
     H = l1.features.transform(X) * r1.mask()
@@ -140,7 +141,7 @@ def _composition(d=5, t1=24, s1=4, t2=16, s2=3, n=200, seed=0, leak=False):
 # ------------------------------------------------------------------ Section 3
 def _interpolation(d=4, t=20, seed=0, perturb=0.0):
     rng = np.random.default_rng(seed)
-    Xs = rng.uniform(-1, 1, (t, d))
+    Xs = uniform_cube(t, d, random_state=rng)
     f = np.sin(Xs.sum(axis=1))
     B = rng.standard_normal((t, d))
     net = interpolation_dsm(Xs, f + perturb, B)
@@ -187,7 +188,7 @@ def _switch(d=4, experts=6, size=3, seed=0, leak=False):
     phi = RandomFeatures.random(d, experts * size, random_state=rng)
     A = rng.standard_normal(experts * size)
     net = switch_dsm(LeakyRouter(router) if leak else router, phi, A)
-    X = rng.uniform(-1, 1, (200, d))
+    X = uniform_cube(200, d, random_state=rng)
     expert = np.argmax(X @ router.gate.T, axis=1)  # the Switch rule, written out
     F = phi.transform(X)
     blocks = expert[:, None] * size + np.arange(size)
@@ -213,7 +214,7 @@ def _scaling(d=4, t=24, blocks=4, seed=0, leak=False):
     phi = RandomFeatures.random(d, t, random_state=rng)
     A = rng.standard_normal(t)
     net = DSM(phi, LeakyRouter(router) if leak else router, A)
-    X = rng.uniform(-1, 1, (200, d))
+    X = uniform_cube(200, d, random_state=rng)
     units = net.route(X).units
     valid = np.where(units >= 0, units // (t // blocks), -1)
     one_each = bool(all(sorted(r[r >= 0].tolist()) == list(range(blocks)) for r in valid))
@@ -232,7 +233,7 @@ def _scaling(d=4, t=24, blocks=4, seed=0, leak=False):
 def _lsh(d=3, tables=4, m=6, n=2000, seed=0, model=None):
     """The fitted LSH model against a DSM built here from its hyperplanes and the labels."""
     rng = np.random.default_rng(seed)
-    X = rng.uniform(-1, 1, (n, d))
+    X = uniform_cube(n, d, random_state=rng)
     y = np.sin(3 * X.sum(axis=1))
     if model is None:
         model = LSHRegressor(
@@ -268,7 +269,7 @@ def _lsh(d=3, tables=4, m=6, n=2000, seed=0, model=None):
 def _lsh_affine(d=3, tables=2, m=4, n=4000, seed=0, perturb=0.0):
     """Delta = 1: one affine function per bucket is DSM(d, s (d+1), s 2^m (d+1))."""
     rng = np.random.default_rng(seed)
-    X = rng.uniform(-1, 1, (n, d))
+    X = uniform_cube(n, d, random_state=rng)
     y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2
     model = LSHRegressor(
         n_tables=tables,
@@ -291,7 +292,7 @@ def _lsh_affine(d=3, tables=2, m=4, n=4000, seed=0, perturb=0.0):
         rows = (buckets == unit).any(axis=1)
         coef[unit] = np.linalg.lstsq(Z[rows], y[rows], rcond=None)[0]
     coef += perturb
-    Xt = rng.uniform(-1, 1, (3000, d))
+    Xt = uniform_cube(3000, d, random_state=rng)
     unit_t = router.route(Xt).units
     fitted = (counts[unit_t] >= 2 * p).all(axis=1)
     Zt = np.hstack([np.ones((len(Xt), 1)), Xt])

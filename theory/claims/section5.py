@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
+from dsn_model.data import uniform_cube
 from dsn_model.experiments import build_tasks, run_tasks
 from dsn_model.experiments.comparisons import paired_comparison
 from dsn_model.experiments.schema import read_records
@@ -85,7 +86,9 @@ def _hypercube(n=8, draws=20, seed=0, points=20_000, scale=1.0):
     for _ in range(draws):
         f = RandomHypercube(n, random_state=rng)
         L = float(hypercube_lipschitz(f.values.astype(int), n)) * scale
-        norms = np.linalg.norm(_hypercube_gradient(f, rng.uniform(-1, 1, (points, n))), axis=1)
+        norms = np.linalg.norm(
+            _hypercube_gradient(f, uniform_cube(points, n, random_state=rng)), axis=1
+        )
         corner_norms = np.linalg.norm(_hypercube_gradient(f, corners), axis=1)
         attained &= abs(corner_norms.max() - L) <= 1e-12
         worst_excess = max(worst_excess, float(norms.max() - L))
@@ -110,7 +113,7 @@ def _polynomial(n=2, degree=4, draws=2, seed=0, points=20_000, scale=1.0):
         B1 = float(polynomial_lipschitz_chain(expr, x)["B1"]) * scale
         bound = lipschitz_bound(expr, x, [(-1, 1)] * n, tol=1e-3, max_boxes=400)
         grad = sp.lambdify(x, [sp.diff(expr, v) for v in x], "numpy")
-        X = rng.uniform(-1, 1, (points, n))
+        X = uniform_cube(points, n, random_state=rng)
         sampled = float(
             np.linalg.norm(np.array(grad(*X.T), dtype=float).reshape(n, -1), axis=0).max()
         )
