@@ -135,7 +135,11 @@ def test_quick_reproduction_of_everything(tmp_path, capsys):
     # the claims robust even at 2 quick seeds get their known verdicts
     assert re.match(r"agrees\b", verdicts_by_claim["fig4: DSM beats dense"])
     assert re.match(r"agrees\b", verdicts_by_claim["fig4: dense beats random hash"])
-    assert re.match(r"disagrees\b", verdicts_by_claim["table1: dense MSE flat in width"])
+    assert re.match(r"agrees\b", verdicts_by_claim["fig4: LSH beats dense"])
+    # dense error falls with width: the paper's flat column is never reproduced (2 seeds
+    # leave it undecided; 3 or more disagree)
+    flat = verdicts_by_claim["table1: dense MSE flat in width"]
+    assert re.match(r"(disagrees|undecided)\b", flat), flat
     records = json.loads((out / "table1.json").read_text())
     assert len(records) == 3 * 3 * 2 and all(r["mse"] > 0 for r in records)
     assert "0.01015" in report  # the paper's number stands beside ours
