@@ -315,7 +315,8 @@ def test_an_extra_compressed_member_is_refused_before_it_is_decompressed(tmp_pat
 def test_a_file_declaring_huge_tables_is_refused_before_allocating(tmp_path):
     import numpy as np
 
-    from dsn_model.lsh.regressor import LSHRegressor, _checksum
+    from dsn_model.lsh.persistence import _checksum
+    from dsn_model.lsh.regressor import LSHRegressor
 
     arrays = _saved_arrays(tmp_path)
     meta = json.loads(str(arrays["meta"]))

@@ -11,7 +11,8 @@ import time
 import numpy as np
 import pytest
 
-from dsn_model.lsh.regressor import LSHRegressor, _checksum
+from dsn_model.lsh.persistence import _checksum
+from dsn_model.lsh.regressor import LSHRegressor
 
 
 def saved(tmp_path, **params):
