@@ -158,3 +158,15 @@ def test_the_collision_band_covers_the_closed_form_at_about_its_nominal_rate():
         reference = pstable_collision(radii, 0.5, 2)
         covered += int(((curve.low <= reference) & (reference <= curve.high)).sum())
     assert 0.88 <= covered / 180 <= 0.99
+
+
+def test_an_audit_is_computed_drawn_and_written_separately():
+    from dsn_model.audit.report import audit_markdown, compute_audit, draw_audit
+
+    audit = compute_audit("hash", d=4, t=64, s=2, n=2000, seed=0)
+    assert audit.curve.probability[0] == 1.0  # an input shares its units with itself
+    assert audit.balance["dropped_fraction"] == 0.0
+    text = audit_markdown(audit, "a.png")
+    assert text.startswith("# Audit of `hash` (d = 4, t = 64, s = 2)") and "![audit](a.png)" in text
+    fig = draw_audit(audit)
+    assert [ax.get_title() for ax in fig.axes][0] == "locality of hash"

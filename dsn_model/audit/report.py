@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,15 @@ from .statistics import (
     switch_aux_loss,
 )
 
-__all__ = ["AUDIT_ROUTERS", "audit_router", "build_audited"]
+__all__ = [
+    "AUDIT_ROUTERS",
+    "Audit",
+    "audit_markdown",
+    "audit_router",
+    "build_audited",
+    "compute_audit",
+    "draw_audit",
+]
 
 #: Router kinds ``dsn audit`` understands: the registered routers (``knn`` with random
 #: centres) and one LSH router per hash family (``dsn audit --router lsh --family F``).
@@ -89,6 +98,141 @@ def _check_audit_sizes(kind, d, t, s, capacity_factor) -> None:
         raise ValueError(f"`d` must be >= 2 for lsh-cross-polytope (a cone needs 2 axes). Got {d}.")
 
 
+@dataclass
+class Audit:
+    """What an audit measured: the router, its collision curve and its load balance."""
+
+    kind: str
+    net: DSM
+    radii: np.ndarray
+    curve: object
+    mode: str
+    angular: bool
+    X: np.ndarray
+    routing: Routing
+    balance: dict
+    width: float
+
+
+def compute_audit(
+    kind: str,
+    *,
+    d: int = 8,
+    t: int = 256,
+    s: int = 4,
+    width: float = 0.5,
+    capacity_factor: float | None = None,
+    n: int = 20000,
+    seed: int = 0,
+) -> Audit:
+    """Measure a router's locality (collision curve with a 95% band) and load balance."""
+    net = build_audited(
+        kind, d=d, t=t, s=s, width=width, capacity_factor=capacity_factor, seed=seed
+    )
+    angular = kind == "lsh-cross-polytope"  # cones: locality in angle, not distance
+    radii = np.linspace(0.0, np.pi / 2 if angular else 1.0, 11)
+    mode = "slot" if kind.startswith("lsh") else "any"
+    audited = net.router.family if mode == "slot" else net
+    curve = collision_curve(
+        audited, radii, n_pairs=400, mode=mode, angular=angular, random_state=seed
+    )
+    X = uniform_cube(n, d, random_state=np.random.default_rng(seed))
+    if kind == "lsh-euclidean":  # unbounded keys: balance over the cells met by X
+        index = BucketIndex(s, 2, None)
+        slots = index.insert(net.router.family.keys(X))
+        routing = Routing(slots, np.ones(slots.shape), index.n_slots)
+    else:
+        routing = net.route(X)
+    return Audit(kind, net, radii, curve, mode, angular, X, routing, load_balance(routing), width)
+
+
+def draw_audit(audit: Audit):
+    """The locality curve (with its closed form where one exists) beside the load histogram."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    a, radii, curve = audit, audit.radii, audit.curve
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    axes[0].fill_between(radii, curve.low, curve.high, alpha=0.3, label="95% band")
+    axes[0].plot(radii, curve.probability, marker="o", label=f"estimate ({a.mode})")
+    if a.kind == "lsh-euclidean":
+        axes[0].plot(
+            radii, pstable_collision(radii, a.width, 2), "k--", label="Datar et al. p(r)^2"
+        )
+    if a.angular:
+        axes[0].plot(
+            radii,
+            cross_polytope_collision(radii, a.net.input_dim, 1),
+            "k--",
+            label="numeric evaluation (fresh rotations)",
+        )
+    axes[0].set_xlabel(
+        "angle between the two inputs" if a.angular else "distance r between the two inputs"
+    )
+    axes[0].set_ylabel("P(share a unit)")
+    axes[0].set_title(f"locality of {a.kind}")
+    axes[0].legend(fontsize=8)
+    histogram = a.balance["load_histogram"]
+    axes[1].bar(np.arange(len(histogram)), histogram)
+    axes[1].set_xlabel("inputs routed to a unit")
+    axes[1].set_ylabel("units")
+    axes[1].set_title(f"load over {len(a.X)} inputs (max/mean {a.balance['max_over_mean']:.2f})")
+    fig.tight_layout()
+    return fig
+
+
+def audit_markdown(audit: Audit, figure: str) -> str:
+    """The audit as markdown: the curve as a table, the balance and the router's own notes."""
+    a, net, n, balance = audit, audit.net, len(audit.X), audit.balance
+    lines = [
+        f"# Audit of `{a.kind}` (d = {net.input_dim}, t = {net.n_units}, s = {net.sparsity})\n",
+        f"![audit]({figure})\n",
+        "| r | P(share) | 95% band |",
+        "|---|---|---|",
+    ]
+    for r, p, lo, hi in zip(a.radii, a.curve.probability, a.curve.low, a.curve.high, strict=True):
+        lines.append(f"| {r:.1f} | {p:.3f} | [{lo:.3f}, {hi:.3f}] |")
+    over = (
+        f"over the {a.routing.n_units} cells that the {n} sample inputs meet (of t = "
+        f"{net.n_units}: unbounded keys are stored only where met)"
+        if a.kind == "lsh-euclidean"
+        else f"over all t = {a.routing.n_units} units, {n} sample inputs"
+    )
+    lines += [
+        "",
+        f"Load balance {over}:",
+        "",
+        f"- load entropy / log(units): {balance['entropy_ratio']:.3f} (1 = all used equally)",
+        f"- max / mean load: {balance['max_over_mean']:.2f}",
+        f"- units no input activated: {balance['unused_fraction']:.1%}",
+        f"- inputs with no active unit (dropped): {balance['dropped_fraction']:.1%}",
+    ]
+    if a.kind == "switch":
+        logits = a.X @ net.router.gate.T
+        lines.append(
+            f"- Switch load-balancing loss (scaled by E): "
+            f"{switch_aux_loss(logits, net.router.expert_of(a.X)):.3f} (1 at perfect balance; "
+            "it weighs each expert's share of inputs by its mean gate probability, so it can "
+            "sit near 1 while the max/mean load above is large)"
+        )
+        capacity = net.router.capacity(n)
+        if capacity is not None:
+            lines.append(
+                f"- capacity: each expert takes at most ceil(capacity_factor x n x top_k / E)"
+                f" = {capacity} of the {n} inputs; the inputs beyond it are dropped (no active"
+                " unit, output 0) -- a factor near 1 drops many inputs when the load is uneven"
+            )
+    if a.kind == "lsh-hyperplane":
+        lines.append(
+            f"- reference: hyperplanes through 0 would collide with "
+            f"(1 - theta/pi)^m = {hyperplane_collision(np.pi / 4, 6):.3f} at 45 degrees;"
+            " these have offsets, so no closed form is drawn"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def audit_router(
     kind: str,
     out,
@@ -101,102 +245,21 @@ def audit_router(
     n: int = 20000,
     seed: int = 0,
 ) -> Path:
-    """Write ``audit_<kind>.png`` and ``audit_<kind>.md`` into ``out``; return the markdown path."""
-    import matplotlib
+    """Write ``audit_<kind>.png`` and ``audit_<kind>.md`` into ``out``; return the markdown path.
 
-    matplotlib.use("Agg")
+    :func:`compute_audit` measures, :func:`draw_audit` draws, :func:`audit_markdown` writes.
+    """
     import matplotlib.pyplot as plt
 
     out, _ = writable_folder(out)
-    net = build_audited(
-        kind, d=d, t=t, s=s, width=width, capacity_factor=capacity_factor, seed=seed
+    audit = compute_audit(
+        kind, d=d, t=t, s=s, width=width, capacity_factor=capacity_factor, n=n, seed=seed
     )
-    angular = kind == "lsh-cross-polytope"  # cones: locality in angle, not distance
-    radii = np.linspace(0.0, np.pi / 2 if angular else 1.0, 11)
-    mode = "slot" if kind.startswith("lsh") or angular else "any"
-    audited = net.router.family if mode == "slot" else net
-    curve = collision_curve(
-        audited, radii, n_pairs=400, mode=mode, angular=angular, random_state=seed
-    )
-    X = uniform_cube(n, d, random_state=np.random.default_rng(seed))
-    if kind == "lsh-euclidean":  # unbounded keys: balance over the cells met by X
-        index = BucketIndex(s, 2, None)
-        slots = index.insert(net.router.family.keys(X))
-        routing = Routing(slots, np.ones(slots.shape), index.n_slots)
-    else:
-        routing = net.route(X)
-    balance = load_balance(routing)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    axes[0].fill_between(radii, curve.low, curve.high, alpha=0.3, label="95% band")
-    axes[0].plot(radii, curve.probability, marker="o", label=f"estimate ({mode})")
-    if kind == "lsh-euclidean":
-        axes[0].plot(radii, pstable_collision(radii, width, 2), "k--", label="Datar et al. p(r)^2")
-    if angular:
-        axes[0].plot(
-            radii,
-            cross_polytope_collision(radii, d, 1),
-            "k--",
-            label="numeric evaluation (fresh rotations)",
-        )
-    axes[0].set_xlabel(
-        "angle between the two inputs" if angular else "distance r between the two inputs"
-    )
-    axes[0].set_ylabel("P(share a unit)")
-    axes[0].set_title(f"locality of {kind}")
-    axes[0].legend(fontsize=8)
-    axes[1].bar(np.arange(len(balance["load_histogram"])), balance["load_histogram"])
-    axes[1].set_xlabel("inputs routed to a unit")
-    axes[1].set_ylabel("units")
-    axes[1].set_title(f"load over {n} inputs (max/mean {balance['max_over_mean']:.2f})")
-    fig.tight_layout()
+    fig = draw_audit(audit)
     png = out / f"audit_{kind}.png"
     save_figure(fig, png, dpi=110)
     plt.close(fig)
-    lines = [
-        f"# Audit of `{kind}` (d = {d}, t = {net.n_units}, s = {net.sparsity})\n",
-        f"![audit]({png.name})\n",
-        "| r | P(share) | 95% band |",
-        "|---|---|---|",
-    ]
-    for r, p, lo, hi in zip(radii, curve.probability, curve.low, curve.high, strict=True):
-        lines.append(f"| {r:.1f} | {p:.3f} | [{lo:.3f}, {hi:.3f}] |")
-    over = (
-        f"over the {routing.n_units} cells that the {n} sample inputs meet (of t = "
-        f"{net.n_units}: unbounded keys are stored only where met)"
-        if kind == "lsh-euclidean"
-        else f"over all t = {routing.n_units} units, {n} sample inputs"
-    )
-    lines += [
-        "",
-        f"Load balance {over}:",
-        "",
-        f"- load entropy / log(units): {balance['entropy_ratio']:.3f} (1 = all used equally)",
-        f"- max / mean load: {balance['max_over_mean']:.2f}",
-        f"- units no input activated: {balance['unused_fraction']:.1%}",
-        f"- inputs with no active unit (dropped): {balance['dropped_fraction']:.1%}",
-    ]
-    if kind == "switch":
-        logits = X @ net.router.gate.T
-        lines.append(
-            f"- Switch load-balancing loss (scaled by E): "
-            f"{switch_aux_loss(logits, net.router.expert_of(X)):.3f} (1 at perfect balance; "
-            "it weighs each expert's share of inputs by its mean gate probability, so it can "
-            "sit near 1 while the max/mean load above is large)"
-        )
-        capacity = net.router.capacity(n)
-        if capacity is not None:
-            lines.append(
-                f"- capacity: each expert takes at most ceil(capacity_factor x n x top_k / E)"
-                f" = {capacity} of the {n} inputs; the inputs beyond it are dropped (no active"
-                " unit, output 0) -- a factor near 1 drops many inputs when the load is uneven"
-            )
-    if kind == "lsh-hyperplane":
-        lines.append(
-            f"- reference: hyperplanes through 0 would collide with "
-            f"(1 - theta/pi)^m = {hyperplane_collision(np.pi / 4, 6):.3f} at 45 degrees;"
-            " these have offsets, so no closed form is drawn"
-        )
     path = out / f"audit_{kind}.md"
     with atomic_writer(path) as fh:
-        fh.write("\n".join(lines) + "\n")
+        fh.write(audit_markdown(audit, png.name))
     return path
