@@ -169,4 +169,4 @@ def test_an_audit_is_computed_drawn_and_written_separately():
     text = audit_markdown(audit, "a.png")
     assert text.startswith("# Audit of `hash` (d = 4, t = 64, s = 2)") and "![audit](a.png)" in text
     fig = draw_audit(audit)
-    assert [ax.get_title() for ax in fig.axes][0] == "locality of hash"
+    assert fig.axes[0].get_title() == "locality of hash"
