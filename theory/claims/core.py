@@ -257,7 +257,11 @@ FINDINGS: dict[str, Finding] = {}
 
 
 def register(item: Claim | Finding) -> Claim | Finding:
-    """Add a claim or a finding to its registry (names are unique)."""
+    """Add a claim or a finding to its registry (names are unique).
+
+    Each module of :mod:`theory.claims` lists its own ``CLAIMS`` (or ``FINDINGS``);
+    the package registers them, in the paper's order, when it is imported.
+    """
     registry = FINDINGS if isinstance(item, Finding) else CLAIMS
     if item.name in CLAIMS or item.name in FINDINGS:
         raise ValueError(f"{item.name!r} is registered already.")

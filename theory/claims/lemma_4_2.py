@@ -26,7 +26,7 @@ from ..geometry import (
     lambda_inf,
     polytope_vertices,
 )
-from .core import Claim, Evidence, register, verdict
+from .core import Claim, Evidence, verdict
 from .inference import BinomialTest
 
 #: Lower constants q(C) with P(lambda_inf(G) >= q(C)) >= 0.9 for G in R^{Ck x k} Gaussian,
@@ -169,7 +169,8 @@ def _count_scaling(
     )
 
 
-register(
+#: This module's claims, in the paper's order (:mod:`theory.claims` registers them).
+CLAIMS = [
     Claim(
         "lemma_4_2.diameter",
         "4 (Lemma 4.2(1))",
@@ -180,9 +181,7 @@ register(
         quick={"trials": 2},
         full={"trials": 10},
         broken={"width_factor": 3.0},  # too wide a width
-    )
-)
-register(
+    ),
     Claim(
         "lemma_4_2.probability",
         "4 (Lemma 4.2)",
@@ -194,9 +193,7 @@ register(
         full={"ks": (1, 2, 3), "Cs": (2, 4, 8, 16), "trials": 200, "seed": 1},
         kind="consistency",
         broken={"Cs": (2,), "threshold": 0.74},  # too few directions for q(4)
-    )
-)
-register(
+    ),
     Claim(
         "lemma_4_2.count",
         "4 (Lemma 4.2(2))",
@@ -207,9 +204,7 @@ register(
         quick={"k": 2, "width": 0.5},
         full={"k": 3, "C": 2, "width": 0.6, "seed": 3},
         kind="consistency",
-    )
-)
-register(
+    ),
     Claim(
         "lemma_4_2.count_scaling",
         "4 (Lemma 4.2(2))",
@@ -222,5 +217,5 @@ register(
         quick={"ds": (8, 32), "ks": (1, 2)},
         full={"ds": (8, 16, 32, 64), "ks": (1, 2, 3), "widths": (1.0, 0.6, 0.35)},
         broken={"width_scale": 0.02, "ks": (1,)},  # cells 50x narrower
-    )
-)
+    ),
+]

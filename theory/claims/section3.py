@@ -25,7 +25,7 @@ from dsn_model.model.graph import active_subgraph, evaluate_graph
 from dsn_model.model.routers import BlockRouter, Router, UniformHashRouter
 from dsn_model.model.routing_result import Routing
 
-from .core import Claim, Evidence, register, verdict
+from .core import Claim, Evidence, verdict
 
 U = 2.0**-53  # binary64 unit roundoff
 
@@ -314,97 +314,6 @@ def _lsh_affine(d=3, tables=2, m=4, n=4000, seed=0, perturb=0.0):
     )
 
 
-register(
-    Claim(
-        "dsm.identity",
-        "2.1",
-        "(A o mask(x)) phi(x) = A (mask(x) o phi(x)) with at most s active units.",
-        "both forms bit for bit in math.fsum with phi computed once; the sparse predict "
-        "(only active units computed) against the correctly rounded sum over the support",
-        _identity,
-        kind="consistency",
-        broken={"leak": True},  # a router with s + 1 active units
-    )
-)
-register(
-    Claim(
-        "dsm.composition",
-        "2.1",
-        "Sparse layers compose: A (mask_2 o phi_2(mask_1 o phi_1(x))).",
-        "the two-layer sparse forward pass and the active sub-DAG against the dense "
-        "evaluation that computes every unit and masks afterwards",
-        _composition,
-        kind="consistency",
-        broken={"leak": True},
-    )
-)
-register(
-    Claim(
-        "simulation.interpolation",
-        "3",
-        "DSM(d, 1, t) interpolates t points exactly.",
-        "g(x_i) = f(x_i) within 2^-51 |f| (fl(fl(y/p) p) != y in about 10% of draws, so "
-        "== is not a valid check); one active unit",
-        _interpolation,
-        broken={"perturb": 1e-9},  # values no longer f(x_i)
-    )
-)
-register(
-    Claim(
-        "simulation.knn",
-        "3",
-        "k-NN regression is DSM(d, k, n).",
-        "the DSM against scikit-learn's KNeighborsRegressor on inputs of every norm; "
-        "exactly k active units",
-        _knn,
-        broken={"k_router": 6},  # the DSM averages the wrong number of neighbours
-    )
-)
-register(
-    Claim(
-        "simulation.switch",
-        "3",
-        "Top-1 Switch routing is DSM(d, s, sL).",
-        "the DSM against the Switch layer written out (argmax gate, gate value times the "
-        "expert's block), at most s active units",
-        _switch,
-        broken={"leak": True},
-    )
-)
-register(
-    Claim(
-        "simulation.scaling",
-        "3.1",
-        "Block sparsity (Scaling Transformer) is DSM with one unit per block.",
-        "exactly one active unit in each block; output against fsum",
-        _scaling,
-        broken={"leak": True},
-    )
-)
-register(
-    Claim(
-        "simulation.lsh",
-        "3.2",
-        "LSH(d, s, m) is DSM(d, s, s 2^m).",
-        "LSHRegressor.predict and to_dsm() against a DSM(d, s, s 2^m) the check builds "
-        "from the hyperplanes and the labels (sign patterns, bucket means, global mean "
-        "for empty buckets); s active units; t = s 2^m",
-        _lsh,
-    )
-)
-register(
-    Claim(
-        "simulation.lsh_affine",
-        "3.2",
-        "LSH with one degree-Delta polynomial per bucket is a DSM.",
-        "Delta = 1: the model against representation (a), DSM(d, s(d+1), s 2^m (d+1)) with "
-        "phi = [1, x] tiled and per-bucket least squares computed here by lstsq",
-        _lsh_affine,
-        broken={"perturb": 1e-6},  # coefficients not the least-squares ones
-    )
-)
-
-
 def _knn_distance(d=5, n=2000, seed=0, squared=False, unit=True):
     """The sentence as printed: ||x - b_i||_2 = 2 - 2 <x, b_i> for unit x, b_i.
 
@@ -439,7 +348,81 @@ def _knn_distance(d=5, n=2000, seed=0, squared=False, unit=True):
     )
 
 
-register(
+#: This module's claims, in the paper's order (:mod:`theory.claims` registers them).
+CLAIMS = [
+    Claim(
+        "dsm.identity",
+        "2.1",
+        "(A o mask(x)) phi(x) = A (mask(x) o phi(x)) with at most s active units.",
+        "both forms bit for bit in math.fsum with phi computed once; the sparse predict "
+        "(only active units computed) against the correctly rounded sum over the support",
+        _identity,
+        kind="consistency",
+        broken={"leak": True},  # a router with s + 1 active units
+    ),
+    Claim(
+        "dsm.composition",
+        "2.1",
+        "Sparse layers compose: A (mask_2 o phi_2(mask_1 o phi_1(x))).",
+        "the two-layer sparse forward pass and the active sub-DAG against the dense "
+        "evaluation that computes every unit and masks afterwards",
+        _composition,
+        kind="consistency",
+        broken={"leak": True},
+    ),
+    Claim(
+        "simulation.interpolation",
+        "3",
+        "DSM(d, 1, t) interpolates t points exactly.",
+        "g(x_i) = f(x_i) within 2^-51 |f| (fl(fl(y/p) p) != y in about 10% of draws, so "
+        "== is not a valid check); one active unit",
+        _interpolation,
+        broken={"perturb": 1e-9},  # values no longer f(x_i)
+    ),
+    Claim(
+        "simulation.knn",
+        "3",
+        "k-NN regression is DSM(d, k, n).",
+        "the DSM against scikit-learn's KNeighborsRegressor on inputs of every norm; "
+        "exactly k active units",
+        _knn,
+        broken={"k_router": 6},  # the DSM averages the wrong number of neighbours
+    ),
+    Claim(
+        "simulation.switch",
+        "3",
+        "Top-1 Switch routing is DSM(d, s, sL).",
+        "the DSM against the Switch layer written out (argmax gate, gate value times the "
+        "expert's block), at most s active units",
+        _switch,
+        broken={"leak": True},
+    ),
+    Claim(
+        "simulation.scaling",
+        "3.1",
+        "Block sparsity (Scaling Transformer) is DSM with one unit per block.",
+        "exactly one active unit in each block; output against fsum",
+        _scaling,
+        broken={"leak": True},
+    ),
+    Claim(
+        "simulation.lsh",
+        "3.2",
+        "LSH(d, s, m) is DSM(d, s, s 2^m).",
+        "LSHRegressor.predict and to_dsm() against a DSM(d, s, s 2^m) the check builds "
+        "from the hyperplanes and the labels (sign patterns, bucket means, global mean "
+        "for empty buckets); s active units; t = s 2^m",
+        _lsh,
+    ),
+    Claim(
+        "simulation.lsh_affine",
+        "3.2",
+        "LSH with one degree-Delta polynomial per bucket is a DSM.",
+        "Delta = 1: the model against representation (a), DSM(d, s(d+1), s 2^m (d+1)) with "
+        "phi = [1, x] tiled and per-bucket least squares computed here by lstsq",
+        _lsh_affine,
+        broken={"perturb": 1e-6},  # coefficients not the least-squares ones
+    ),
     Claim(
         "simulation.knn_distance",
         "3 (k-NN)",
@@ -451,5 +434,5 @@ register(
         quote="||x - b_i||_2 = 2 - 2<x, b_i>",
         expect="erratum",
         broken={"squared": True},  # the corrected identity has no counter-example
-    )
-)
+    ),
+]

@@ -31,7 +31,7 @@ from dsn_model.targets import DistanceTarget
 from .. import bounds
 from ..certify import certify_nearest_neighbour, certify_uniform_error
 from ..geometry import arrangement_cell_count, hyperplane_levels, lambda_inf, support
-from .core import Claim, Evidence, register, verdict
+from .core import Claim, Evidence, verdict
 from .inference import BinomialTest
 from .lemma_4_2 import Q_BAR
 
@@ -462,7 +462,8 @@ def _forward_cost(
     )
 
 
-register(
+#: This module's claims, in the paper's order (:mod:`theory.claims` registers them).
+CLAIMS = [
     Claim(
         "theorem_4_1",
         "4 (Theorem 4.1)",
@@ -477,9 +478,7 @@ register(
         full={"trials": 50, "k": 2, "eps": 0.2},
         expression=bounds.sample_complexity(*bounds.SYMBOLS.values()),
         broken={"declared_L": 0.25},  # the target is 4x steeper than declared
-    )
-)
-register(
+    ),
     Claim(
         "theorem_4_1.certified",
         "4 (Theorem 4.1)",
@@ -491,9 +490,7 @@ register(
         quick={"k": 1, "factor": 4},
         full={"k": 2, "factor": 4},
         broken={"perturb": 0.1},  # stored values moved
-    )
-)
-register(
+    ),
     Claim(
         "theorem_4_1.samples",
         "4 (Theorem 4.1)",
@@ -505,9 +502,7 @@ register(
         full={"k": 2, "epsilons": (0.4, 0.28, 0.2), "trials": 20},
         expression=bounds.sample_complexity(*bounds.SYMBOLS.values()),
         broken={"sample_power": 0.5},  # sqrt(n_paper) samples: never enough
-    )
-)
-register(
+    ),
     Claim(
         "theorem_4_1.table_size",
         "4 (Theorem 4.1)",
@@ -521,9 +516,7 @@ register(
         full={"ds": (8, 16, 32, 64), "ks": (1, 2, 3), "ratios": (6, 10, 16), "seeds": 2},
         expression=bounds.table_size(*bounds.SYMBOLS.values()),
         broken={"width_scale": 0.05},  # cells 20x narrower than the rule
-    )
-)
-register(
+    ),
     Claim(
         "theorem_4_1.forward_cost",
         "4 (Theorem 4.1)",
@@ -537,5 +530,5 @@ register(
         full={"ds": (8, 16, 32, 64), "ks": (1, 2, 3), "ratios": (6, 10, 16)},
         expression=bounds.forward_cost_sparse(*bounds.SYMBOLS.values()),
         broken={"directions_grow": True},  # D growing like L sqrt(d)/eps
-    )
-)
+    ),
+]

@@ -25,7 +25,7 @@ from dsn_model.data import uniform_on_section
 from dsn_model.model.graph import active_subgraph, graph_flops
 
 from .. import bounds
-from .core import Claim, Evidence, register, verdict
+from .core import Claim, Evidence, verdict
 from .inference import BinomialTest, fit_power_law
 from .theorem_4_1 import fit_learner
 
@@ -348,7 +348,8 @@ def _equation_1(d=8, k=2, L=1.0, epsilons=(0.4, 0.2, 0.1), C=4, seed=0, dense_sc
     )
 
 
-register(
+#: This module's claims, in the paper's order (:mod:`theory.claims` registers them).
+CLAIMS = [
     Claim(
         "theorem_4_3",
         "4 (Theorem 4.3)",
@@ -360,9 +361,7 @@ register(
         full={"d": 12, "k": 3, "eps": 0.25},
         expression=bounds.dense_width_lower_bound(*bounds.SYMBOLS.values()),
         broken={"theta": 1.0},  # bumps of height eps: 2 eps apart, LP misfit only eps
-    )
-)
-register(
+    ),
     Claim(
         "theorem_4_3.samples",
         "4 (Theorem 4.3)",
@@ -374,9 +373,7 @@ register(
         full={"d": 12, "k": 3, "eps": 0.25, "trials": 400},
         expression=bounds.sample_complexity(*bounds.SYMBOLS.values()),
         broken={"bound_scale": 3.0},  # a bound 3x too high: supports get hit
-    )
-)
-register(
+    ),
     Claim(
         "theorem_4_3.constant_C",
         "4 (Theorem 4.3)",
@@ -387,9 +384,7 @@ register(
         _constant,
         quote="w = Omega((sqrt(d) L)^k / (C eps)^k), for a constant C",
         broken={"step": 4.0},  # a greedy packing that is not maximal
-    )
-)
-register(
+    ),
     Claim(
         "equation_1",
         "4 (Equation 1)",
@@ -402,5 +397,5 @@ register(
         full={"epsilons": (0.4, 0.2, 0.1, 0.07)},
         expression=bounds.inference_gap(*bounds.SYMBOLS.values()),
         broken={"dense_scale": 0.5},  # a dense model narrower than Theorem 4.3 allows
-    )
-)
+    ),
+]
