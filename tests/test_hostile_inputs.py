@@ -454,3 +454,12 @@ def test_a_resume_with_nothing_to_do_leaves_the_report_as_it_is(tmp_path):
     (out / "table2.json").unlink()  # a lost output is written again, and the report with it
     runner.reproduce(["table2"], out, quick=True, seeds=1, progress=False)
     assert (out / "table2.json").exists() and report.stat().st_mtime_ns > before[0]
+
+
+def test_a_folder_left_by_a_run_killed_before_its_manifest_is_taken(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / ".run.json.abc123.tmp").write_text("{")  # what a kill -9 mid-write leaves
+    (out / ".dsn.lock").write_text("")
+    runner.reproduce(["fig1"], out, quick=True, seeds=1, progress=False)
+    assert (out / "REPORT.md").exists()

@@ -105,8 +105,10 @@ def _clear(out: Path) -> None:
 
 
 def _foreign_files(out: Path) -> list[str]:
-    """Entries of a folder without a manifest that a run did not write (the lock aside)."""
-    return sorted(p.name for p in out.iterdir() if p.name != ".dsn.lock")
+    """Entries of a folder without a manifest that a run did not write: anything but the
+    lock and the temporary files of a run killed before its manifest was written."""
+    ours = re.compile(r"\.dsn\.lock|\.[^/]+\.tmp")
+    return sorted(p.name for p in out.iterdir() if not ours.fullmatch(p.name))
 
 
 def _workers(jobs: int) -> int:
