@@ -1,5 +1,8 @@
 """Builders shared by the test modules."""
 
+import shutil
+import subprocess
+
 import numpy as np
 
 from dsn_model import DSM
@@ -26,3 +29,24 @@ def assert_drawn(path, *, min_side: int = 300) -> None:
     assert image.ndim == 3 and min(image.shape[:2]) >= min_side, image.shape
     ink = (image[..., :3] < 0.9).any(axis=2).mean()  # pixels that are not near-white
     assert 0.01 < ink < 0.9, ink
+
+
+#: The installed ``dsn`` command, or None.
+DSN = shutil.which("dsn")
+
+
+def run_dsn(*args, cwd=None, timeout=120) -> subprocess.CompletedProcess:
+    """Run the installed ``dsn`` with ``args``, capturing its output."""
+    return subprocess.run(
+        [DSN, *args], capture_output=True, text=True, cwd=cwd, timeout=timeout, check=False
+    )
+
+
+def one_line_error(result, *words) -> None:
+    """The command failed with exit code 2 and one line naming every one of ``words``."""
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]

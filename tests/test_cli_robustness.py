@@ -3,32 +3,16 @@ or run twice at once."""
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
 
 import pytest
-from builders import assert_drawn
+from builders import DSN, assert_drawn, one_line_error
+from builders import run_dsn as run
 
-DSN = shutil.which("dsn")
 pytestmark = pytest.mark.skipif(DSN is None, reason="the dsn command is not installed")
-
-
-def run(*args, cwd=None, timeout=120):
-    return subprocess.run(
-        [DSN, *args], capture_output=True, text=True, cwd=cwd, timeout=timeout, check=False
-    )
-
-
-def one_line_error(result, *words):
-    assert result.returncode == 2, result
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    for word in words:
-        assert word in lines[0], lines[0]
 
 
 def test_bad_paths_and_values_get_one_line_errors(tmp_path):

@@ -3,35 +3,19 @@ and nothing of the user's lost. The CLI is run as the installed ``dsn``."""
 
 import json
 import os
-import shutil
 import socket
 import stat
-import subprocess
 import threading
 import time
 
 import pytest
+from builders import DSN, one_line_error
+from builders import run_dsn as run
 
 from dsn_model.cli import main
 from dsn_model.experiments import runner, tasks
 
-DSN = shutil.which("dsn")
 needs_dsn = pytest.mark.skipif(DSN is None, reason="the dsn command is not installed")
-
-
-def run(*args, timeout=120):
-    return subprocess.run(
-        [DSN, *args], capture_output=True, text=True, timeout=timeout, check=False
-    )
-
-
-def one_line_error(result, *words):
-    assert result.returncode == 2, result
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    for word in words:
-        assert word in lines[0], lines[0]
 
 
 # ------------------------------------------------------------ output folders: nothing lost

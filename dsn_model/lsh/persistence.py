@@ -83,20 +83,8 @@ def _json_params(self) -> dict:
 
 
 def load_model(cls, path):
-    """Load a model saved by :meth:`save`, validating the whole file.
-
-    The checksum (SHA-256 over every array) detects accidental corruption;
-    it is not an authentication -- anyone can write a file with a matching
-    checksum -- so the contents are validated as well: every array's
-    declared size against its bytes before anything is allocated, shapes
-    against the parameters, counts (non-negative integers that sum to the
-    samples seen in every table), finite sums, codes and slots in range.
-
-    Raises
-    ------
-    ValueError
-        Naming the file and the field that is wrong.
-    """
+    """An instance of ``cls`` from a file :func:`save_model` wrote; what is validated, and why
+    the checksum is no authentication, is said by ``LSHRegressor.load``."""
     where = f"`path` {str(path)!r}"
     arrays = _read_npz(path, where)
     try:

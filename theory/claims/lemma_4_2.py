@@ -110,11 +110,21 @@ def _count(d=8, k=2, C=4, width=0.5, seed=0):
     )
 
 
+def direction_norm_bound(k: int, C: int) -> float:
+    """``sqrt k + sqrt(2 ln(10 C k))``: with probability >= 0.9 no row of ``G`` (``C k`` Gaussian
+    rows in R^k) is longer (norm concentration and a union bound)."""
+    return math.sqrt(k) + math.sqrt(2 * math.log(10 * C * k))
+
+
+def regions(H: int, k: int) -> int:
+    """``Phi_k(H) = sum_{i <= k} binom(H, i)``: the most regions H hyperplanes make in R^k."""
+    return sum(math.comb(H, i) for i in range(k + 1))
+
+
 def _count_bound(d: int, k: int, C: int, width: float) -> float:
     """``(e C (2 sqrt(d) (sqrt k + sqrt(2 ln(10 C k))) / w + 1))^k``: the cells meeting Gamma,
     with probability >= 0.9 over the directions (docs/theory.md, "Lemma 4.2")."""
-    grow = math.sqrt(k) + math.sqrt(2 * math.log(10 * C * k))
-    return (math.e * C * (2 * math.sqrt(d) * grow / width + 1)) ** k
+    return (math.e * C * (2 * math.sqrt(d) * direction_norm_bound(k, C) / width + 1)) ** k
 
 
 def _count_scaling(
@@ -144,7 +154,7 @@ def _count_scaling(
                         "width": w,
                         "cells": N,
                         "H": H,
-                        "phi": sum(math.comb(H, i) for i in range(k + 1)),
+                        "phi": regions(H, k),
                         "bound": _count_bound(d, k, C, w),
                     }
                 )

@@ -33,7 +33,7 @@ from ..certify import certify_nearest_neighbour, certify_uniform_error
 from ..geometry import arrangement_cell_count, hyperplane_levels, lambda_inf, support
 from .core import Claim, Evidence, verdict
 from .inference import BinomialTest
-from .lemma_4_2 import Q_BAR
+from .lemma_4_2 import Q_BAR, direction_norm_bound, regions
 
 
 def n_paper(d, k, L, eps) -> int:
@@ -290,13 +290,7 @@ def _universal_constant(k, C) -> float:
     With probability >= 0.9 each, ``lambda >= q(C)`` and ``max |g_i| <= sqrt k +
     sqrt(2 ln(10 D))``; then ``Phi_k(H) <= K R^k`` (docs/theory.md).
     """
-    grow = math.sqrt(k) + math.sqrt(2 * math.log(10 * C * k))
-    return (math.e * C * (2 * grow / Q_BAR[C] + 1)) ** k
-
-
-def _phi(H: int, k: int) -> int:
-    """``sum_{i <= k} binom(H, i)``: the most regions H hyperplanes make in R^k."""
-    return sum(math.comb(H, i) for i in range(k + 1))
+    return (math.e * C * (2 * direction_norm_bound(k, C) / Q_BAR[C] + 1)) ** k
 
 
 def _table_size(
@@ -329,7 +323,7 @@ def _table_size(
         )
         stored = int(model.n_buckets_.sum())
         h_bound = sum(2 * support(U, g) / fam.width + 1 for g in G)
-        phi = _phi(H, k)
+        phi = regions(H, k)
         # the width rule w = eps lambda / L gives H <= D R (2 max|g| / lambda + 1)
         lam = np.linalg.svd(G, compute_uv=False).min() / math.sqrt(len(G))
         spread = float(np.linalg.norm(G, axis=1).max())
