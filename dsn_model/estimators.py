@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-import weakref
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -43,6 +42,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import _kept
 from ._kernels import sparse_gram_upper
 from ._validation import as_rng, check_memory, check_numeric_targets
 from .lsh.regressor import LSHRegressor
@@ -69,8 +69,6 @@ _DSYRK_NS, _PAIR_NS, _ADD_NS = 0.05, 1.1, 1.0
 _ENTRIES = 1 << 21  # active entries per sparse batch: 32 MiB of units and values
 #: Largest routing (active units of every row of a chunk) kept across Adam epochs.
 _ROUTING_CACHE_BYTES = 1 << 28
-#: Active features of arrays a model reads repeatedly, by model (see ``_kept_features``).
-_FEATURE_CACHES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def sparse_gram_pays(t: int, s: int) -> bool:
@@ -167,13 +165,19 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
                 self._FtY[:, j] += np.bincount(units.ravel(), w, minlength=t)
         self._ysum += Y.sum(axis=0)
         self._n += len(X)
+        self._solved = {}
 
     def _solve(self):
         """Ridge with intercept from the accumulated sums: centred normal equations, Cholesky.
 
-        Only the upper triangle is summed, and only it is read (LAPACK ``potrf``).
+        Only the upper triangle is summed, and only it is read (LAPACK ``potrf``). A
+        penalty solved before on the same sums is not solved again (a path walked back).
         """
         n = self._n
+        key = (float(self.alpha), n)
+        solved = getattr(self, "_solved", {})  # emptied whenever the sums change
+        if key in solved:
+            return tuple(np.copy(a) for a in solved[key])
         # In LAPACK's (column-major) order without a transposing copy: the transpose of a
         # row-major matrix holds its upper triangle as a lower one.
         lower = self._G.flags.c_contiguous
@@ -183,7 +187,9 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
         G[np.diag_indices_from(G)] += self.alpha * n + 1e-12 * max(1.0, np.trace(G) / len(G))
         rhs = self._FtY - n * np.outer(mean, y_mean)
         coef = cho_solve(cho_factor(G, lower=lower, overwrite_a=True, check_finite=False), rhs)
-        return coef, y_mean - mean @ coef
+        intercept = y_mean - mean @ coef
+        self._solved = {**dict(list(solved.items())[-7:]), key: (coef.copy(), intercept.copy())}
+        return coef, intercept
 
     def _scores(self, X):
         """``Phi(X) @ coef_ + intercept_`` block by block, from the active features only."""
@@ -214,7 +220,7 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
         self.n_params_ = t + 1
         self._adam_rng = np.random.default_rng(rng.integers(2**63))
         self._routing_cache = None
-        _FEATURE_CACHES.pop(self, None)  # new features: nothing kept applies
+        _kept.release(self)  # new features: nothing kept applies
 
     def _train(self, X, Y, Y_ndim: int, *, first: bool, epochs: int) -> None:
         """Fit the top layer on a chunk: merge its sums (exact) or run Adam epochs over it."""
@@ -280,28 +286,26 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
 
     def _kept_features(self, X):
         """``(units, values)`` of ``X``'s active features, computed once and kept while the
-        model's features stay the same (Adam's epochs and its checkpoint predictions read
-        the same rows again and again); ``None`` beyond ``_ROUTING_CACHE_BYTES`` in all.
+        model's features stay the same (Adam's epochs, its checkpoint predictions and a
+        grid of step sizes read the same rows again and again); ``None`` beyond
+        ``_ROUTING_CACHE_BYTES / 8`` per array.
 
-        Up to four arrays of at most 16 MiB are kept, recognised by their shape and a digest
-        of their bytes, outside the model's ``__dict__`` (a weak mapping, released with the
-        model); the values are those :meth:`_active_features` gives, so predictions are
-        unchanged.
+        Kept by :mod:`dsn_model._kept`: shared by models whose features and router are
+        the same byte for byte, outside the model's ``__dict__``; the values are those
+        :meth:`_active_features` gives, so predictions are unchanged.
         """
         width = self.features_.n_units if self.router_ is None else self.n_active_units_
-        if len(X) * width * 12 > _ROUTING_CACHE_BYTES // 16:
+        if len(X) * width * 12 > _ROUTING_CACHE_BYTES // 8:
             return None
-        X = np.ascontiguousarray(X)
-        key = (X.shape, hashlib.blake2b(X.data, digest_size=16).digest())
-        kept = _FEATURE_CACHES.setdefault(self, {})  # beside the model: predict leaves it as is
-        if key not in kept:
-            if len(kept) >= 4:
-                kept.pop(next(iter(kept)))
-            step = self._block_rows()
-            parts = [self._active_features(X[i : i + step]) for i in range(0, len(X), step)]
-            units = None if parts[0][0] is None else np.concatenate([u for u, _ in parts])
-            kept[key] = (units, np.concatenate([v for _, v in parts]))
-        return kept[key]
+        if not _kept.holds(self):  # e.g. a model loaded or copied after its fit
+            _kept.hold(self, _kept.fingerprint(type(self).__name__, self.features_, self.router_))
+        return _kept.kept(self, X, self._features_of)
+
+    def _features_of(self, X):
+        step = self._block_rows()
+        parts = [self._active_features(X[i : i + step]) for i in range(0, len(X), step)]
+        units = None if parts[0][0] is None else np.concatenate([u for u, _ in parts])
+        return units, np.concatenate([v for _, v in parts])
 
     def _chunk_routing(self, X) -> np.ndarray | None:
         """The active units of every row of ``X`` for a feature-routed (Top-K) model, kept
@@ -332,10 +336,11 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
         return self._routing_cache[1]
 
     def __getstate__(self):
-        """The state without the routing and features kept for Adam epochs: a copy or a
-        pickle of the model does not carry them (recomputed when next needed)."""
+        """The state without the routing kept for Adam epochs and the solutions kept along
+        a penalty path: a copy or a pickle does not carry them (recomputed when needed)."""
         state = super().__getstate__()
         state.pop("_routing_cache", None)
+        state.pop("_solved", None)
         return state
 
     def refit_top_layer(self):

@@ -105,16 +105,18 @@ class RandomPolynomial(Target):
 
     def _evaluate(self, X):
         out = np.empty(len(X))
-        step = max(1, _ROWS // len(self.exponents))
+        m = len(self.exponents)
+        step = max(1, _ROWS // m)
+        degree = self.exponents.sum(axis=1)
+        levels = [np.flatnonzero(degree == t) for t in range(1, self.degree + 1)]
         for start in range(0, len(X), step):
-            Xc = X[start : start + step]
-            values = np.empty((len(Xc), len(self.exponents)))
-            values[:, 0] = 1.0
-            degree = self.exponents.sum(axis=1)
-            for t in range(1, self.degree + 1):  # each monomial = parent * one variable
-                idx = np.flatnonzero(degree == t)
-                values[:, idx] = values[:, self._parent[idx]] * Xc[:, self._var[idx]]
-            out[start : start + step] = values @ self.coefficients
+            XT = np.ascontiguousarray(X[start : start + step].T)
+            values = np.empty((m, XT.shape[1]))  # a monomial per row: contiguous products
+            values[0] = 1.0
+            for idx in levels:  # each monomial = parent * one variable
+                values[idx] = values[self._parent[idx]] * XT[self._var[idx]]
+            # rows of samples again: the same product (and rounding) in every chunk
+            out[start : start + step] = np.ascontiguousarray(values.T) @ self.coefficients
         return out
 
     @property

@@ -5,6 +5,7 @@ import pytest
 from sklearn.linear_model import Ridge
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from dsn_model import _kept
 from dsn_model.estimators import (
     DenseClassifier,
     DenseRegressor,
@@ -170,23 +171,71 @@ def test_adam_routes_a_chunk_once_and_equals_routing_every_epoch(monkeypatch):
     twins = (pickle.loads(pickle.dumps(cached)), copy.deepcopy(cached))
     cached.partial_fit(X, y)
     for twin in twins:
-        assert twin not in estimators._FEATURE_CACHES  # kept features are not part of a copy
+        assert not _kept.holds(twin)  # kept features are not part of a copy
         assert not hasattr(twin, "_routing_cache")
         np.testing.assert_array_equal(twin.partial_fit(X, y).coef_, cached.coef_)
 
 
-def test_predictions_from_kept_features_equal_fresh_ones_and_leave_the_model_unchanged():
-    import dsn_model.estimators as estimators
+def test_models_drawn_alike_share_kept_features_and_others_do_not(monkeypatch):
+    """A grid of Adam step sizes (same seed: the same features and routing) computes the
+    active features of a chunk once; a model of another seed computes its own; the
+    entries go with the last model holding them."""
+    import gc
 
+    rng = np.random.default_rng(3)
+    X, y = rng.uniform(-1, 1, (500, 3)), rng.normal(size=500)
+    computed = []
+    original = DSMRegressor._features_of
+    monkeypatch.setattr(
+        DSMRegressor, "_features_of", lambda self, X: computed.append(1) or original(self, X)
+    )
+    kw = {"n_units": 48, "n_active": 6, "solver": "adam", "epochs": 2}
+    grid = [DSMRegressor(learning_rate=lr, random_state=1, **kw).fit(X, y) for lr in (0.1, 0.01)]
+    assert len(computed) == 1
+    other = DSMRegressor(learning_rate=0.1, random_state=2, **kw).fit(X, y)
+    assert len(computed) == 2
+    shared = _kept.fingerprint("DSMRegressor", grid[0].features_, grid[0].router_)
+    assert shared in _kept._ENTRIES
+    del grid
+    gc.collect()
+    assert shared not in _kept._ENTRIES and other.predict(X).shape == (500,)
+
+
+def test_predictions_from_kept_features_equal_fresh_ones_and_leave_the_model_unchanged():
     rng = np.random.default_rng(3)
     X, y = rng.uniform(-1, 1, (500, 4)), rng.normal(size=500)
     for cls in (DSMRegressor, RandomHashRegressor, DenseRegressor):
         model = cls(n_units=64, solver="adam", epochs=2, random_state=0).fit(X, y)
         state = dict(model.__dict__)
         first = model.predict(X)  # computes and keeps X's features
-        assert model in estimators._FEATURE_CACHES and model.__dict__.keys() == state.keys()
-        estimators._FEATURE_CACHES.pop(model)
+        assert _kept.holds(model) and model.__dict__.keys() == state.keys()
+        _kept.release(model)
         np.testing.assert_array_equal(model.predict(X), first)  # recomputed: the same
+
+
+def test_a_penalty_path_back_at_a_solved_value_is_not_factorised_again(monkeypatch):
+    """Walking a ridge path back to a penalty solved on the same sums gives its solution
+    without a Cholesky factorisation; new rows (new sums) factorise again; the kept
+    solution is a copy, so changing ``coef_`` in place does not reach it."""
+    import dsn_model.estimators as estimators
+
+    rng = np.random.default_rng(4)
+    X, y = rng.uniform(-1, 1, (400, 3)), rng.normal(size=400)
+    factorised = []
+    original = estimators.cho_factor
+    monkeypatch.setattr(
+        estimators, "cho_factor", lambda *a, **k: factorised.append(1) or original(*a, **k)
+    )
+    model = DSMRegressor(n_units=32, n_active=8, alpha=1e-3, random_state=0).fit(X, y)
+    first = model.coef_.copy()
+    model.set_params(alpha=1e-1).refit_top_layer()
+    assert len(factorised) == 2 and not np.array_equal(model.coef_, first)
+    model.coef_[:] = 0.0
+    model.set_params(alpha=1e-3).refit_top_layer()
+    assert len(factorised) == 2
+    np.testing.assert_array_equal(model.coef_, first)
+    model.partial_fit(X[:40], y[:40])
+    assert len(factorised) == 3
 
 
 def test_unknown_solver_is_a_value_error_naming_it():

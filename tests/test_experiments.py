@@ -165,6 +165,28 @@ def test_quick_reproduction_of_everything(tmp_path, capsys):
     assert redrawn == report  # every experiment of the folder, mode, seeds and run time kept
 
 
+def test_a_run_streams_every_experiment_longest_task_first(tmp_path, monkeypatch):
+    """The tasks of all the experiments asked for go to the workers as one stream, in
+    non-increasing estimated time; each experiment's compute time is recorded."""
+    from dsn_model.experiments import reproduce, runner
+    from dsn_model.experiments.tasks import estimated_seconds, iter_tasks
+
+    streams = []
+
+    def spy(tasks, **kwargs):
+        streams.append(list(tasks))
+        yield from iter_tasks(streams[-1], **kwargs)
+
+    monkeypatch.setattr(runner, "iter_tasks", spy)
+    reproduce(["table1", "table2"], tmp_path / "out", quick=True, seeds=1, progress=False)
+    ((stream,),) = [streams]
+    assert {t.experiment for t in stream} == {"table1", "table2"}
+    costs = [estimated_seconds(t) for t in stream]
+    assert costs == sorted(costs, reverse=True) and costs[0] > costs[-1]
+    seconds = json.loads((tmp_path / "out" / "run.json").read_text())["seconds"]
+    assert seconds["table1"] > 0 and seconds["table2"] > 0
+
+
 def _record(label, seed, value, **fields):
     return {"label": label, "seed": seed, "target": "p", "mse_over_var": value, **fields}
 

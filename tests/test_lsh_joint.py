@@ -120,6 +120,25 @@ def test_refit_top_layer_walks_a_penalty_path():
         assert np.allclose(model.predict(X), fresh.predict(X), rtol=1e-7, atol=1e-9)
 
 
+def test_a_penalty_path_back_at_a_solved_value_reuses_its_solution():
+    """Returning to a penalty solved on the same rows costs no iteration and gives that
+    solution; new rows, a pickle or a copy solve again."""
+    import pickle
+
+    X, y = _data()
+    model = LSHRegressor(n_tables=8, n_hashes=6, solver="ridge", alpha=1e-5, random_state=0)
+    first = model.fit(X, y).bucket_coef_.copy()
+    model.set_params(alpha=1e-1).refit_top_layer()
+    assert model.n_iter_ > 0 and not np.array_equal(model.bucket_coef_, first)
+    model.set_params(alpha=1e-5).refit_top_layer()
+    assert model.n_iter_ == 0
+    np.testing.assert_array_equal(model.bucket_coef_, first)
+    twin = pickle.loads(pickle.dumps(model))
+    assert twin.set_params(alpha=1e-1).refit_top_layer().n_iter_ > 0
+    model.partial_fit(X[:50], y[:50])  # more rows: solved again
+    assert model.n_iter_ > 0
+
+
 def test_adam_approaches_the_ridge_optimum():
     """Adam minimises ridge's objective: after 60 epochs it is within 5% of the optimum and
     far below its starting point (seeded, deterministic)."""

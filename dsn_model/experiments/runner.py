@@ -8,7 +8,8 @@ A reproduction folder holds
 * ``<experiment>.csv`` / ``.json`` / ``.png`` -- every record of an experiment
   and its figure;
 * ``run.json`` -- the run's manifest: quick or full mode, seeds, Table 1's
-  scale, the code version and each experiment's run time;
+  scale, the code version and each experiment's compute time (its tasks'
+  seconds summed over workers);
 * ``REPORT.md`` -- rendered from *all* the experiments in the folder.
 
 A run writes only into a folder that is empty (or new) or that holds a
@@ -26,7 +27,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 import warnings
 from pathlib import Path
 
@@ -35,7 +35,7 @@ from .._io import atomic_writer, folder_lock, writable_folder
 from .registry import EXPERIMENTS, get_experiment
 from .report import render_sections
 from .schema import read_json, read_records, validate_manifest, validate_record
-from .tasks import iter_tasks, table1_scale, task_id, write_records
+from .tasks import iter_tasks, longest_first, table1_scale, task_id, write_records
 
 __all__ = ["MANIFEST", "render_report", "reproduce"]
 
@@ -176,7 +176,7 @@ def _render(out: Path) -> Path:
         records_of, out, quick=manifest["mode"] == "quick", seeds=manifest["seeds"]
     )
     total = sum(manifest["seconds"].values())
-    text += f"\n_Run time of the experiments: {total:.0f} s._\n"
+    text += f"\n_Compute time of the experiments' tasks, summed over workers: {total:.0f} s._\n"
     report = out / "REPORT.md"
     with atomic_writer(report) as fh:
         fh.write(text)
@@ -235,30 +235,49 @@ def reproduce(
     with folder_lock(out):
         _claim_folder(out, mode, seeds, force)
     changed = force or not (out / "REPORT.md").exists()
+    # Every experiment's unfinished tasks in one stream, the costliest first, so that no
+    # worker idles at the end of an experiment while another still has work.
+    folders, todo = {}, []
     for name in names:
         experiment = get_experiment(name)
-        started = time.perf_counter()
-        if experiment.has_records:
-            tasks = experiment.build_tasks(quick=quick, seeds=seeds)
-            folder = out / "records" / name
-            folder.mkdir(parents=True, exist_ok=True)
-            todo = [t for t in tasks if force or not _finished(folder / f"{task_id(t)}.json", name)]
-            for task, record in iter_tasks(
-                todo, jobs=jobs, dask_address=dask_address, progress=progress
-            ):
-                with atomic_writer(folder / f"{task_id(task)}.json") as fh:
-                    json.dump(record, fh)
-            records = [read_json(folder / f"{task_id(t)}.json") for t in tasks]
-            ran = bool(todo) or not (out / f"{name}.json").exists()
-        else:
-            ran = name not in read_manifest(out)["seconds"]
-        if not ran:
+        if not experiment.has_records:
+            if name not in read_manifest(out)["seconds"]:
+                changed = True
+                with folder_lock(out):
+                    _record_experiment(out, name, 0.0)
+            continue
+        tasks = experiment.build_tasks(quick=quick, seeds=seeds)
+        folders[name] = (tasks, out / "records" / name)
+        folders[name][1].mkdir(parents=True, exist_ok=True)
+        todo += [
+            (name, t)
+            for t in tasks
+            if force or not _finished(folders[name][1] / f"{task_id(t)}.json", name)
+        ]
+    todo = [todo[i] for i in longest_first([t for _, t in todo])]
+    seconds = dict.fromkeys(folders, 0.0)
+    results = iter_tasks(
+        [t for _, t in todo],
+        jobs=jobs,
+        dask_address=dask_address,
+        progress=progress,
+        ordered=False,
+    )
+    names_of = {id(task): name for name, task in todo}
+    ran = {name for name, _ in todo}
+    for task, record, elapsed in results:
+        name = names_of[id(task)]
+        with atomic_writer(folders[name][1] / f"{task_id(task)}.json") as fh:
+            json.dump(record, fh)
+        seconds[name] += elapsed
+    for name, (tasks, folder) in folders.items():
+        if name not in ran and (out / f"{name}.json").exists():
             continue  # its records, figure and report section are as they were
         changed = True
+        records = [read_json(folder / f"{task_id(t)}.json") for t in tasks]
         with folder_lock(out):
-            if experiment.has_records:
-                write_records(records, out / name)
-            _record_experiment(out, name, time.perf_counter() - started)
+            write_records(records, out / name)
+            _record_experiment(out, name, seconds[name])
     if not changed:  # a resume with nothing left to do: the report stands
         return out / "REPORT.md"
     with folder_lock(out):  # once, from every experiment of the folder

@@ -147,7 +147,7 @@ def _from_contents(cls, meta: dict, arrays: dict):
     model.n_iter_ = int(meta.get("n_iter", 0))
     if not np.isfinite(model.intercept_):
         raise ValueError("field `intercept` must be finite.")
-    model._kept, model._adam = None, None  # trained coefficients only (see partial_fit)
+    model._kept, model._adam, model._solved = None, None, {}  # trained coefficients only
     model._fitted_params = model._fixed_params()
     _validate_state(model)
     model._finalize()

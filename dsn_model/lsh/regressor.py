@@ -333,6 +333,7 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         self._seen_buffers = None
         self.bucket_coef_ = None
         self._dual = None  # the dual form's solution: the next solve's warm start
+        self._solved = {}  # (alpha, rows, tol) -> a ridge solution of the rows kept now
         self.intercept_ = 0.0
         self.n_iter_ = 0
         self._kept = []  # the design's chunks ("ridge": all rows seen; "adam": this call's)
@@ -371,6 +372,13 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         self._train_top(epochs=1)
         self._finalize()
         return self
+
+    def __getstate__(self):
+        """The state without the solutions kept along a penalty path (a copy or a pickle
+        solves again when it returns to a penalty)."""
+        state = super().__getstate__()
+        state.pop("_solved", None)
+        return state
 
     def refit_top_layer(self) -> LSHRegressor:
         """Train the top layer again on the rows seen so far, with the current parameters.
@@ -565,6 +573,12 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
             return
         design, y = self._design()
         if self.solver == "ridge":
+            key = (float(self.alpha), design.n_rows, float(self.tol))
+            solved = getattr(self, "_solved", {})
+            if key in solved:  # a penalty path back at a value solved on these rows
+                self.bucket_coef_, self.intercept_, self._dual = solved[key]
+                self.n_iter_ = 0
+                return
             previous, dual = self.bucket_coef_, self._dual
             x0 = None
             if previous is not None:  # warm starts; new buckets and rows start at 0
@@ -584,6 +598,11 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
             )
             self.bucket_coef_, self.intercept_ = fit.coef, fit.intercept
             self.n_iter_, self._dual = fit.iterations, fit.dual
+            solved = {k: v for k, v in solved.items() if k[1] == design.n_rows}
+            self._solved = {
+                **dict(list(solved.items())[-7:]),
+                key: (fit.coef, fit.intercept, fit.dual),
+            }
             return
         self._kept = []  # Adam reads this call's rows only
         if self._adam is None:
