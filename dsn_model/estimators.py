@@ -34,6 +34,7 @@ from typing import ClassVar
 
 import numpy as np
 from scipy.linalg import blas, cho_factor, cho_solve
+from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
@@ -43,7 +44,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _kept
-from ._kernels import sparse_gram_upper
+from ._kernels import dense_rows, sparse_gram_upper
 from ._validation import as_rng, check_memory, check_numeric_targets
 from .lsh.regressor import LSHRegressor
 from .model.dsm import DSM, SparseLayer
@@ -81,13 +82,6 @@ def sparse_gram_pays(t: int, s: int) -> bool:
     """
     rows = max(1, _ENTRIES // s)
     return s * s / 2 * _PAIR_NS + t * t * _ADD_NS / rows < t * t / 2 * _DSYRK_NS
-
-
-def _masked_rows(units: np.ndarray, values: np.ndarray, t: int) -> np.ndarray:
-    """Rows of ``t`` features, zero outside each row's active ``units`` (empty slots add 0)."""
-    n = len(units)
-    flat = (units + t * np.arange(n)[:, None]).ravel()
-    return np.bincount(flat, values.ravel(), minlength=n * t).reshape(n, t)
 
 
 class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
@@ -150,7 +144,7 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
             Xc, Yc = X[start : start + step], Y[start : start + step]
             units, values = self._active_features(Xc)
             if units is not None and not self._pairwise:  # masked dense rows
-                units, values = None, _masked_rows(units, values, t)
+                units, values = None, dense_rows(units, values, t)
             if units is None:  # a symmetric rank-k update of the upper triangle
                 self._G = blas.dsyrk(
                     1.0, values, beta=1.0, c=self._G, trans=1, lower=0, overwrite_c=1
@@ -276,9 +270,10 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
                 )
                 values[routed[rows] < 0] = 0.0  # ... with value 0, as forward gives them
             if units is not None:
-                values = _masked_rows(units, values, t)
+                values = dense_rows(units, values, t)
             target = Y[rows]
-            with warnings.catch_warnings():
+            # features computed here are finite (inputs were checked): no second scan
+            with warnings.catch_warnings(), config_context(assume_finite=True):
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 # an epoch's last block may be shorter than a minibatch: it is one
                 warnings.filterwarnings("ignore", message="Got `batch_size`", category=UserWarning)

@@ -21,12 +21,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from itertools import combinations_with_replacement
+from typing import TYPE_CHECKING
 
 import numpy as np
-import sympy as sp
 from numpy.typing import ArrayLike
 
 from ._validation import as_rng, check_batch, check_positive_float, check_positive_int
+
+if TYPE_CHECKING:
+    import sympy as sp  # imported where an expression is built: it takes 0.3 s
 
 __all__ = [
     "DistanceTarget",
@@ -48,6 +51,8 @@ class Target(ABC):
     @property
     def symbols(self) -> tuple:
         """The sympy symbols ``x0 .. x{n-1}`` of :attr:`expr`."""
+        import sympy as sp
+
         return sp.symbols(f"x0:{self.input_dim}")
 
     def __call__(self, X: ArrayLike) -> np.ndarray:
@@ -122,6 +127,8 @@ class RandomPolynomial(Target):
     @property
     def expr(self) -> sp.Expr:
         """The polynomial with the coefficients as exact rationals (binary64 values)."""
+        import sympy as sp
+
         xs = self.symbols
         return sp.Add(
             *[
@@ -175,6 +182,8 @@ class RandomHypercube(Target):
 
     @property
     def expr(self) -> sp.Expr:
+        import sympy as sp
+
         xs = self.symbols
         terms = []
         for c, v in enumerate(self.values):
@@ -210,6 +219,8 @@ class LinearTarget(Target):
 
     @property
     def expr(self):
+        import sympy as sp
+
         return sp.Rational(self.bias) + sum(
             sp.Rational(float(w)) * x for w, x in zip(self.weights, self.symbols, strict=True)
         )
@@ -239,6 +250,8 @@ class DistanceTarget(Target):
 
     @property
     def expr(self):
+        import sympy as sp
+
         return sp.Rational(self.L) * sp.sqrt(
             sum(
                 (x - sp.Rational(float(c))) ** 2
@@ -316,6 +329,8 @@ class ReLUNetworkTarget(Target):
 
     @property
     def expr(self):
+        import sympy as sp
+
         xs = self.symbols
         return sum(
             sp.Rational(float(a))

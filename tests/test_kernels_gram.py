@@ -1,4 +1,4 @@
-"""The sparse Gram matrix.
+"""The sparse Gram matrix and the dense rows.
 
 The compiled kernels equal their plain numpy definitions, on the inputs that break them.
 """
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dsn_model._kernels import sparse_gram_upper
+from dsn_model._kernels import dense_rows, sparse_gram_upper
 
 
 @given(st.integers(1, 70), st.integers(1, 9), st.integers(1, 30), st.integers(0, 2**32 - 1))
@@ -33,3 +33,22 @@ def test_sparse_gram_upper_rejects_units_outside_the_matrix():
         with pytest.raises(ValueError, match="`units`"):
             sparse_gram_upper(G, bad, np.ones((1, 2)))
     assert not G.any()
+
+
+@given(st.integers(1, 40), st.integers(1, 9), st.integers(0, 30), st.integers(0, 2**32 - 1))
+def test_dense_rows_equal_bincount_bit_for_bit(t, s, n, seed):
+    """Repeated units add in slot order from 0.0, exactly as ``np.bincount`` adds them."""
+    rng = np.random.default_rng(seed)
+    units = rng.integers(0, t, (n, s))
+    values = rng.standard_normal((n, s))
+    values[rng.random((n, s)) < 0.3] = 0.0  # empty slots: unit 0 or any unit, value 0
+    flat = (units + t * np.arange(n)[:, None]).ravel()
+    expected = np.bincount(flat, values.ravel(), minlength=n * t).reshape(n, t)
+    np.testing.assert_array_equal(dense_rows(units, values, t), expected)
+
+
+def test_dense_rows_reject_units_outside_the_row_and_mismatched_values():
+    with pytest.raises(ValueError, match="`units`"):
+        dense_rows(np.array([[0, 3]]), np.ones((1, 2)), 3)
+    with pytest.raises(ValueError, match="`values`"):
+        dense_rows(np.array([[0, 1]]), np.ones((1, 3)), 3)

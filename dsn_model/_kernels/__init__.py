@@ -16,7 +16,8 @@ re-exported here.
 * :func:`floyd_samples` -- distinct indices per 64-bit hash (the uniform-hash router),
   and :func:`hash_float_rows` the hash of a row (a SplitMix64 chain over its bits);
 * :func:`sparse_gram_upper` -- the upper triangle of ``sum_r f_r f_r^T`` for
-  rows with ``s`` active units, tiled so the accumulator stays in cache;
+  rows with ``s`` active units, tiled so the accumulator stays in cache, and
+  :func:`dense_rows` those rows written out with zeros;
 * :func:`hyperplane_bits` -- the hyperplane LSH bits ``<a, x> + b >= 0`` from a
   fast (float32 or BLAS) product, with the few projections inside its rounding
   band recomputed in a fixed order, so that a bit never depends on the batch;
@@ -37,7 +38,7 @@ from __future__ import annotations
 from .buckets import add_affine_sums, add_bucket_sums
 from .checks import abs_max
 from .design import design_product, design_transpose_product
-from .gram import GRAM_TILE, sparse_gram_upper
+from .gram import GRAM_TILE, dense_rows, sparse_gram_upper
 from .hashing import (
     HyperplaneScreen,
     SlabScreen,
@@ -59,6 +60,7 @@ __all__ = [
     "add_bucket_sums",
     "count_at_or_above",
     "cross_polytope_codes",
+    "dense_rows",
     "design_product",
     "design_transpose_product",
     "floyd_samples",

@@ -1,5 +1,6 @@
 """The sparse Gram matrix of rows with ``s`` active units, cache-tiled
-(:func:`sparse_gram_upper`): the normal equations of a Top-K or hash model.
+(:func:`sparse_gram_upper`): the normal equations of a Top-K or hash model; and the
+same rows written out densely (:func:`dense_rows`).
 
 Part of :mod:`dsn_model._kernels` (its docstring says how these loops are checked and run).
 """
@@ -11,7 +12,7 @@ import numpy as np
 
 from .checks import _check_indices
 
-__all__ = ["GRAM_TILE", "sparse_gram_upper"]
+__all__ = ["GRAM_TILE", "dense_rows", "sparse_gram_upper"]
 
 
 #: Side of the square tile of the Gram matrix one pass accumulates: 256 x 256 float64 is
@@ -100,3 +101,34 @@ def _sparse_gram_upper(G, units, values, tile):  # pragma: no cover - compiled
             for p in range(min(tile, t - i0)):
                 for q in range(p if i == j else 0, min(tile, t - j0)):
                     G[i0 + p, j0 + q] += buf[p, q]
+
+
+def dense_rows(units: np.ndarray, values: np.ndarray, n_units: int) -> np.ndarray:
+    """Rows of ``n_units`` features, ``values[r]`` at columns ``units[r]``, zero elsewhere.
+
+    A unit that repeats in a row gets the sum of its values, added in slot order from
+    0.0 (as ``np.bincount`` adds them): an empty slot written as unit 0 with value 0
+    leaves the row as it was.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> dense_rows(np.array([[2, 0], [1, 1]]), np.array([[1.5, 2.0], [1.0, 3.0]]), 3)
+    array([[2. , 0. , 1.5],
+           [0. , 4. , 0. ]])
+    """
+    units = _check_indices(units, n_units, "units")
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    if units.ndim != 2 or values.shape != units.shape:
+        raise ValueError(f"`values` must be shaped like `units` {units.shape}. Got {values.shape}.")
+    return _dense_rows(units, values, n_units)
+
+
+@numba.njit(cache=True, nogil=True)
+def _dense_rows(units, values, n_units):  # pragma: no cover - compiled
+    n, s = units.shape
+    out = np.zeros((n, n_units))
+    for i in range(n):
+        for j in range(s):
+            out[i, units[i, j]] += values[i, j]
+    return out

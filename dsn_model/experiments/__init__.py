@@ -12,9 +12,29 @@
 * :mod:`.runner` -- a resumable, lockable reproduction folder.
 """
 
-from .registry import EXPERIMENTS, Experiment, build_tasks, get_experiment
-from .runner import render_report, reproduce
-from .tasks import Task, run_task, run_tasks
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .registry import EXPERIMENTS, Experiment, build_tasks, get_experiment
+    from .runner import render_report, reproduce
+    from .tasks import Task, run_task, run_tasks
+
+#: Where each public name lives: imported on first use, so that a worker process that
+#: only runs tasks (:mod:`.tasks`) does not import the report, its figures and its tests.
+_HOMES = {
+    "EXPERIMENTS": "registry",
+    "Experiment": "registry",
+    "build_tasks": "registry",
+    "get_experiment": "registry",
+    "render_report": "runner",
+    "reproduce": "runner",
+    "Task": "tasks",
+    "run_task": "tasks",
+    "run_tasks": "tasks",
+}
 
 __all__ = [
     "EXPERIMENTS",
@@ -27,3 +47,13 @@ __all__ = [
     "run_task",
     "run_tasks",
 ]
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])

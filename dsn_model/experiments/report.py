@@ -17,13 +17,17 @@ from .verdicts import verdict_lines
 __all__ = ["chosen_values", "render_sections"]
 
 
-def render_sections(records_of: dict, out: Path, *, quick: bool, seeds: int) -> str:
+def render_sections(
+    records_of: dict, out: Path, *, quick: bool, seeds: int, drawn: dict | None = None
+) -> str:
     """``REPORT.md``'s text, drawing each experiment's figure into ``out``.
 
     ``records_of`` maps experiment names to their records (``None`` for an
     experiment without records); sections come in the order of
-    :data:`~dsn_model.experiments.registry.EXPERIMENTS`.
+    :data:`~dsn_model.experiments.registry.EXPERIMENTS`. ``drawn`` maps names to
+    sections already drawn from the same records (not drawn again).
     """
+    drawn = drawn or {}
     mode = "quick" if quick else "full"
     sections = [f"# Reproduction report ({mode} mode, {seeds} seeds)\n"]
     if quick:
@@ -46,7 +50,9 @@ def render_sections(records_of: dict, out: Path, *, quick: bool, seeds: int) -> 
         "choose. Inputs uniform on [-1, 1]^8.\n"
     )
     for name, experiment in EXPERIMENTS.items():
-        if name in records_of:
+        if name in drawn:
+            sections.append(drawn[name])
+        elif name in records_of:
             sections.append(experiment.section(records_of[name], out, quick))
     verdicts = verdict_lines(records_of)
     if verdicts:

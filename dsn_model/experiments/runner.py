@@ -28,6 +28,7 @@ import json
 import os
 import re
 import warnings
+from collections import Counter
 from pathlib import Path
 
 from .. import __version__
@@ -160,8 +161,9 @@ def _record_experiment(out: Path, name: str, seconds: float) -> None:
         json.dump(manifest, fh, indent=1)
 
 
-def _render(out: Path) -> Path:
-    """REPORT.md from every experiment of the folder (call with the lock held)."""
+def _render(out: Path, drawn: dict | None = None) -> Path:
+    """REPORT.md from every experiment of the folder (call with the lock held); the
+    sections in ``drawn`` (by experiment name) were drawn from the same records."""
     manifest = read_manifest(out)
     records_of = {}
     for name, experiment in EXPERIMENTS.items():
@@ -173,7 +175,7 @@ def _render(out: Path) -> Path:
         if path.exists():
             records_of[name] = read_records(path, name)
     text = render_sections(
-        records_of, out, quick=manifest["mode"] == "quick", seeds=manifest["seeds"]
+        records_of, out, quick=manifest["mode"] == "quick", seeds=manifest["seeds"], drawn=drawn
     )
     total = sum(manifest["seconds"].values())
     text += f"\n_Compute time of the experiments' tasks, summed over workers: {total:.0f} s._\n"
@@ -264,24 +266,41 @@ def reproduce(
         ordered=False,
     )
     names_of = {id(task): name for name, task in todo}
-    ran = {name for name, _ in todo}
+    ran, remaining = {name for name, _ in todo}, Counter(name for name, _ in todo)
+    # Sections are drawn while the workers run: an experiment's once its last task is
+    # in, those without records once the first task is.
+    drawn = {}
+    plain = [n for n in names if not get_experiment(n).has_records]
     for task, record, elapsed in results:
         name = names_of[id(task)]
         with atomic_writer(folders[name][1] / f"{task_id(task)}.json") as fh:
             json.dump(record, fh)
         seconds[name] += elapsed
-    for name, (tasks, folder) in folders.items():
-        if name not in ran and (out / f"{name}.json").exists():
-            continue  # its records, figure and report section are as they were
-        changed = True
-        records = [read_json(folder / f"{task_id(t)}.json") for t in tasks]
-        with folder_lock(out):
-            write_records(records, out / name)
-            _record_experiment(out, name, seconds[name])
+        remaining[name] -= 1
+        if remaining[name] == 0:
+            drawn[name] = _finish(out, name, folders[name], seconds[name], quick)
+        for other in plain:
+            drawn[other] = get_experiment(other).section(None, out, quick)
+        plain = []
+    for name in folders:
+        if name in ran or not (out / f"{name}.json").exists():
+            changed = True
+            if name not in drawn:
+                _finish(out, name, folders[name], seconds[name], quick, draw=False)
     if not changed:  # a resume with nothing left to do: the report stands
         return out / "REPORT.md"
     with folder_lock(out):  # once, from every experiment of the folder
-        return _render(out)
+        return _render(out, drawn)
+
+
+def _finish(out: Path, name: str, folder, seconds: float, quick: bool, draw: bool = True):
+    """Write an experiment's records and compute time; its section, drawn, if ``draw``."""
+    tasks, records_folder = folder
+    records = [read_json(records_folder / f"{task_id(t)}.json") for t in tasks]
+    with folder_lock(out):
+        write_records(records, out / name)
+        _record_experiment(out, name, seconds)
+    return get_experiment(name).section(records, out, quick) if draw else None
 
 
 def render_report(out) -> Path:

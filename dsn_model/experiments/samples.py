@@ -29,10 +29,10 @@ __all__ = ["EXPERIMENT", "SWEEP", "beats_all_dense"]
 #: size the DSM pair runs at (Top-K fits cost n t s).
 SWEEP = {
     "quick": {
-        "n": (2000, 8000, 32000),
+        "n": (1000, 4000, 16000),
         "dense": (32, 64, 128),
         "lsh_tables": (32, 16),
-        "dsm_max_n": 32000,
+        "dsm_max_n": 16000,
     },
     "full": {
         # 1e6 rows would cost ~2 min per joint LSH penalty path (128 tables of 2^14

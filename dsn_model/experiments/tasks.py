@@ -17,6 +17,7 @@ sizes every experiment draws from.
 from __future__ import annotations
 
 import contextlib
+import copy
 import csv
 import functools
 import hashlib
@@ -166,12 +167,15 @@ def _test_error(model, task: Task, Xte, yte, scale=(0.0, 1.0)) -> dict:
     return {"mse": mse, "mse_over_var": mse / float(yte.var())}
 
 
-def _fit(model, task: Task, Xtr, ytr, Xte, yte):
-    """Fit; a model trained by Adam goes epoch by epoch and records its error at CHECKPOINTS.
+def _fit(model, task: Task, Xtr, ytr):
+    """Fit; a model trained by Adam goes epoch by epoch, kept as it was at CHECKPOINTS.
 
     Adam trains on standardised targets (``(y - mean) / sd`` of its training rows;
     predictions are mapped back): its step size then means the same at any target scale.
-    Returns ``(seconds, curve, scale)``; ``scale = (mean, sd)`` maps predictions back.
+    Returns ``(seconds, snapshots, scale)``: ``snapshots`` maps a checkpoint epoch to
+    the model then (the last one is ``model`` itself; none for other solvers), to be
+    evaluated by :func:`_curve` once a step is chosen; ``scale = (mean, sd)`` maps
+    predictions back.
     """
     if task.params.get("solver") != "adam":
         start = time.perf_counter()
@@ -179,26 +183,33 @@ def _fit(model, task: Task, Xtr, ytr, Xte, yte):
         return time.perf_counter() - start, {}, (0.0, 1.0)
     scale = (float(ytr.mean()), float(ytr.std()) or 1.0)
     ys = (ytr - scale[0]) / scale[1]
-    epochs, seconds, curve, train = model.epochs, 0.0, {}, {}
+    epochs, seconds, snapshots = model.epochs, 0.0, {}
     model.set_params(epochs=1)
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         model.fit(Xtr, ys) if epoch == 1 else model.partial_fit(Xtr, ys)
         seconds += time.perf_counter() - start
-        if epoch in CHECKPOINTS or epoch == epochs:
-            curve[epoch] = _test_error(model, task, Xte, yte, scale)
-            train[epoch] = float(np.mean((model.predict(Xtr) - ys) ** 2))  # MSE / Var
+        if epoch in CHECKPOINTS and epoch < epochs:
+            snapshots[epoch] = copy.deepcopy(model)
     model.set_params(epochs=epochs)
+    snapshots[epochs] = model
+    return seconds, snapshots, scale
+
+
+def _curve(task: Task, snapshots: dict, Xtr, ytr, Xte, yte, scale) -> dict:
+    """Test and training error (MSE / Var on standardised targets) of each snapshot."""
+    if not snapshots:
+        return {}
+    ys = (ytr - scale[0]) / scale[1]
+    curve = {e: _test_error(m, task, Xte, yte, scale) for e, m in snapshots.items()}
     key = "accuracy" if task.target == "digits" else "mse_over_var"
-    return (
-        seconds,
-        {
-            "curve_epochs": list(curve),
-            f"curve_{key}": [errors[key] for errors in curve.values()],
-            "curve_train_mse_over_var": list(train.values()),
-        },
-        scale,
-    )
+    return {
+        "curve_epochs": list(curve),
+        f"curve_{key}": [errors[key] for errors in curve.values()],
+        "curve_train_mse_over_var": [
+            float(np.mean((m.predict(Xtr) - ys) ** 2)) for m in snapshots.values()
+        ],
+    }
 
 
 def _error(task: Task, pred, y) -> float:
@@ -250,14 +261,16 @@ def _fit_validated(task: Task, Xtr, ytr, Xte, yte):
     grid = default_grid(task)
     if not grid:
         model = make(**task.params, random_state=task.seed)
-        return (model, *_fit(model, task, Xtr, ytr, Xte, yte), {})
+        seconds, snapshots, scale = _fit(model, task, Xtr, ytr)
+        return model, seconds, _curve(task, snapshots, Xtr, ytr, Xte, yte, scale), scale, {}
     ((name, values),) = grid.items()
     cut = len(Xtr) - max(1, int(VALIDATION_FRACTION * len(Xtr)))
     Xfit, yfit, Xval, yval = Xtr[:cut], ytr[:cut], Xtr[cut:], ytr[cut:]
     scores = []
     if _exact_path(task, name):
         model = make(**{**task.params, name: values[0]}, random_state=task.seed)
-        seconds, curve, scale = _fit(model, task, Xfit, yfit, Xte, yte)
+        seconds, snapshots, scale = _fit(model, task, Xfit, yfit)
+        curve = _curve(task, snapshots, Xfit, yfit, Xte, yte, scale)
         start = time.perf_counter()
         for value in values:
             model.set_params(**{name: value}).refit_top_layer()
@@ -270,11 +283,13 @@ def _fit_validated(task: Task, Xtr, ytr, Xte, yte):
         fitted = []
         for value in values:
             model = make(**{**task.params, name: value}, random_state=task.seed)
-            seconds, curve, scale = _fit(model, task, Xfit, yfit, Xte, yte)
+            seconds, snapshots, scale = _fit(model, task, Xfit, yfit)
             scores.append(_error(task, scale[0] + scale[1] * model.predict(Xval), yval))
-            fitted.append((model, seconds, curve, scale))
+            fitted.append((model, seconds, snapshots, scale))
         best = values[int(np.argmin(scores))]
-        model, seconds, curve, scale = fitted[int(np.argmin(scores))]
+        model, seconds, snapshots, scale = fitted[int(np.argmin(scores))]
+        del fitted  # the other steps' models and their kept features
+        curve = _curve(task, snapshots, Xfit, yfit, Xte, yte, scale)  # the chosen step only
     extra = {
         f"chosen_{name}": best,
         "validation_error": float(min(scores)),

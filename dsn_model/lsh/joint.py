@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, cg
+from sklearn import config_context
 from sklearn.exceptions import ConvergenceWarning
 
 from .._kernels import design_product, design_transpose_product
@@ -293,7 +294,8 @@ def adam_epoch(optimiser, design: TableCodes, y: np.ndarray, rng: np.random.Gene
     block = max(1, (1 << 22) // (16 * row_cost) // batch) * batch  # CSR blocks of ~4 MiB
     for start in range(0, len(order), block):
         rows = order[start : start + block]
-        with warnings.catch_warnings():
+        # the design's rows are finite by construction: no second scan of each block
+        with warnings.catch_warnings(), config_context(assume_finite=True):
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.filterwarnings("ignore", message="Got `batch_size`", category=UserWarning)
             optimiser.partial_fit(design.csr_rows(rows), y[rows])
