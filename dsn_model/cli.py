@@ -296,6 +296,15 @@ def _family_names():
     return FAMILIES
 
 
+class _DefaultsShown(argparse.ArgumentDefaultsHelpFormatter):
+    """Defaults in ``--help``, except a flag's (off) and an absent value's (None)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default in (None, False) or "default" in (action.help or ""):
+            return action.help or ""
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command (registries are read only when a
     sub-command's arguments are checked or shown)."""
@@ -312,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
             name,
             help=text,
             description=text,
-            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+            formatter_class=_DefaultsShown,
         )
 
     p = command("inspect", "route two nearby inputs through a random DSM")
@@ -346,18 +355,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="EXPERIMENT",
         help="one or more of %(choices)s",
     )
-    p.add_argument("--quick", action="store_true", help="small sizes (about 30 s on 2 cores)")
+    p.add_argument(
+        "--quick", action="store_true", help="small sizes and few tasks: a preview of the full run"
+    )
     p.add_argument("--seeds", type=int, default=3, help="seeds per point")
     p.add_argument(
         "--out",
         default="out",
-        help="output folder (default: out; created if missing, its parent must exist)",
+        help="output folder (created if missing, its parent must exist)",
     )
     p.add_argument(
         "--jobs",
         type=int,
         default=-1,
-        help="worker processes, joblib's convention: -1 all cores (default), -2 all but one",
+        help="worker processes, joblib's convention: -1 all cores, -2 all but one",
     )
     p.add_argument(
         "--force",

@@ -1,7 +1,7 @@
 """The layout's rules, read from the import statements of every module (also nested ones).
 
-Layers, bottom up: plumbing (``_io``, ``_validation``, ``_threads``, the compiled
-``_kernels``), then
+Layers, bottom up: plumbing (``_io``, ``_validation``, ``_threads``, ``_kept``, the
+compiled ``_kernels``), then
 ``model``, ``data`` and ``targets``, then ``lsh``, then ``estimators``, then
 ``experiments``, ``audit`` and ``strategies``, then ``cli``. A module imports
 only its own layer or lower ones; only ``cli`` imports ``theory``.
@@ -18,6 +18,7 @@ LAYER = {
     "_io": 0,
     "_validation": 0,
     "_threads": 0,
+    "_kept": 0,
     "_kernels": 0,
     "model": 1,
     "data": 1,

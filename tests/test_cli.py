@@ -104,6 +104,11 @@ def test_one_cli_vocabulary_version_and_defaults_in_help(capsys):
         text = " ".join(capsys.readouterr().out.split())
         assert "one of " + ", ".join(ROUTERS) in text, text  # the same names everywhere
         assert "(default: " in text
+    with pytest.raises(SystemExit):
+        main(["reproduce", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--seeds SEEDS seeds per point (default: 3)" in text
+    assert "(default: False)" not in text and "(default: None)" not in text  # flags: none
 
 
 def test_model_objects_have_reprs():
