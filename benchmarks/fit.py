@@ -102,11 +102,11 @@ def main(
         bare = roofline(n, t, d, rng)
         print(f"1. fits of n = {n} samples, d = {d}, one BLAS thread")
         print(f"   bare blocked dsyrk of the n x {t} features: {bare:.2f} s")
-        DSMRegressor(n_units=64, n_active=4).fit(X[:100], y[:100])  # compile the kernels
+        DSMRegressor(n_units=64, sparsity=4).fit(X[:100], y[:100])  # compile the kernels
         fits = {}
         for model in (
             DenseRegressor(n_units=t, random_state=0),
-            DSMRegressor(n_units=t, n_active=s, random_state=0),
+            DSMRegressor(n_units=t, sparsity=s, random_state=0),
         ):
             seconds, peak = timed_with_peak_memory(lambda m=model: m.fit(X, y))
             half = best(lambda m=model: m.fit(X[: n // 2], y[: n // 2]), repeats=1)
@@ -169,7 +169,7 @@ def stream(total: int, model: str = "dense", t: int = 4096, s: int = 256, chunk:
     estimator = (
         DenseRegressor(n_units=t, random_state=0)
         if model == "dense"
-        else DSMRegressor(n_units=t, n_active=s, random_state=0)
+        else DSMRegressor(n_units=t, sparsity=s, random_state=0)
     )
     rng = np.random.default_rng(0)
 

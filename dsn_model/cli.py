@@ -247,12 +247,12 @@ def _audit(args: argparse.Namespace) -> int:
     path = audit_router(
         f"lsh-{args.family or 'hyperplane'}" if args.router == "lsh" else args.router,
         args.out,
-        d=args.d,
-        t=args.t,
-        s=args.s,
+        input_dim=args.d,
+        n_units=args.t,
+        sparsity=args.s,
         width=args.width,
         capacity_factor=args.capacity_factor,
-        seed=args.seed,
+        random_state=args.seed,
     )
     print(path.read_text())
     print(f"wrote {path} and its PNG")

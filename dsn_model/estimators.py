@@ -13,15 +13,15 @@ chunks exactly, and the system is solved by Cholesky. Predictions use
 the active units only, block by block.
 
 * :class:`DenseRegressor` -- all ``n_units`` features (the dense baseline);
-* :class:`DSMRegressor` -- Top-K: the ``n_active`` largest features of each
+* :class:`DSMRegressor` -- Top-K: the ``sparsity`` largest features of each
   input (the paper's DSM layer; routing needs every feature);
 * :class:`RandomHashRegressor` -- a uniform hash of the input picks
-  ``n_active`` units (data dependent, not locality preserving);
+  ``sparsity`` units (data dependent, not locality preserving);
 * classifier counterparts for multi-class data (ridge on one-hot targets:
   exact, fast, and what a linear read-out of fixed features amounts to);
 * :class:`~dsn_model.lsh.regressor.LSHRegressor` (re-exported).
 
-Each fitted model reports ``n_active_units_``, ``n_params_`` and
+Each fitted model reports ``sparsity_``, ``n_params_`` and
 :meth:`flops_per_sample`, a :class:`~dsn_model.model.dsm.FlopCount` counted on :meth:`to_dsm`.
 """
 
@@ -39,7 +39,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -96,11 +96,21 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
 
     def _active(self) -> int:
         t = self.n_units
-        if not hasattr(self, "n_active"):  # dense: every unit is active
+        if not hasattr(self, "sparsity"):  # dense: every unit is active
             return t
-        s = self.n_active if self.n_active is not None else max(1, t // 4)
+        s = self.sparsity
+        if self.n_active != "deprecated":
+            if s is not None:
+                raise ValueError("Give `sparsity` only (`n_active` is its former name).")
+            warnings.warn(
+                "`n_active` is now called `sparsity`; `n_active` will be removed.",
+                FutureWarning,
+                stacklevel=4,
+            )
+            s = self.n_active
+        s = s if s is not None else max(1, t // 4)
         if s > t:
-            raise ValueError(f"`n_active` must be <= n_units={t}. Got {s}.")
+            raise ValueError(f"`sparsity` must be <= n_units={t}. Got {s}.")
         return s
 
     def _block_rows(self) -> int:
@@ -139,7 +149,7 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
         t = self.features_.n_units
         step = self._block_rows()
         if self._pairwise:
-            step = max(step, _ENTRIES // self.n_active_units_)
+            step = max(step, _ENTRIES // self.sparsity_)
         for start in range(0, len(X), step):
             Xc, Yc = X[start : start + step], Y[start : start + step]
             units, values = self._active_features(Xc)
@@ -210,7 +220,7 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
         router = self.router_ if self.router_ is not None else TopKRouter(t, t)
         self._layer = SparseLayer(self.features_, router)
         self._pairwise = self.router_ is not None and sparse_gram_pays(t, s)
-        self.n_active_units_ = s
+        self.sparsity_ = s
         self.n_params_ = t + 1
         self._adam_rng = np.random.default_rng(rng.integers(2**63))
         self._routing_cache = None
@@ -289,7 +299,7 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
         the same byte for byte, outside the model's ``__dict__``; the values are those
         :meth:`_active_features` gives, so predictions are unchanged.
         """
-        width = self.features_.n_units if self.router_ is None else self.n_active_units_
+        width = self.features_.n_units if self.router_ is None else self.sparsity_
         if len(X) * width * 12 > _ROUTING_CACHE_BYTES // 8:
             return None
         if not _kept.holds(self):  # e.g. a model loaded or copied after its fit
@@ -315,7 +325,7 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
         if self.router_ is None or not router.uses_features:
             return None
         cache = getattr(self, "_routing_cache", None)  # a pickled model has none
-        t, s = self.features_.n_units, self.n_active_units_
+        t, s = self.features_.n_units, self.sparsity_
         dtype = np.int32 if t < 1 << 31 else np.int64
         if len(X) * s * np.dtype(dtype).itemsize > _ROUTING_CACHE_BYTES:
             return None
@@ -398,7 +408,7 @@ class _RandomFeatureModel(FittedDSMMixin, BaseEstimator):
         """Each output beyond the first reads the same active units: 2 per edge and its bias."""
         check_is_fitted(self, "coef_")
         outputs = 1 if np.ndim(self.coef_) == 1 else self.coef_.shape[1]
-        return 2 * (self.n_active_units_ + 1) * (outputs - 1)
+        return 2 * (self.sparsity_ + 1) * (outputs - 1)
 
     def _decision(self, X):
         check_is_fitted(self, "coef_")
@@ -535,17 +545,22 @@ class _DenseParams:
 
 
 class _SparseParams:
-    """The parameters of a sparse model: ``n_active`` of ``n_units`` per input."""
+    """The parameters of a sparse model: ``sparsity`` of ``n_units`` units per input."""
 
     _parameter_constraints: ClassVar[dict] = {
         **_DENSE_CONSTRAINTS,
-        "n_active": [Interval(Integral, 1, None, closed="left"), None],
+        "sparsity": [Interval(Integral, 1, None, closed="left"), None],
+        "n_active": [
+            Interval(Integral, 1, None, closed="left"),
+            None,
+            Hidden(StrOptions({"deprecated"})),
+        ],
     }
 
     def __init__(
         self,
         n_units=256,
-        n_active=None,
+        sparsity=None,
         activation="relu",
         alpha=1e-6,
         solver="exact",
@@ -553,8 +568,10 @@ class _SparseParams:
         batch_size=256,
         learning_rate=1e-3,
         random_state=None,
+        n_active="deprecated",
     ):
         self.n_units = n_units
+        self.sparsity = sparsity
         self.n_active = n_active
         self.activation = activation
         self.alpha = alpha
@@ -602,7 +619,7 @@ class DenseRegressor(_DenseParams, _Regressor):
         The top layer (solved exactly, or trained by Adam).
     dsm_ : DSM
         The fitted model as a DSM (see :meth:`to_dsm`).
-    n_active_units_ : int
+    sparsity_ : int
     n_params_ : int
         Trainable parameters: the top layer and the intercept.
     n_features_in_ : int
@@ -612,23 +629,25 @@ class DenseRegressor(_DenseParams, _Regressor):
     >>> import numpy as np
     >>> X = np.random.default_rng(0).uniform(-1, 1, (500, 3))
     >>> model = DenseRegressor(n_units=128, random_state=0).fit(X, np.sin(3 * X[:, 0]))
-    >>> bool(model.score(X, np.sin(3 * X[:, 0])) > 0.8), model.n_active_units_
+    >>> bool(model.score(X, np.sin(3 * X[:, 0])) > 0.8), model.sparsity_
     (True, 128)
     """
 
 
 class DSMRegressor(_SparseParams, _Regressor):
-    """The paper's DSM: a Top-K layer keeps the ``n_active`` largest of ``n_units`` features.
+    """The paper's DSM: a Top-K layer keeps the ``sparsity`` largest of ``n_units`` features.
 
     Routing computes every feature (the Top-K cost the paper's FLOPs leave out);
-    the read-out sees only the ``n_active`` kept ones.
+    the read-out sees only the ``sparsity`` kept ones.
 
     Parameters
     ----------
     n_units : int, default=256
         ``t``, width of the fixed random layer ``sigma(B x + c)``.
-    n_active : int, optional
+    sparsity : int, optional
         ``s``, active units per input; default ``max(1, n_units // 4)``.
+    n_active : int, optional
+        The former name of ``sparsity`` (deprecated: a ``FutureWarning``).
     activation : {"relu", "identity", "sign", "tanh"}, default="relu"
     alpha : float, default=1e-6
         Ridge penalty per sample on the top layer.
@@ -659,7 +678,7 @@ class DSMRegressor(_SparseParams, _Regressor):
     intercept_ : float
     dsm_ : DSM
         The fitted model as a DSM (see :meth:`to_dsm`).
-    n_active_units_ : int
+    sparsity_ : int
     n_params_ : int
     n_features_in_ : int
 
@@ -668,7 +687,7 @@ class DSMRegressor(_SparseParams, _Regressor):
     >>> import numpy as np
     >>> X = np.random.default_rng(0).uniform(-1, 1, (500, 3))
     >>> model = DSMRegressor(n_units=128, random_state=0).fit(X, np.sin(3 * X[:, 0]))
-    >>> bool(model.score(X, np.sin(3 * X[:, 0])) > 0.8), model.n_active_units_
+    >>> bool(model.score(X, np.sin(3 * X[:, 0])) > 0.8), model.sparsity_
     (True, 32)
     """
 
@@ -677,7 +696,7 @@ class DSMRegressor(_SparseParams, _Regressor):
 
 
 class RandomHashRegressor(_SparseParams, _PoorFitTags, _Regressor):
-    """Random-hash sparse regression: a uniform hash of the input picks ``n_active`` units.
+    """Random-hash sparse regression: a uniform hash of the input picks ``sparsity`` units.
 
     Data dependent but not locality preserving (the paper's Fig. 4 contrast).
 
@@ -685,8 +704,10 @@ class RandomHashRegressor(_SparseParams, _PoorFitTags, _Regressor):
     ----------
     n_units : int, default=256
         ``t``, width of the fixed random layer ``sigma(B x + c)``.
-    n_active : int, optional
+    sparsity : int, optional
         ``s``, active units per input; default ``max(1, n_units // 4)``.
+    n_active : int, optional
+        The former name of ``sparsity`` (deprecated: a ``FutureWarning``).
     activation : {"relu", "identity", "sign", "tanh"}, default="relu"
     alpha : float, default=1e-6
         Ridge penalty per sample on the top layer.
@@ -713,7 +734,7 @@ class RandomHashRegressor(_SparseParams, _PoorFitTags, _Regressor):
     coef_ : ndarray (n_units,)
     intercept_ : float
     dsm_ : DSM
-    n_active_units_ : int
+    sparsity_ : int
     n_params_ : int
     n_features_in_ : int
 
@@ -722,7 +743,7 @@ class RandomHashRegressor(_SparseParams, _PoorFitTags, _Regressor):
     >>> import numpy as np
     >>> X = np.random.default_rng(0).uniform(-1, 1, (500, 3))
     >>> model = RandomHashRegressor(n_units=128, random_state=0).fit(X, np.sin(3 * X[:, 0]))
-    >>> bool(model.score(X, np.sin(3 * X[:, 0])) > 0.2), model.n_active_units_
+    >>> bool(model.score(X, np.sin(3 * X[:, 0])) > 0.2), model.sparsity_
     (True, 32)
     """
 
@@ -764,7 +785,7 @@ class DenseClassifier(_DenseParams, _Classifier):
     intercept_ : float or ndarray (n_classes,)
     dsm_ : DSM or None
         The fitted model as a DSM for two classes; None for more (one output per class).
-    n_active_units_ : int
+    sparsity_ : int
     n_params_ : int
     n_features_in_ : int
 
@@ -774,20 +795,22 @@ class DenseClassifier(_DenseParams, _Classifier):
     >>> X = np.random.default_rng(0).uniform(-1, 1, (500, 3))
     >>> y = (X[:, 0] > 0).astype(int)
     >>> model = DenseClassifier(n_units=128, random_state=0).fit(X, y)
-    >>> bool(model.score(X, y) > 0.8), model.n_active_units_
+    >>> bool(model.score(X, y) > 0.8), model.sparsity_
     (True, 128)
     """
 
 
 class DSMClassifier(_SparseParams, _Classifier):
-    """Top-K DSM classifier: ridge on one-hot targets over the ``n_active`` largest features.
+    """Top-K DSM classifier: ridge on one-hot targets over the ``sparsity`` largest features.
 
     Parameters
     ----------
     n_units : int, default=256
         ``t``, width of the fixed random layer.
-    n_active : int, optional
+    sparsity : int, optional
         ``s``, active units per input; default ``max(1, n_units // 4)``.
+    n_active : int, optional
+        The former name of ``sparsity`` (deprecated: a ``FutureWarning``).
     activation : {"relu", "identity", "sign", "tanh"}, default="relu"
     alpha : float, default=1e-6
     solver, epochs, batch_size, learning_rate : as for :class:`DenseRegressor`
@@ -795,7 +818,7 @@ class DSMClassifier(_SparseParams, _Classifier):
 
     Attributes
     ----------
-    classes_, features_, router_, coef_, intercept_, dsm_, n_active_units_, n_params_,
+    classes_, features_, router_, coef_, intercept_, dsm_, sparsity_, n_params_,
     n_features_in_ : as for :class:`DenseClassifier`; ``router_`` is a TopKRouter.
 
     Examples
@@ -804,7 +827,7 @@ class DSMClassifier(_SparseParams, _Classifier):
     >>> X = np.random.default_rng(0).uniform(-1, 1, (500, 3))
     >>> y = (X[:, 0] > 0).astype(int)
     >>> model = DSMClassifier(n_units=128, random_state=0).fit(X, y)
-    >>> bool(model.score(X, y) > 0.8), model.n_active_units_
+    >>> bool(model.score(X, y) > 0.8), model.sparsity_
     (True, 32)
     """
 
@@ -813,14 +836,16 @@ class DSMClassifier(_SparseParams, _Classifier):
 
 
 class RandomHashClassifier(_SparseParams, _PoorFitTags, _Classifier):
-    """Random-hash sparse classifier: a uniform hash picks ``n_active`` units.
+    """Random-hash sparse classifier: a uniform hash picks ``sparsity`` units.
 
     Parameters
     ----------
     n_units : int, default=256
         ``t``, width of the fixed random layer.
-    n_active : int, optional
+    sparsity : int, optional
         ``s``, active units per input; default ``max(1, n_units // 4)``.
+    n_active : int, optional
+        The former name of ``sparsity`` (deprecated: a ``FutureWarning``).
     activation : {"relu", "identity", "sign", "tanh"}, default="relu"
     alpha : float, default=1e-6
     solver, epochs, batch_size, learning_rate : as for :class:`DenseRegressor`
@@ -828,7 +853,7 @@ class RandomHashClassifier(_SparseParams, _PoorFitTags, _Classifier):
 
     Attributes
     ----------
-    classes_, features_, router_, coef_, intercept_, dsm_, n_active_units_, n_params_,
+    classes_, features_, router_, coef_, intercept_, dsm_, sparsity_, n_params_,
     n_features_in_ : as for :class:`DenseClassifier`; ``router_`` is a UniformHashRouter.
 
     Examples
@@ -837,7 +862,7 @@ class RandomHashClassifier(_SparseParams, _PoorFitTags, _Classifier):
     >>> X = np.random.default_rng(0).uniform(-1, 1, (500, 3))
     >>> y = (X[:, 0] > 0).astype(int)
     >>> model = RandomHashClassifier(n_units=128, random_state=0).fit(X, y)
-    >>> bool(model.score(X, y) > 0.5), model.n_active_units_
+    >>> bool(model.score(X, y) > 0.5), model.sparsity_
     (True, 32)
     """
 

@@ -210,7 +210,7 @@ def dsm_networks(*, input_dim: int = 4, max_units: int = 64, routers=tuple(ROUTE
             r = draw(st.integers(1, min(4, t)))
             router = BlockRouter(s, draw(matrices(r, d)), draw(matrices(t, r)))
         else:
-            router = UniformHashRouter(d, t, s, seed=draw(_seeds))
+            router = UniformHashRouter(d, t, s, key=draw(_seeds))
         phi = RandomFeatures(draw(matrices(t, d)), draw(matrices(t)))
         return DSM(phi, router, top)
 

@@ -163,7 +163,7 @@ def test_the_collision_band_covers_the_closed_form_at_about_its_nominal_rate():
 def test_an_audit_is_computed_drawn_and_written_separately():
     from dsn_model.audit.report import audit_markdown, compute_audit, draw_audit
 
-    audit = compute_audit("hash", d=4, t=64, s=2, n=2000, seed=0)
+    audit = compute_audit("hash", input_dim=4, n_units=64, sparsity=2, n=2000, random_state=0)
     assert audit.curve.probability[0] == 1.0  # an input shares its units with itself
     assert audit.balance["dropped_fraction"] == 0.0
     text = audit_markdown(audit, "a.png")

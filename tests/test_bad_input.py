@@ -20,7 +20,7 @@ X = np.random.default_rng(0).uniform(-1, 1, (50, 8))
             lambda: LSHRegressor(degree=1, n_hashes=10).fit(np.zeros((5, 2000)), np.zeros(5)),
             "degree.*GiB",
         ),
-        (lambda: DSMRegressor(n_units=10**9, n_active=4).fit(X, X[:, 0]), "n_units.*GiB"),
+        (lambda: DSMRegressor(n_units=10**9, sparsity=4).fit(X, X[:, 0]), "n_units.*GiB"),
         (lambda: DSM.random(8, 10**12, 4, router="hash", random_state=0), "n_units.*GiB"),
     ],
 )

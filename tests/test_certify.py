@@ -92,7 +92,7 @@ def test_a_float32_model_gets_the_float64_model_certificate(fallback):
     hashing in float32 has the same buckets, values and certificate."""
     model, U, f, X, _ = fitted(2, 0.4, 5, n=1500, fallback=fallback)
     single = clone(model).set_params(hash_dtype="float32").fit(X, f(X))
-    assert single.family_.dtype == "float32"
+    assert single.family_.hash_dtype == "float32"
     expected, cert = (certify_uniform_error(m, U, f, 1.0) for m in (model, single))
     assert cert.consistent and cert == expected
 

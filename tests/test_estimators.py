@@ -16,7 +16,7 @@ from dsn_model.estimators import (
 )
 from dsn_model.targets import RandomPolynomial
 
-SMALL = {"n_units": 24, "n_active": 6, "random_state": 0}
+SMALL = {"n_units": 24, "sparsity": 6, "random_state": 0}
 
 
 @parametrize_with_checks(
@@ -39,7 +39,7 @@ def test_top_layer_is_the_exact_ridge_solution():
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, (400, 3))
     y = np.sin(2 * X[:, 0]) + X[:, 1]
-    model = DSMRegressor(n_units=40, n_active=10, alpha=1e-3, random_state=1).fit(X, y)
+    model = DSMRegressor(n_units=40, sparsity=10, alpha=1e-3, random_state=1).fit(X, y)
     masked = model.dsm_.mask(X) * model.features_.transform(X)  # independent dense design
     ridge = Ridge(alpha=1e-3 * len(X), solver="cholesky").fit(masked, y)
     np.testing.assert_allclose(model.coef_, ridge.coef_, rtol=1e-6, atol=1e-8)
@@ -57,8 +57,8 @@ def test_sparse_beats_dense_and_hash_is_worst_on_the_random_polynomial():
         return np.mean((model.fit(X, y).predict(Xt) - yt) ** 2) / yt.var()
 
     dense = mse(DenseRegressor(n_units=64, random_state=0))
-    dsm = mse(DSMRegressor(n_units=512, n_active=64, random_state=0))
-    hashed = mse(RandomHashRegressor(n_units=512, n_active=64, random_state=0))
+    dsm = mse(DSMRegressor(n_units=512, sparsity=64, random_state=0))
+    hashed = mse(RandomHashRegressor(n_units=512, sparsity=64, random_state=0))
     assert dsm < dense < hashed
 
 
@@ -67,18 +67,18 @@ def test_flops_follow_table_1():
     y = X[:, 0]
     dense = DenseRegressor(n_units=1024, random_state=0).fit(X, y).flops_per_sample()
     assert dense.paper[0] - 2 * 1024 - 2 == 18432  # 2 (n + 1) w, plus read-out and bias
-    dsm = DSMRegressor(n_units=2048, n_active=1024, random_state=0).fit(X, y).flops_per_sample()
+    dsm = DSMRegressor(n_units=2048, sparsity=1024, random_state=0).fit(X, y).flops_per_sample()
     assert dsm.paper[0] == dense.paper[0] and dsm.routing[0] == 2 * 1024 * 9
-    hashed = RandomHashRegressor(n_units=2048, n_active=1024, random_state=0).fit(X, y)
+    hashed = RandomHashRegressor(n_units=2048, sparsity=1024, random_state=0).fit(X, y)
     assert hashed.flops_per_sample().routing.tolist() == [0]
-    assert hashed.n_params_ == 2049 and hashed.n_active_units_ == 1024
+    assert hashed.n_params_ == 2049 and hashed.sparsity_ == 1024
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_flops_of_a_classifier_count_every_output(n_classes):
     X = np.random.default_rng(1).uniform(-1, 1, (90, 5))
     y = np.arange(90) % n_classes
-    model = DSMClassifier(n_units=40, n_active=10, random_state=0).fit(X, y)
+    model = DSMClassifier(n_units=40, sparsity=10, random_state=0).fit(X, y)
     outputs = 1 if n_classes == 2 else n_classes  # one decision value for two classes
     s, d = 10, 5
     paper = 2 * s * (d + 1) + 2 * (s + 1) * outputs  # features, then read-out + bias per output
@@ -86,12 +86,26 @@ def test_flops_of_a_classifier_count_every_output(n_classes):
     assert model.flops_per_sample().routing.tolist() == [2 * (40 - s) * (d + 1)]
 
 
+def test_the_former_names_of_sparsity_still_work_with_a_warning():
+    """``n_active`` (parameter) and ``n_active_units_`` (fitted) are the former names of
+    ``sparsity`` and ``sparsity_``: they give the same model, with a FutureWarning."""
+    rng = np.random.default_rng(0)
+    X, y = rng.uniform(-1, 1, (200, 3)), rng.normal(size=200)
+    new = DSMRegressor(n_units=32, sparsity=8, random_state=0).fit(X, y)
+    with pytest.warns(FutureWarning, match="`n_active` is now called `sparsity`"):
+        old = DSMRegressor(n_units=32, n_active=8, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(old.predict(X), new.predict(X))
+    with pytest.warns(FutureWarning, match="`n_active_units_` is now called `sparsity_`"):
+        assert old.n_active_units_ == new.sparsity_ == 8
+
+
 @pytest.mark.parametrize(
     ("params", "name"),
     [
         ({"n_units": 0}, "n_units"),
-        ({"n_units": 8, "n_active": 9}, "n_active"),
-        ({"n_active": 0}, "n_active"),
+        ({"n_units": 8, "sparsity": 9}, "sparsity"),
+        ({"sparsity": 0}, "sparsity"),
+        ({"sparsity": 4, "n_active": 4}, "sparsity` only"),
         ({"alpha": -1.0}, "alpha"),
         ({"activation": "gelu"}, "activation"),
     ],
@@ -106,7 +120,7 @@ def test_bad_parameters_name_the_parameter(params, name):
     "make",
     [
         lambda **kw: DenseRegressor(n_units=32, **kw),
-        lambda **kw: DSMRegressor(n_units=64, n_active=16, **kw),
+        lambda **kw: DSMRegressor(n_units=64, sparsity=16, **kw),
     ],
 )
 def test_adam_minimises_the_same_ridge_objective(make):
@@ -129,7 +143,7 @@ def test_adam_minimises_the_same_ridge_objective(make):
 def test_adam_partial_fit_is_one_more_epoch():
     X = np.random.default_rng(4).uniform(-1, 1, (700, 3))
     y = X[:, 0] - X[:, 1] ** 2
-    kw = {"n_units": 48, "n_active": 12, "solver": "adam", "batch_size": 64, "random_state": 5}
+    kw = {"n_units": 48, "sparsity": 12, "solver": "adam", "batch_size": 64, "random_state": 5}
     three = DSMRegressor(epochs=3, **kw).fit(X, y)
     two_then_one = DSMRegressor(epochs=2, **kw).fit(X, y).partial_fit(X, y)
     np.testing.assert_array_equal(three.coef_, two_then_one.coef_)
@@ -145,7 +159,7 @@ def test_adam_routes_a_chunk_once_and_equals_routing_every_epoch(monkeypatch):
 
     rng = np.random.default_rng(6)
     X, y = rng.uniform(-1, 1, (900, 3)), rng.normal(size=900)
-    kw = {"n_units": 96, "n_active": 8, "solver": "adam", "batch_size": 64, "random_state": 2}
+    kw = {"n_units": 96, "sparsity": 8, "solver": "adam", "batch_size": 64, "random_state": 2}
     calls = []
     select = selection.top_k_rows  # the selection of every Top-K route at k = t / 12
     monkeypatch.setattr(selection, "top_k_rows", lambda *a, **k: calls.append(1) or select(*a, **k))
@@ -189,7 +203,7 @@ def test_models_drawn_alike_share_kept_features_and_others_do_not(monkeypatch):
     monkeypatch.setattr(
         DSMRegressor, "_features_of", lambda self, X: computed.append(1) or original(self, X)
     )
-    kw = {"n_units": 48, "n_active": 6, "solver": "adam", "epochs": 2}
+    kw = {"n_units": 48, "sparsity": 6, "solver": "adam", "epochs": 2}
     grid = [DSMRegressor(learning_rate=lr, random_state=1, **kw).fit(X, y) for lr in (0.1, 0.01)]
     assert len(computed) == 1
     other = DSMRegressor(learning_rate=0.1, random_state=2, **kw).fit(X, y)
@@ -226,7 +240,7 @@ def test_a_penalty_path_back_at_a_solved_value_is_not_factorised_again(monkeypat
     monkeypatch.setattr(
         estimators, "cho_factor", lambda *a, **k: factorised.append(1) or original(*a, **k)
     )
-    model = DSMRegressor(n_units=32, n_active=8, alpha=1e-3, random_state=0).fit(X, y)
+    model = DSMRegressor(n_units=32, sparsity=8, alpha=1e-3, random_state=0).fit(X, y)
     first = model.coef_.copy()
     model.set_params(alpha=1e-1).refit_top_layer()
     assert len(factorised) == 2 and not np.array_equal(model.coef_, first)

@@ -42,7 +42,7 @@ def stacked(seed: int) -> SparseNetwork:
         RandomFeatures.random(12, 8, activation="tanh", random_state=rng), TopKRouter(8, 3)
     )
     l3 = SparseLayer(
-        RandomFeatures.random(8, 6, random_state=rng), UniformHashRouter(8, 6, 2, seed=seed)
+        RandomFeatures.random(8, 6, random_state=rng), UniformHashRouter(8, 6, 2, key=seed)
     )
     return SparseNetwork([l1, l2, l3], rng.standard_normal(6))
 

@@ -23,7 +23,7 @@ def hyperplanes_through_some_points(d, m, s, seed, dtype):
     """A family whose every other hyperplane passes within an ulp of one of the points (its
     offset set from the point's projection), so that float32 alone would err on many."""
     rng = np.random.default_rng(seed)
-    lsh = HyperplaneLSH(d, m, s, random_state=seed, dtype=dtype)
+    lsh = HyperplaneLSH(d, m, s, random_state=seed, hash_dtype=dtype)
     X = rng.uniform(-1, 1, (40, d))
     for j in range(0, m * s, 2):
         v = sum(float(a) * float(x) for a, x in zip(lsh.directions[j], X[j % 40], strict=True))
@@ -63,7 +63,7 @@ def slabs_through_some_points(d, D, s, seed, dtype):
     """A Euclidean family whose every other slab boundary passes within a few ulps of one of
     the points (its offset set from the point's projection): float32 alone errs on many."""
     rng = np.random.default_rng(seed)
-    lsh = EuclideanLSH(d, D, 0.3, n_tables=s, random_state=seed, dtype=dtype)
+    lsh = EuclideanLSH(d, D, 0.3, n_tables=s, random_state=seed, hash_dtype=dtype)
     X = rng.uniform(-1, 1, (40, d))
     for j in range(0, D * s, 2):
         v = sum(
@@ -235,10 +235,19 @@ def test_probes_flip_the_least_confident_hash_first():
         (lambda: HyperplaneLSH(2, 3).halfspaces(1, [0]), "table"),
         (lambda: EuclideanLSH(2, 3, 1.0).halfspaces(0, [0]), "key"),
         (lambda: EuclideanLSH(2, 3, 1e-300).keys(np.ones((1, 2))), "width"),
-        (lambda: EuclideanLSH(2, 3, 1e-8, dtype="float32").keys(np.ones((1, 2))), "width"),
-        (lambda: HyperplaneLSH(2, 3, dtype="int8"), "dtype"),
+        (lambda: EuclideanLSH(2, 3, 1e-8, hash_dtype="float32").keys(np.ones((1, 2))), "width"),
+        (lambda: HyperplaneLSH(2, 3, hash_dtype="int8"), "hash_dtype"),
     ],
 )
 def test_bad_parameters_name_the_parameter(call, param):
     with pytest.raises(ValueError, match=param):
         call()
+
+
+def test_the_former_name_of_hash_dtype_still_works_with_a_warning():
+    with pytest.warns(DeprecationWarning, match="`dtype` is now called `hash_dtype`"):
+        old = HyperplaneLSH(3, 4, 2, random_state=0, dtype="float32")
+    new = HyperplaneLSH(3, 4, 2, random_state=0, hash_dtype="float32")
+    X = np.random.default_rng(1).uniform(-1, 1, (50, 3))
+    assert old.hash_dtype == "float32"
+    np.testing.assert_array_equal(old.keys(X), new.keys(X))

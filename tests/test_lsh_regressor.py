@@ -274,7 +274,7 @@ def test_float32_hashing_agrees_with_float64_away_from_boundaries(family):
     kw = dict(family=family, n_tables=4, random_state=3, **FAMILY_KW[family])
     single = LSHRegressor(hash_dtype="float32", **kw).fit(X, y)
     double = LSHRegressor(hash_dtype="float64", **kw).fit(X, y)
-    assert single.family_.dtype == "float32" and double.family_.dtype == "float64"
+    assert single.family_.hash_dtype == "float32" and double.family_.hash_dtype == "float64"
     same = (single.family_.keys(X) == double.family_.keys(X)).all(axis=2)
     assert same.mean() > 0.999
     agree = same.all(axis=1)
@@ -286,7 +286,7 @@ def test_the_lsh_model_reports_its_active_units_and_parameters():
     for degree, per_bucket in ((0, 1), (1, 4)):
         model = LSHRegressor(n_tables=5, n_hashes=6, degree=degree, random_state=0)
         model.fit(X, X[:, 0])
-        assert model.n_active_units_ == 5
+        assert model.sparsity_ == 5
         assert model.n_params_ == int(model.n_buckets_.sum()) * per_bucket
 
 

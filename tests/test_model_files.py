@@ -75,7 +75,7 @@ CASES = {
     "missing field": (_meta("n_samples_seen", KeyError), "n_samples_seen"),
     "zero samples": (_meta("n_samples_seen", 0), "n_samples_seen"),
     "unknown family": (_meta("family", "MagicLSH"), "MagicLSH"),
-    "unknown dtype": (_set("family.dtype", lambda a: np.array("float16")), "dtype"),
+    "unknown dtype": (_set("family.hash_dtype", lambda a: np.array("float16")), "hash_dtype"),
 }
 
 
@@ -157,3 +157,16 @@ def test_a_model_killed_while_overwriting_leaves_the_old_file_loadable(tmp_path)
         assert np.array_equal(again.predict(X[:50]), expected)
     leftovers = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     assert len(leftovers) <= 3  # a killed writer may leave its temporary file, never the target
+
+
+def test_a_file_written_before_hash_dtype_was_named_so_still_loads(tmp_path):
+    """Files of the previous release hold the family's precision as ``family.dtype``."""
+
+    def rename(arrays, meta):
+        arrays["family.dtype"] = arrays.pop("family.hash_dtype")
+
+    model, path, X = saved(tmp_path, hash_dtype="float32")
+    tamper(path, rename)
+    loaded = LSHRegressor.load(path)
+    assert loaded.family_.hash_dtype == "float32"
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))

@@ -126,7 +126,7 @@ def test_uniform_hash_is_uniform_over_units():
     p < 1e-3, so a false alarm has probability 0.1% (fixed seed: deterministic).
     A router biased by 10% towards a sixth of the units fails it.
     """
-    router = UniformHashRouter(3, n_units=60, sparsity=3, seed=11)
+    router = UniformHashRouter(3, n_units=60, sparsity=3, key=11)
     X = cube(10_000, 3, 0)
     counts = np.bincount(router.route(X).units.ravel(), minlength=60)
     assert stats.chisquare(counts).pvalue > 1e-3
@@ -134,7 +134,7 @@ def test_uniform_hash_is_uniform_over_units():
 
 def test_uniform_hash_scatters_nearby_inputs():
     """Inputs 1e-12 apart share a unit about as often as unrelated inputs: s^2/t."""
-    router = UniformHashRouter(4, n_units=256, sparsity=2, seed=5)
+    router = UniformHashRouter(4, n_units=256, sparsity=2, key=5)
     X = cube(5000, 4, 1)
     a = router.route(X).units
     b = router.route(X + 1e-12).units
@@ -143,8 +143,8 @@ def test_uniform_hash_scatters_nearby_inputs():
 
 
 def test_uniform_hash_draws_units_in_range_at_any_width():
-    small = UniformHashRouter(2, 2**8, 4, seed=0).route(cube(5, 2, 0))
-    big = UniformHashRouter(2, 2**40, 4, seed=0).route(cube(5, 2, 0))
+    small = UniformHashRouter(2, 2**8, 4, key=0).route(cube(5, 2, 0))
+    big = UniformHashRouter(2, 2**40, 4, key=0).route(cube(5, 2, 0))
     assert big.units.max() < 2**40 and small.units.max() < 2**8
 
 

@@ -35,9 +35,9 @@ def direct_ridge(model, X, y):
 
 MODELS = [
     DenseRegressor(n_units=64, random_state=1),
-    DSMRegressor(n_units=1024, n_active=64, random_state=1),  # scattered pairs
-    DSMRegressor(n_units=64, n_active=32, random_state=1),  # masked dense rank-k update
-    RandomHashRegressor(n_units=256, n_active=16, random_state=1),
+    DSMRegressor(n_units=1024, sparsity=64, random_state=1),  # scattered pairs
+    DSMRegressor(n_units=64, sparsity=32, random_state=1),  # masked dense rank-k update
+    RandomHashRegressor(n_units=256, sparsity=16, random_state=1),
 ]
 
 
@@ -125,10 +125,10 @@ def test_to_dsm_of_every_estimator_predicts_as_the_estimator():
     binary = (X[:, 0] > 0).astype(int)
     for model, target in [
         (DenseRegressor(n_units=32, random_state=0), y),
-        (DSMRegressor(n_units=64, n_active=8, random_state=0), y),
-        (RandomHashRegressor(n_units=64, n_active=8, random_state=0), y),
-        (DSMClassifier(n_units=64, n_active=8, random_state=0), binary),
-        (RandomHashClassifier(n_units=64, n_active=8, random_state=0), binary),
+        (DSMRegressor(n_units=64, sparsity=8, random_state=0), y),
+        (RandomHashRegressor(n_units=64, sparsity=8, random_state=0), y),
+        (DSMClassifier(n_units=64, sparsity=8, random_state=0), binary),
+        (RandomHashClassifier(n_units=64, sparsity=8, random_state=0), binary),
         (LSHRegressor(n_tables=4, n_hashes=8, random_state=0), y),
     ]:
         model.fit(X, target)

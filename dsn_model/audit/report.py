@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .._io import atomic_writer, save_figure, writable_folder
+from .._validation import as_rng
 from ..data import uniform_cube
 from ..lsh.buckets import BucketIndex
 from ..lsh.families import FAMILIES, CrossPolytopeLSH, EuclideanLSH, HyperplaneLSH
@@ -42,18 +43,20 @@ AUDIT_ROUTERS = tuple([name for name in ROUTERS if name != "lsh"] + [f"lsh-{f}" 
 def build_audited(
     kind: str,
     *,
-    d: int = 8,
-    t: int = 256,
-    s: int = 4,
+    input_dim: int = 8,
+    n_units: int = 256,
+    sparsity: int = 4,
     width: float = 0.5,
     capacity_factor: float | None = None,
-    seed: int = 0,
+    random_state=0,
 ) -> DSM:
-    """A random DSM whose top layer uses router ``kind``."""
+    """A random DSM whose top layer uses router ``kind`` (``random_state``: None, an int or
+    a numpy Generator)."""
     if kind not in AUDIT_ROUTERS:
         raise ValueError(f"`router` must be one of {AUDIT_ROUTERS}. Got {kind!r}.")
+    d, t, s = input_dim, n_units, sparsity
     _check_audit_sizes(kind, d, t, s, capacity_factor)
-    rng = np.random.default_rng(seed)
+    rng = as_rng(random_state)
     if kind in ("topk", "block", "hash", "knn"):
         return DSM.random(d, t, s, router=kind, random_state=rng)
     if kind == "switch":
@@ -91,11 +94,13 @@ def _check_audit_sizes(kind, d, t, s, capacity_factor) -> None:
         m = (t // s).bit_length() - 1 if t >= 2 * s else 0
         if m < 1 or t != s * 2**m:
             raise ValueError(
-                f"`t` must be s 2^m for lsh-hyperplane (s = {s} tables of m >= 1 bits): "
-                f"t = {t} is not (t / s = {t / s:g})."
+                f"`n_units` (t) must be s 2^m for lsh-hyperplane (s = {s} tables of m >= 1 "
+                f"bits): t = {t} is not (t / s = {t / s:g})."
             )
     if kind == "lsh-cross-polytope" and d < 2:
-        raise ValueError(f"`d` must be >= 2 for lsh-cross-polytope (a cone needs 2 axes). Got {d}.")
+        raise ValueError(
+            f"`input_dim` (d) must be >= 2 for lsh-cross-polytope (a cone needs 2 axes). Got {d}."
+        )
 
 
 @dataclass
@@ -117,18 +122,29 @@ class Audit:
 def compute_audit(
     kind: str,
     *,
-    d: int = 8,
-    t: int = 256,
-    s: int = 4,
+    input_dim: int = 8,
+    n_units: int = 256,
+    sparsity: int = 4,
     width: float = 0.5,
     capacity_factor: float | None = None,
     n: int = 20000,
-    seed: int = 0,
+    random_state: int = 0,
 ) -> Audit:
-    """Measure a router's locality (collision curve with a 95% band) and load balance."""
+    """Measure a router's locality (collision curve with a 95% band) and load balance.
+
+    ``random_state`` (an int) seeds the router, the pairs and the ``n`` balance inputs.
+    """
+    seed = random_state
     net = build_audited(
-        kind, d=d, t=t, s=s, width=width, capacity_factor=capacity_factor, seed=seed
+        kind,
+        input_dim=input_dim,
+        n_units=n_units,
+        sparsity=sparsity,
+        width=width,
+        capacity_factor=capacity_factor,
+        random_state=seed,
     )
+    d, s = input_dim, sparsity
     angular = kind == "lsh-cross-polytope"  # cones: locality in angle, not distance
     radii = np.linspace(0.0, np.pi / 2 if angular else 1.0, 11)
     mode = "slot" if kind.startswith("lsh") else "any"
@@ -237,13 +253,13 @@ def audit_router(
     kind: str,
     out,
     *,
-    d: int = 8,
-    t: int = 256,
-    s: int = 4,
+    input_dim: int = 8,
+    n_units: int = 256,
+    sparsity: int = 4,
     width: float = 0.5,
     capacity_factor: float | None = None,
     n: int = 20000,
-    seed: int = 0,
+    random_state: int = 0,
 ) -> Path:
     """Write ``audit_<kind>.png`` and ``audit_<kind>.md`` into ``out``; return the markdown path.
 
@@ -253,7 +269,14 @@ def audit_router(
 
     out, _ = writable_folder(out)
     audit = compute_audit(
-        kind, d=d, t=t, s=s, width=width, capacity_factor=capacity_factor, n=n, seed=seed
+        kind,
+        input_dim=input_dim,
+        n_units=n_units,
+        sparsity=sparsity,
+        width=width,
+        capacity_factor=capacity_factor,
+        n=n,
+        random_state=random_state,
     )
     fig = draw_audit(audit)
     png = out / f"audit_{kind}.png"

@@ -101,7 +101,7 @@ def collision_curve(
     Examples
     --------
     >>> from dsn_model import UniformHashRouter
-    >>> curve = collision_curve(UniformHashRouter(2, 64, 1, seed=0), [0.0, 0.1], n_pairs=50,
+    >>> curve = collision_curve(UniformHashRouter(2, 64, 1, key=0), [0.0, 0.1], n_pairs=50,
     ...                         random_state=0)
     >>> curve.probability.tolist()
     [1.0, 0.0]

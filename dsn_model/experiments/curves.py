@@ -34,7 +34,7 @@ def _curves(experiment, target, size, seeds):
                 tasks.append(
                     Task(
                         model="dsm",
-                        params={"n_units": total, "n_active": a},
+                        params={"n_units": total, "sparsity": a},
                         seed=seed,
                         label=f"DSM t={total}",
                         **base,

@@ -33,14 +33,14 @@ def _tasks(size, seeds):
                     Task(model="dense", params={"n_units": a}, seed=seed, label="dense", **base),
                     Task(
                         model="hash",
-                        params={"n_units": total, "n_active": a},
+                        params={"n_units": total, "sparsity": a},
                         seed=seed,
                         label="random hash",
                         **base,
                     ),
                     Task(
                         model="dsm",
-                        params={"n_units": total, "n_active": a},
+                        params={"n_units": total, "sparsity": a},
                         seed=seed,
                         label="DSM",
                         **base,

@@ -62,7 +62,7 @@ def _tasks(size, seeds):
                 width = flops // (2 * 9) // s["table1_scale"]
                 for name, units in zip(_TABLE1_NAMES, (width, 2 * width, 4 * width), strict=True):
                     model, params = (
-                        ("dense", {}) if name == "dense" else ("dsm", {"n_active": width})
+                        ("dense", {}) if name == "dense" else ("dsm", {"sparsity": width})
                     )
                     tasks.append(
                         Task(
@@ -76,8 +76,8 @@ def _tasks(size, seeds):
             for a in s["active"]:
                 for name, model, params in (
                     ("dense", "dense", {"n_units": a}),
-                    ("random hash", "hash", {"n_units": total, "n_active": a}),
-                    ("DSM", "dsm", {"n_units": total, "n_active": a}),
+                    ("random hash", "hash", {"n_units": total, "sparsity": a}),
+                    ("DSM", "dsm", {"n_units": total, "sparsity": a}),
                 ):
                     tasks.append(
                         Task(

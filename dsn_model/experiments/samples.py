@@ -76,8 +76,8 @@ def _tasks(size, seeds):
             )
             if n <= sweep["dsm_max_n"]:
                 models += [
-                    ("DSM 50%", "dsm", {"n_units": 2 * width, "n_active": width}),
-                    ("DSM 25%", "dsm", {"n_units": 4 * width, "n_active": width}),
+                    ("DSM 50%", "dsm", {"n_units": 2 * width, "sparsity": width}),
+                    ("DSM 25%", "dsm", {"n_units": 4 * width, "sparsity": width}),
                 ]
             tasks += [Task(model=m, params=p, label=label, **base) for label, m, p in models]
     return tasks

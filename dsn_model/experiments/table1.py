@@ -59,14 +59,14 @@ def _tasks(size, seeds):
                 ),
                 Task(
                     model="dsm",
-                    params={"n_units": 2 * width, "n_active": width},
+                    params={"n_units": 2 * width, "sparsity": width},
                     seed=seed,
                     label=f"DSM 50%|{flops}",
                     **base,
                 ),
                 Task(
                     model="dsm",
-                    params={"n_units": 4 * width, "n_active": width},
+                    params={"n_units": 4 * width, "sparsity": width},
                     seed=seed,
                     label=f"DSM 25%|{flops}",
                     **base,

@@ -28,13 +28,13 @@ def _tasks(size, seeds):
                 ),
                 Task(
                     model="dsm-clf",
-                    params={"n_units": 2 * active, "n_active": active},
+                    params={"n_units": 2 * active, "sparsity": active},
                     label=f"DSM 50%|{active}",
                     **base,
                 ),
                 Task(
                     model="dsm-clf",
-                    params={"n_units": 4 * active, "n_active": active},
+                    params={"n_units": 4 * active, "sparsity": active},
                     label=f"DSM 25%|{active}",
                     **base,
                 ),

@@ -327,7 +327,7 @@ def _run_task(task: Task) -> dict:
     record.update(extra)
     record.update(_test_error(model, task, Xte, yte, scale))
     record.update(curve)
-    record["active_units"] = model.n_active_units_
+    record["active_units"] = model.sparsity_
     if task.model == "lsh":
         universe = model.family_.universe
         record["buckets"] = int(universe) if universe is not None else int(model.n_buckets_.sum())
@@ -359,7 +359,7 @@ def estimated_seconds(task: Task) -> float:
     Examples
     --------
     >>> small = Task("", "polynomial", "dense", {"n_units": 64})
-    >>> big = Task("", "polynomial", "dsm", {"n_units": 1024, "n_active": 256})
+    >>> big = Task("", "polynomial", "dsm", {"n_units": 1024, "sparsity": 256})
     >>> estimated_seconds(small) < estimated_seconds(big)
     True
     """
@@ -369,7 +369,7 @@ def estimated_seconds(task: Task) -> float:
         if p.get("solver", "mean") == "mean":
             return 0.05 + 5e-8 * rows * width
         return 0.05 + 5e-7 * rows * width * np.sqrt(rows / 8000)
-    work = 5e-8 * rows * (p.get("n_units", 256) + p.get("n_active", 0))
+    work = 5e-8 * rows * (p.get("n_units", 256) + p.get("sparsity", 0))
     if p.get("solver") == "adam":  # one fit per step size, epoch by epoch
         work *= 0.4 * p.get("epochs", 10) * len(STEP_GRID["learning_rate"])
     return 0.05 + work

@@ -24,6 +24,7 @@ batch, nearest first, for multi-probe look-ups.
 
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
 
 import numpy as np
@@ -57,10 +58,18 @@ _BLOCK_BYTES = 1 << 20
 DTYPES = ("float64", "float32")
 
 
-def _check_dtype(dtype) -> str:
-    if str(dtype) not in DTYPES:
-        raise ValueError(f"`dtype` must be one of {DTYPES}. Got {dtype!r}.")
-    return str(dtype)
+def _check_dtype(hash_dtype, dtype=None) -> str:
+    """``hash_dtype``, or the deprecated keyword ``dtype`` (with a warning), checked."""
+    if dtype is not None:
+        warnings.warn(
+            "`dtype` is now called `hash_dtype`; `dtype` will be removed.",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        hash_dtype = dtype
+    if str(hash_dtype) not in DTYPES:
+        raise ValueError(f"`hash_dtype` must be one of {DTYPES}. Got {hash_dtype!r}.")
+    return str(hash_dtype)
 
 
 class LSHFamily(ABC):
@@ -76,8 +85,8 @@ class LSHFamily(ABC):
     universe : int or None
         Buckets per table when keys are packed into one integer in
         ``[0, universe)``; ``None`` for unbounded keys.
-    dtype : {"float64", "float32"}
-        Precision of the hash projections. ``float32`` hashes about twice as
+    hash_dtype : {"float64", "float32"}
+        Precision of the hash projections (the name ``LSHRegressor`` uses too). ``float32`` hashes about twice as
         fast. :class:`HyperplaneLSH` decides every bit as the fixed-order float64
         sum does (the product settles the bits outside its rounding band), so
         its keys do not depend on the precision or the batch; nor do the floors
@@ -90,7 +99,7 @@ class LSHFamily(ABC):
     n_tables: int
     key_width: int
     universe: int | None
-    dtype: str = "float64"
+    hash_dtype: str = "float64"
 
     def __repr__(self) -> str:
         return (
@@ -109,7 +118,7 @@ class LSHFamily(ABC):
 
     def block_rows(self) -> int:
         """Rows per hashing block: the block's projections take about 1 MiB."""
-        row_bytes = self.projection_matrix().shape[0] * np.dtype(self.dtype).itemsize
+        row_bytes = self.projection_matrix().shape[0] * np.dtype(self.hash_dtype).itemsize
         return max(64, _BLOCK_BYTES // row_bytes)
 
     def index_keys(self, X: np.ndarray) -> np.ndarray:
@@ -188,7 +197,7 @@ class HyperplaneLSH(LSHFamily):
     offset : float, default=1.0
         Half-width of the offsets' range; 0 gives Charikar's family.
     random_state : None, int or Generator
-    dtype : {"float64", "float32"}, default="float64"
+    hash_dtype : {"float64", "float32"}, default="float64"
         Precision of the projections (see :class:`LSHFamily`).
 
     Examples
@@ -202,7 +211,7 @@ class HyperplaneLSH(LSHFamily):
     True
     """
 
-    _state = ("input_dim", "n_hashes", "n_tables", "offset", "dtype", "directions", "offsets")
+    _state = ("input_dim", "n_hashes", "n_tables", "offset", "hash_dtype", "directions", "offsets")
 
     def __init__(
         self,
@@ -211,7 +220,9 @@ class HyperplaneLSH(LSHFamily):
         n_tables: int = 1,
         offset: float = 1.0,
         random_state=None,
-        dtype: str = "float64",
+        hash_dtype: str = "float64",
+        *,
+        dtype: str | None = None,
     ):
         self.input_dim = check_positive_int(input_dim, "input_dim")
         self.n_hashes = check_positive_int(n_hashes, "n_hashes")
@@ -224,7 +235,7 @@ class HyperplaneLSH(LSHFamily):
         if offset != 0:
             offset = check_positive_float(offset, "offset")
         self.offset = float(offset)
-        self.dtype = _check_dtype(dtype)
+        self.hash_dtype = _check_dtype(hash_dtype, dtype)
         rng = as_rng(random_state)
         rows = self.n_tables * self.n_hashes
         self.directions = rng.standard_normal((rows, self.input_dim))
@@ -263,15 +274,15 @@ class HyperplaneLSH(LSHFamily):
             A[:, :m] = self.directions.reshape(self.n_tables, m, -1)
             b[:, :m] = self.offsets.reshape(self.n_tables, m)
             A, b = A.reshape(-1, self.input_dim), b.reshape(-1)
-            W = np.ascontiguousarray(A.T, dtype=self.dtype)
-            self._pad_cache = (W, hyperplane_screen(A, b, self.dtype))
+            W = np.ascontiguousarray(A.T, dtype=self.hash_dtype)
+            self._pad_cache = (W, hyperplane_screen(A, b, self.hash_dtype))
         return self._pad_cache
 
     def _keys(self, X):
         W, screen = self._padded()
         # bit j is [a_j . x >= -b_j] as one fixed-order float64 sum decides it: the fast
         # product settles every bit outside its rounding band, the rest are recomputed
-        packed = hyperplane_bits(X.astype(self.dtype, copy=False) @ W, X, screen, packed=True)
+        packed = hyperplane_bits(X.astype(self.hash_dtype, copy=False) @ W, X, screen, packed=True)
         return self._bytes_to_keys(packed, len(X))
 
     def _probes(self, X, n_probes):
@@ -315,7 +326,7 @@ class EuclideanLSH(LSHFamily):
         The slab width (the paper's epsilon inside ``h_i``; ``w`` in docs/theory.md).
     n_tables : int, default=1
     random_state : None, int or Generator
-    dtype : {"float64", "float32"}, default="float64"
+    hash_dtype : {"float64", "float32"}, default="float64"
         Precision of the projections (see :class:`LSHFamily`); ``float32``
         needs ``|u| < 2^23`` (checked), beyond which it cannot tell slabs apart.
 
@@ -326,7 +337,7 @@ class EuclideanLSH(LSHFamily):
     (1, 1, 4)
     """
 
-    _state = ("input_dim", "n_hashes", "n_tables", "width", "dtype", "directions", "offsets")
+    _state = ("input_dim", "n_hashes", "n_tables", "width", "hash_dtype", "directions", "offsets")
 
     universe = None
 
@@ -337,13 +348,15 @@ class EuclideanLSH(LSHFamily):
         width: float,
         n_tables: int = 1,
         random_state=None,
-        dtype: str = "float64",
+        hash_dtype: str = "float64",
+        *,
+        dtype: str | None = None,
     ):
         self.input_dim = check_positive_int(input_dim, "input_dim")
         self.n_hashes = check_positive_int(n_hashes, "n_hashes")
         self.width = check_positive_float(width, "width")
         self.n_tables = check_positive_int(n_tables, "n_tables")
-        self.dtype = _check_dtype(dtype)
+        self.hash_dtype = _check_dtype(hash_dtype, dtype)
         rng = as_rng(random_state)
         rows = self.n_tables * self.n_hashes
         self.directions = rng.standard_normal((rows, self.input_dim))
@@ -358,9 +371,9 @@ class EuclideanLSH(LSHFamily):
             W = np.vstack([self.directions.T, self.offsets]) / self.width
             reach = float(np.abs(self.directions).sum(axis=1).max() / self.width + 1.0)
             self._scale_cache = (
-                np.ascontiguousarray(W, dtype=self.dtype),
+                np.ascontiguousarray(W, dtype=self.hash_dtype),
                 reach,
-                slab_screen(W, self.dtype),
+                slab_screen(W, self.hash_dtype),
             )
         return self._scale_cache
 
@@ -373,13 +386,13 @@ class EuclideanLSH(LSHFamily):
         holds exactly (2^62, or 2^23 for float32).
         """
         W, reach, _ = self._scaled_directions()
-        limit = 2.0**23 if self.dtype == "float32" else 2.0**62
+        limit = 2.0**23 if self.hash_dtype == "float32" else 2.0**62
         if len(X) and reach * np.abs(X).max() >= limit:
             raise ValueError(
                 f"`width`={self.width} is too small for inputs of this size: bucket "
-                f"indices could reach {limit:.0e}, beyond what {self.dtype} hashing holds."
+                f"indices could reach {limit:.0e}, beyond what {self.hash_dtype} hashing holds."
             )
-        ones = np.empty((len(X), X.shape[1] + 1), dtype=self.dtype)
+        ones = np.empty((len(X), X.shape[1] + 1), dtype=self.hash_dtype)
         ones[:, :-1] = X
         ones[:, -1] = 1.0
         return (ones @ W).reshape(len(X), self.n_tables, self.n_hashes)
@@ -572,9 +585,12 @@ def family_from_state(state: dict) -> LSHFamily:
     if name not in classes:
         raise ValueError(f"Unknown LSH family {name!r}; expected one of {sorted(classes)}.")
     cls = classes[name]
+    state = dict(state)
+    if "dtype" in state:  # written before the precision was named hash_dtype
+        state.setdefault("hash_dtype", state.pop("dtype"))
     scalars = {k: int(state[k]) for k in ("input_dim", "n_hashes", "n_tables")}
     if cls is not CrossPolytopeLSH:
-        scalars["dtype"] = str(state.get("dtype", "float64"))
+        scalars["hash_dtype"] = str(state.get("hash_dtype", "float64"))
     if cls is EuclideanLSH:
         family = cls(**scalars, width=float(state["width"]))
     elif cls is HyperplaneLSH:

@@ -144,7 +144,7 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
     n_features_in_ : int
     n_buckets_ : ndarray of shape (n_tables,)
         Non-empty buckets per table.
-    n_active_units_ : int
+    sparsity_ : int
         ``s``: one bucket per table answers each input.
     n_params_ : int
         Trainable coefficients stored: non-empty buckets times ``1`` (``degree=0``)
@@ -298,7 +298,7 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
     def _make_family(self, d, rng):
         kwargs = {"n_tables": self.n_tables, "random_state": rng}
         if self.family in ("euclidean", "hyperplane"):
-            kwargs["dtype"] = self.hash_dtype
+            kwargs["hash_dtype"] = self.hash_dtype
         if self.family == "euclidean":
             kwargs["width"] = float(self.width)
         if self.family == "hyperplane":
@@ -468,7 +468,7 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
     def _check_hash_range(self, top: float) -> None:
         """Refuse inputs up to ``|x| = top`` whose float32 hash projections would overflow
         (naming ``hash_dtype``)."""
-        if self.family_.dtype != "float32":
+        if self.family_.hash_dtype != "float32":
             return
         reach = top * float(np.abs(self.family_.projection_matrix()).sum(axis=1).max())
         if not reach < 1e37:
@@ -678,7 +678,7 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         self._tree = None  # the nearest-point tree is built when first needed
         self.unit_coef_ = unit_coef
         self.unit_values_ = np.ascontiguousarray(self.unit_coef_[:, 0])
-        self.n_active_units_ = s  # one bucket per table
+        self.sparsity_ = s  # one bucket per table
         self.n_params_ = int(self.populated_.sum()) * p  # stored per-bucket coefficients
 
     def _affine_coefficients(self, coef, counts):

@@ -215,7 +215,7 @@ class SparseNetwork:
     >>> from dsn_model.model.features import RandomFeatures
     >>> from dsn_model.model.routers import TopKRouter, UniformHashRouter
     >>> l1 = SparseLayer(RandomFeatures.random(3, 8, random_state=0),
-    ...                  UniformHashRouter(3, 8, 2, seed=0))
+    ...                  UniformHashRouter(3, 8, 2, key=0))
     >>> l2 = SparseLayer(RandomFeatures.random(8, 4, random_state=1), TopKRouter(4, 1))
     >>> net = SparseNetwork([l1, l2], top_weights=np.ones(4))
     >>> net.predict(np.zeros((2, 3))).shape

@@ -8,6 +8,8 @@ counted in one place, :meth:`~dsn_model.model.dsm.SparseNetwork.flops`.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -20,8 +22,18 @@ class FittedDSMMixin:
     """``flops_per_sample`` from the estimator's own ``to_dsm()``.
 
     The estimator defines ``to_dsm()`` (its fitted model as a DSM) and sets
-    ``n_active_units_`` when it fits.
+    ``sparsity_`` (s, its active units per input) when it fits.
     """
+
+    @property
+    def n_active_units_(self) -> int:
+        """The former name of ``sparsity_`` (deprecated: it will be removed)."""
+        warnings.warn(
+            "`n_active_units_` is now called `sparsity_`; `n_active_units_` will be removed.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.sparsity_
 
     def _flops_dsm(self) -> DSM:
         """The DSM whose FLOPs are counted (a multi-class model: its first output's)."""

@@ -515,7 +515,7 @@ class BlockRouter(Router):
 
 
 class UniformHashRouter(Router):
-    """A seeded uniform hash of the input's bits picks ``s`` distinct units.
+    """A keyed uniform hash of the input's bits picks ``s`` distinct units.
 
     As in hash layers (Roller et al. 2021): the binary64 bit pattern of ``x``
     is hashed (SplitMix64, :func:`~dsn_model.model.uniform_hash.hash_rows`) and Floyd's
@@ -533,33 +533,45 @@ class UniformHashRouter(Router):
         ``t``.
     sparsity : int
         ``s``, ``1 <= s <= t``.
-    seed : int, default=0
-        Key of the hash; the same seed gives the same routing bit for bit.
+    key : int, default=0
+        Key of the hash (a fixed integer, not a random source: :meth:`random` draws
+        one from ``random_state``); the same key gives the same routing bit for bit.
+    seed : int, optional
+        The former name of ``key`` (deprecated: a ``DeprecationWarning``).
 
     Examples
     --------
-    >>> router = UniformHashRouter(2, n_units=1000, sparsity=3, seed=1)
+    >>> router = UniformHashRouter(2, n_units=1000, sparsity=3, key=1)
     >>> a = router.route([[0.5, 0.5], [0.5, 0.5]]).units
     >>> bool((a[0] == a[1]).all()), len(set(a[0].tolist()))
     (True, 3)
     """
 
-    def __init__(self, input_dim: int, n_units: int, sparsity: int, seed: int = 0):
+    def __init__(
+        self,
+        input_dim: int,
+        n_units: int,
+        sparsity: int,
+        key: int | None = None,
+        *,
+        seed: int | None = None,
+    ):
         self.input_dim = check_positive_int(input_dim, "input_dim")
         self.n_units = check_positive_int(n_units, "n_units")
         self.sparsity = check_positive_int(sparsity, "sparsity")
         if self.sparsity > self.n_units:
             raise ValueError(f"`sparsity` must be <= n_units={self.n_units}. Got {sparsity}.")
-        self.seed = check_positive_int(seed, "seed", minimum=0)
+        key = 0 if key is None and seed is None else _renamed(key, seed, "seed", "key")
+        self.key = check_positive_int(key, "key", minimum=0)
 
     @classmethod
     def random(cls, input_dim: int, n_units: int, sparsity: int, *, random_state=None):
         """A router whose hash key is drawn from ``random_state``."""
-        seed = int(as_rng(random_state).integers(0, 2**63 - 1))
-        return cls(input_dim, n_units, sparsity, seed=seed)
+        key = int(as_rng(random_state).integers(0, 2**63 - 1))
+        return cls(input_dim, n_units, sparsity, key=key)
 
     def _route(self, X, features):
-        units = sample_distinct(hash_rows(X, self.seed), self.n_units, self.sparsity)
+        units = sample_distinct(hash_rows(X, self.key), self.n_units, self.sparsity)
         return Routing(units, np.ones(units.shape), self.n_units)
 
 

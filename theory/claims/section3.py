@@ -68,7 +68,7 @@ def _sum_tolerance(A, F, units):
 def _identity(d=6, t=40, s=5, n=300, seed=0, leak=False):
     rng = np.random.default_rng(seed)
     phi = RandomFeatures.random(d, t, random_state=rng)
-    router = UniformHashRouter(d, t, s, seed=seed)
+    router = UniformHashRouter(d, t, s, key=seed)
     if leak:
         router = LeakyRouter(router)
     A = rng.standard_normal(t) * 10.0 ** rng.uniform(-5, 5, t)
@@ -104,13 +104,13 @@ def _identity(d=6, t=40, s=5, n=300, seed=0, leak=False):
 
 def _composition(d=5, t1=24, s1=4, t2=16, s2=3, n=200, seed=0, leak=False):
     rng = np.random.default_rng(seed)
-    first = UniformHashRouter(d, t1, s1, seed=seed)
+    first = UniformHashRouter(d, t1, s1, key=seed)
     l1 = SparseLayer(
         RandomFeatures.random(d, t1, random_state=rng), LeakyRouter(first) if leak else first
     )
     l2 = SparseLayer(
         RandomFeatures.random(t1, t2, random_state=rng),
-        UniformHashRouter(t1, t2, s2, seed=seed + 1),
+        UniformHashRouter(t1, t2, s2, key=seed + 1),
     )
     A = rng.standard_normal(t2)
     net = SparseNetwork([l1, l2], A)
