@@ -86,13 +86,13 @@ class LSHFamily(ABC):
         Buckets per table when keys are packed into one integer in
         ``[0, universe)``; ``None`` for unbounded keys.
     hash_dtype : {"float64", "float32"}
-        Precision of the hash projections (the name ``LSHRegressor`` uses too). ``float32`` hashes about twice as
-        fast. :class:`HyperplaneLSH` decides every bit as the fixed-order float64
-        sum does (the product settles the bits outside its rounding band), so
-        its keys do not depend on the precision or the batch; nor do the floors
-        of :class:`EuclideanLSH` or the codes of :class:`CrossPolytopeLSH`. All
-        agree with exact arithmetic (cells equal :meth:`halfspaces`) up to
-        float64 rounding at the boundaries.
+        Precision of the hash projections (the name ``LSHRegressor`` uses too).
+        ``float32`` hashes about twice as fast. :class:`HyperplaneLSH` decides every bit
+        as the fixed-order float64 sum does (the product settles the bits outside its
+        rounding band), so its keys do not depend on the precision or the batch; nor do
+        the floors of :class:`EuclideanLSH` or the codes of :class:`CrossPolytopeLSH`.
+        All agree with exact arithmetic (cells equal :meth:`halfspaces`) up to float64
+        rounding at the boundaries.
     """
 
     input_dim: int
