@@ -108,6 +108,33 @@ def test_the_package_namespace_loads_each_name_when_first_used():
         dsn_model.no_such_name  # noqa: B018
 
 
+def test_a_task_worker_imports_neither_the_report_nor_sympy():
+    """Workers unpickle tasks from ``dsn_model.experiments.tasks``: the package's names are
+    imported on first use, so a worker loads no report, figure or symbolic code; every
+    listed name resolves to its module's object."""
+    import importlib
+    import subprocess
+    import sys
+
+    import dsn_model.experiments as experiments
+
+    code = (
+        "import sys, dsn_model.experiments.tasks; "
+        "print(sorted({'sympy', 'matplotlib', 'dsn_model.experiments.report', "
+        "'dsn_model.experiments.registry'} & set(sys.modules)))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "[]"
+    assert set(experiments.__all__) == set(experiments._HOMES)
+    for name, home in experiments._HOMES.items():
+        module = importlib.import_module(f"dsn_model.experiments.{home}")
+        assert getattr(experiments, name) is getattr(module, name), name
+    with pytest.raises(AttributeError, match="no_such_name"):
+        experiments.no_such_name  # noqa: B018
+
+
 def test_no_module_imports_itself_through_a_circle():
     """The graph of imports inside dsn_model and theory (lazy ones too) has no cycle."""
     import ast

@@ -31,14 +31,9 @@ from numpy.typing import ArrayLike
 
 from .._kernels import take_rows
 from .._validation import as_rng, check_batch, check_positive_int
-from .exact_top_k import (
-    UNIT_ROUNDOFF,
-    fixed_order_scores,
-    rounding_band,
-    top_k_with_screen,
-)
-from .features import ACTIVATIONS, ConstantFeatures, FeatureMap, RandomFeatures
-from .routers import ROUTERS, Router, TopKRouter, top_k_indices
+from .exact_top_k import rounding_band, screened_top_k
+from .features import ConstantFeatures, FeatureMap, RandomFeatures
+from .routers import ROUTERS, Router, TopKRouter
 from .routing_result import Routing
 
 __all__ = ["DSM", "FlopCount", "SparseLayer", "SparseNetwork"]
@@ -128,24 +123,20 @@ class SparseLayer:
         return routing, values * routing.weights
 
     def _exact_top_k(self, H, F, chain, band):
-        """Top-K as the features summed in a fixed order select it (:mod:`.exact_top_k`):
-        the fast features' selection, except in the rows where an unselected feature comes
-        within the rounding tolerance of the k-th largest, which are selected again from
-        features computed in the fixed order. Returns the routing and the (fast) features
-        at its units, which is what :meth:`features_at` reads back."""
+        """Top-K as the features summed in a fixed order select it
+        (:func:`~.exact_top_k.screened_top_k` on the features ``F``). Returns the routing
+        and the (fast) features at its units, which is what :meth:`features_at` reads."""
         stages, bias, activation = chain
-        if activation == "sign":  # exact +-1 unless a pre-activation is near 0
-            Z = H @ stages[0].T + (bias if bias is not None else 0.0)
-            tolerance = np.where(np.abs(Z).min(axis=1) <= 2 * band, np.inf, 0.0)
-        else:  # relu and identity keep the band, tanh adds its own rounding
-            tolerance = 4 * (band + (4 * UNIT_ROUNDOFF if activation == "tanh" else 0.0))
-        k = self.router.sparsity
-        units, values, unsure = top_k_with_screen(F, k, tolerance)
-        rows = np.flatnonzero(unsure)
-        if rows.size:
-            reference = ACTIVATIONS[activation](fixed_order_scores(H[rows], stages, bias))
-            units[rows] = top_k_indices(reference, k)
-            values[rows] = take_rows(F[rows], units[rows])
+        units, values = screened_top_k(
+            H,
+            stages,
+            self.router.sparsity,
+            scores=F,
+            band=band,
+            bias=bias,
+            activation=activation,
+            return_values=True,
+        )
         return Routing(units, np.ones(units.shape), self.router.n_units), values
 
     def _feature_blocks(self, H: np.ndarray):

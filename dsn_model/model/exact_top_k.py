@@ -28,6 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .._kernels import abs_max, count_at_or_above, take_rows, top_k_at, top_k_rows
+from .features import ACTIVATIONS
 
 __all__ = [
     "UNIT_ROUNDOFF",
@@ -203,9 +204,17 @@ def screened_top_k(
     scores: np.ndarray | None = None,
     band: np.ndarray | None = None,
     groups: int = 1,
-) -> np.ndarray:
+    bias: np.ndarray | None = None,
+    activation: str | None = None,
+    return_values: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """The indices of each row's ``k`` largest reference scores, in each of ``groups``
     consecutive column groups, ties to the lower index: ``(n, groups * k)``.
+
+    The scores may be features: ``activation(X @ M.T + bias)`` (one stage), the
+    selection of a Top-K layer. The fast scores decide every row but those where an
+    unselected score comes within the rounding tolerance of the k-th largest; those
+    are selected again from scores computed in a fixed order.
 
     Parameters
     ----------
@@ -222,10 +231,19 @@ def screened_top_k(
     groups : int, default=1
         Select within each of this many equal blocks of columns (the Scaling
         Transformer's blocks); indices are columns of the whole row.
+    bias : ndarray of shape (t,), optional
+        Added to the last stage's product (features' biases).
+    activation : {"identity", "relu", "sign", "tanh"}, optional
+        Applied to the biased product: the scores are features. ``sign`` is exact
+        unless a pre-activation lies within the band of 0; ``tanh`` adds its own
+        rounding to the tolerance.
+    return_values : bool, default=False
+        Also return the (fast) scores at the selected indices.
 
     Returns
     -------
     ndarray of shape (n, groups * k), int64
+        With ``return_values``: ``(indices, values)``, values shaped alike.
 
     Examples
     --------
@@ -234,10 +252,15 @@ def screened_top_k(
     >>> screened_top_k(np.array([[0.3, 0.1], [0.2, 0.9]]), [M], 1).tolist()
     [[0], [1]]
     """
+    activate = ACTIVATIONS[activation] if activation is not None else None
     if scores is None:
         scores = X
         for M in stages:
             scores = scores @ M.T
+        if bias is not None:
+            scores = scores + bias
+        if activate is not None:
+            scores = activate(scores)
     n, t = scores.shape
     if groups < 1 or t % groups:
         raise ValueError(f"`groups` must divide the {t} scores of a row. Got {groups}.")
@@ -250,11 +273,19 @@ def screened_top_k(
         return (local.reshape(-1, groups, k) + offsets).reshape(-1, groups * k)
 
     band = rounding_band(X, stages) if band is None else band
-    tolerance = np.repeat(4 * band, groups)
-    local, _, unsure = top_k_with_screen(scores.reshape(n * groups, size), k, tolerance)
-    units = whole_rows(local)
+    if activation == "sign":  # exact +-1 unless a pre-activation is near 0
+        Z = X @ stages[0].T + (bias if bias is not None else 0.0)
+        tolerance = np.where(np.abs(Z).min(axis=1) <= 2 * band, np.inf, 0.0)
+    else:  # relu and identity keep the band, tanh adds its own rounding
+        tolerance = 4 * (band + (4 * UNIT_ROUNDOFF if activation == "tanh" else 0.0))
+    tolerance = np.repeat(tolerance, groups)
+    local, values, unsure = top_k_with_screen(scores.reshape(n * groups, size), k, tolerance)
+    units, values = whole_rows(local), values.reshape(n, groups * k)
     rows = np.flatnonzero(unsure.reshape(n, groups).any(axis=1))
     if rows.size:
-        reference = fixed_order_scores(X[rows], stages).reshape(rows.size * groups, size)
-        units[rows] = whole_rows(top_k_indices(reference, k))
-    return units
+        reference = fixed_order_scores(X[rows], stages, bias)
+        if activate is not None:
+            reference = activate(reference)
+        units[rows] = whole_rows(top_k_indices(reference.reshape(rows.size * groups, size), k))
+        values[rows] = take_rows(scores[rows], units[rows])
+    return (units, values) if return_values else units
