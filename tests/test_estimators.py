@@ -154,7 +154,7 @@ def test_adam_routes_a_chunk_once_and_equals_routing_every_epoch(monkeypatch):
     """Adam epochs over one chunk select the Top-K units once (kept across epochs and
     ``partial_fit`` calls on the same data) and train bit for bit as re-routing each
     epoch does; new data, or the same array changed in place, is routed anew."""
-    import dsn_model.estimators as estimators
+    import dsn_model.estimators.adam as adam
     import dsn_model.model.exact_top_k as selection
 
     rng = np.random.default_rng(6)
@@ -166,7 +166,7 @@ def test_adam_routes_a_chunk_once_and_equals_routing_every_epoch(monkeypatch):
     cached = DSMRegressor(epochs=3, **kw).fit(X, y).partial_fit(X, y)
     routed_once = len(calls)
     assert 0 < routed_once <= 900 // cached._block_rows() + 1  # one pass over the rows
-    monkeypatch.setattr(estimators, "_ROUTING_CACHE_BYTES", 0)  # nothing fits: route each time
+    monkeypatch.setattr(adam, "_ROUTING_CACHE_BYTES", 0)  # nothing fits: route each time
     fresh = DSMRegressor(epochs=3, **kw).fit(X, y).partial_fit(X, y)
     assert len(calls) > 4 * routed_once
     np.testing.assert_array_equal(cached.coef_, fresh.coef_)
@@ -231,14 +231,14 @@ def test_a_penalty_path_back_at_a_solved_value_is_not_factorised_again(monkeypat
     """Walking a ridge path back to a penalty solved on the same sums gives its solution
     without a Cholesky factorisation; new rows (new sums) factorise again; the kept
     solution is a copy, so changing ``coef_`` in place does not reach it."""
-    import dsn_model.estimators as estimators
+    import dsn_model.estimators.ridge as ridge
 
     rng = np.random.default_rng(4)
     X, y = rng.uniform(-1, 1, (400, 3)), rng.normal(size=400)
     factorised = []
-    original = estimators.cho_factor
+    original = ridge.cho_factor
     monkeypatch.setattr(
-        estimators, "cho_factor", lambda *a, **k: factorised.append(1) or original(*a, **k)
+        ridge, "cho_factor", lambda *a, **k: factorised.append(1) or original(*a, **k)
     )
     model = DSMRegressor(n_units=32, sparsity=8, alpha=1e-3, random_state=0).fit(X, y)
     first = model.coef_.copy()

@@ -11,8 +11,8 @@ from dsn_model.estimators import (
     DenseRegressor,
     DSMRegressor,
     RandomHashRegressor,
-    sparse_gram_pays,
 )
+from dsn_model.estimators.ridge import sparse_gram_pays
 from dsn_model.model.graph import active_subgraph, evaluate_graph, graph_flops
 
 rng = np.random.default_rng(0)
