@@ -24,6 +24,9 @@ A unit holds coefficients ``(c_0, c_1..c_d)`` and contributes
 ``alpha_i (c_0 + c . x)``. This is also exactly how :meth:`LSHRegressor.to_dsm`
 writes the model as a DSM: constant features (``degree=0``, docs/theory.md) or
 per-unit affine features (``degree=1``, representation (b)).
+
+The class's parameters, fitting entry points, DSM and files are here; how its buckets
+are trained is :mod:`.training`, how an input is answered :mod:`.lookup`.
 """
 
 from __future__ import annotations
@@ -33,14 +36,11 @@ from typing import ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.spatial import cKDTree
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.neural_network import MLPRegressor
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import assert_all_finite, check_is_fitted, validate_data
 
-from .._kernels import abs_max, add_affine_sums, add_bucket_sums
-from .._threads import single_blas_thread
+from .._kernels import abs_max
 from .._validation import (
     as_rng,
     check_memory,
@@ -52,8 +52,9 @@ from ..model.fitted import FittedDSMMixin
 from ..model.routers import LSHRouter
 from .buckets import BucketIndex
 from .families import DTYPES, FAMILIES
-from .joint import TableCodes, adam_epoch, ridge_top_layer
+from .lookup import _BucketLookup
 from .persistence import load_model, save_model
+from .training import _BucketTraining
 
 __all__ = ["LSHRegressor"]
 
@@ -66,7 +67,7 @@ _CHUNK_SLOTS = 1 << 18
 _PREDICT_CHUNK = 8192
 
 
-class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
+class LSHRegressor(_BucketTraining, _BucketLookup, FittedDSMMixin, RegressorMixin, BaseEstimator):
     """Piecewise-polynomial regression on LSH buckets: the paper's LSH model.
 
     Parameters
@@ -477,373 +478,7 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
                 "overflow `hash_dtype`='float32'; use hash_dtype='float64' or rescale X."
             )
 
-    def _slot_bytes(self) -> int:
-        p = self.n_features_in_ + 1 if self.degree == 1 else 1
-        return 8 * (2 + (p * (p + 1) // 2 + p if self.degree == 1 else 0))
-
-    def _bucket_stats(self) -> np.ndarray:
-        """Counts and sums as the columns of one ``(n_slots, 2)`` array, interleaving them
-        again if ``bucket_counts_`` or ``bucket_sums_`` is no longer its view (assigned,
-        loaded or deep-copied)."""
-        stats = getattr(self, "_stats", None)
-        if (
-            stats is None
-            or self.bucket_counts_.base is not stats
-            or self.bucket_sums_.base is not stats
-        ):
-            stats = np.column_stack([self.bucket_counts_, self.bucket_sums_]).astype(
-                np.float64, copy=False
-            )
-            self._set_bucket_stats(stats)
-        return stats
-
-    def _set_bucket_stats(self, stats: np.ndarray) -> None:
-        self._stats = stats
-        self.bucket_counts_, self.bucket_sums_ = stats[:, 0], stats[:, 1]
-
-    def _grow(self, n_slots):
-        stats = self._bucket_stats()
-        extra = n_slots - len(stats)
-        if extra <= 0:
-            return
-        check_memory(
-            float(n_slots) * self._slot_bytes(),
-            f"{n_slots} buckets with `degree`={self.degree} on {self.n_features_in_} inputs",
-        )
-        self._set_bucket_stats(np.vstack([stats, np.zeros((extra, 2))]))
-        if self.degree == 1:
-            self.bucket_gram_ = np.vstack(
-                [self.bucket_gram_, np.zeros((extra, self.bucket_gram_.shape[1]))]
-            )
-            self.bucket_xty_ = np.vstack(
-                [self.bucket_xty_, np.zeros((extra, self.bucket_xty_.shape[1]))]
-            )
-
-    def _accumulate(self, X, y):
-        f = self.family_
-        step = max(1024, _CHUNK_SLOTS // f.n_tables)
-        with single_blas_thread():
-            for start in range(0, len(X), step):
-                Xc, yc = X[start : start + step], y[start : start + step]
-                # slot of (row r, table i): local[r, i] + offsets[i]
-                local, offsets = self.index_.insert_batch_by_table(f.index_keys, Xc, f.block_rows())
-                self._grow(self.index_.n_slots)
-                add_bucket_sums(self._bucket_stats(), local, yc, offsets)
-                if self.degree == 1:  # each bucket's normal equations of [1, x]
-                    add_affine_sums(self.bucket_gram_, self.bucket_xty_, local, Xc, yc, offsets)
-                if self.solver != "mean":  # the design's rows, table by table
-                    self._keep(local, offsets, Xc, yc)
-        self.index_.compact()
-        self.n_samples_seen_ += len(X)
-        self.y_sum_ += float(y.sum())
-        if self.fallback == "nearest":
-            self._append_seen(X, y)
-
-    def _keep(self, local, offsets, X, y) -> None:
-        codes = local.T
-        if codes.dtype.itemsize > 4 and self.index_.universe is None:
-            codes = codes.astype(np.int32) if self.index_.n_slots < 2**31 else codes
-        check_memory(
-            float(sum(c[0].nbytes for c in self._kept) + codes.nbytes) * 2,
-            f"the joint fit's design of `n_tables`={self.n_tables} codes a row",
-        )
-        X = X.copy() if self.degree == 1 else None
-        self._kept.append((np.ascontiguousarray(codes), offsets, X, y.copy()))
-
-    def _design(self):
-        """The kept chunks as one :class:`~dsn_model.lsh.joint.TableCodes` and targets."""
-        codes, offsets, X, y = zip(*self._kept, strict=True)
-        # one index gives every chunk the same offsets (i * universe, or 0 when hashed)
-        assert all(np.array_equal(o, offsets[0]) for o in offsets)
-        joined = np.concatenate(codes, axis=1, dtype=np.result_type(*codes))
-        X = None if self.degree == 0 else np.concatenate(X)
-        return TableCodes(joined, offsets[0], self.index_.n_slots, X), np.concatenate(y)
-
-    def _unit_blocks(self) -> np.ndarray:
-        """The block diagonal of ``Z^T Z``: counts, or each slot's Gram matrix of ``(1, x)``."""
-        if self.degree == 0:
-            return self.bucket_counts_
-        return _full_gram(self.bucket_gram_, self.n_features_in_ + 1)
-
-    def _train_top(self, *, epochs: int) -> None:
-        """Train the joint solvers' coefficients on the kept design (``"mean"``: nothing)."""
-        if self.solver == "mean":
-            self.intercept_ = self.y_sum_ / self.n_samples_seen_
-            self.n_iter_ = 1  # one pass over the rows
-            return
-        design, y = self._design()
-        if self.solver == "ridge":
-            key = (float(self.alpha), design.n_rows, float(self.tol))
-            solved = getattr(self, "_solved", {})
-            if key in solved:  # a penalty path back at a value solved on these rows
-                self.bucket_coef_, self.intercept_, self._dual = solved[key]
-                self.n_iter_ = 0
-                return
-            previous, dual = self.bucket_coef_, self._dual
-            x0 = None
-            if previous is not None:  # warm starts; new buckets and rows start at 0
-                x0 = np.zeros(design.coef_shape())
-                x0[: len(previous)] = previous
-            if dual is not None:
-                dual = np.concatenate([dual, np.zeros(design.n_rows - len(dual))])
-            fit = ridge_top_layer(
-                design,
-                y,
-                self.alpha,
-                self._unit_blocks(),
-                x0=x0,
-                dual_x0=dual,
-                tol=self.tol,
-                max_iter=self.max_iter,
-            )
-            self.bucket_coef_, self.intercept_ = fit.coef, fit.intercept
-            self.n_iter_, self._dual = fit.iterations, fit.dual
-            solved = {k: v for k, v in solved.items() if k[1] == design.n_rows}
-            self._solved = {
-                **dict(list(solved.items())[-7:]),
-                key: (fit.coef, fit.intercept, fit.dual),
-            }
-            return
-        self._kept = []  # Adam reads this call's rows only
-        if self._adam is None:
-            self._adam = MLPRegressor(
-                hidden_layer_sizes=(),
-                solver="adam",
-                alpha=self.alpha * self.batch_size,
-                batch_size=self.batch_size,
-                learning_rate_init=self.learning_rate,
-                shuffle=False,
-                random_state=int(self._adam_generator.integers(2**31)),
-            )
-        elif self._adam.coefs_[0].shape[0] != design.n_units * design.width:
-            raise ValueError(
-                "`solver`='adam' trains a fixed set of buckets, and this chunk falls in "
-                f"buckets the first fit did not see (`family`={self.family!r} stores only "
-                "populated buckets); fit on all data at once or use solver='ridge'."
-            )
-        for _ in range(epochs):
-            adam_epoch(self._adam, design, y, self._adam_generator)
-        self.n_iter_ += epochs
-        coef = self._adam.coefs_[0][:, 0]
-        # scikit-learn's loss of predicting 0 is mean(y^2) / 2; far above it (or above 1, for
-        # targets near 0 and the random initial weights) Adam has diverged
-        limit = 100 * max(float(np.mean(y**2)) / 2, 1.0)
-        loss = float(self._adam.loss_)
-        if not (np.isfinite(loss) and np.all(np.isfinite(coef))) or loss > limit:
-            raise ValueError(
-                f"`solver`='adam' diverged at `learning_rate`={self.learning_rate}: its "
-                f"training loss {loss:.3g} exceeds 100 max(1, mean(y^2) / 2) = {limit:.3g}; "
-                "lower `learning_rate`."
-            )
-        self.bucket_coef_ = coef.reshape(design.coef_shape()).copy()
-        self.intercept_ = float(self._adam.intercepts_[0][0])
-
-    def _joint_coefficients(self, unit_coef: np.ndarray) -> None:
-        """Coefficients of the jointly trained units: contributions over table weights, plus
-        each table's share ``mu / s`` of the intercept (the fallback units hold only it)."""
-        s = self.family_.n_tables
-        n_slots = self.index_.n_slots
-        alpha = self.table_weights_
-        tables = self.index_.slot_tables()
-        coef = self.bucket_coef_.reshape(n_slots, -1).copy()  # solved on every stored slot
-        coef[:, 0] += self.intercept_ / s
-        unit_coef[:n_slots] = coef / alpha[tables][:, None]
-        unit_coef[n_slots:, 0] = self.intercept_ / s / alpha
-
-    def _finalize(self):
-        """Turn statistics into per-unit coefficients (buckets, then fallback units)."""
-        d = self.n_features_in_
-        s = self.family_.n_tables
-        counts = self.bucket_counts_
-        self.populated_ = counts > 0
-        self.n_buckets_ = self.index_.count_by_table(self.populated_)
-        global_mean = self.y_sum_ / self.n_samples_seen_
-        p = d + 1 if self.degree == 1 else 1
-        unit_coef = np.zeros((len(counts) + s, p))  # the buckets, then one fallback per table
-        if self.solver != "mean":
-            self._joint_coefficients(unit_coef)
-        else:
-            coef = unit_coef[: len(counts)]
-            with np.errstate(invalid="ignore", divide="ignore"):  # 0 / 0 in the empty slots
-                np.divide(self.bucket_sums_, counts, out=coef[:, 0])
-            np.copyto(coef[:, 0], global_mean, where=~self.populated_)
-            if self.degree == 1:
-                coef[:] = self._affine_coefficients(coef, counts)
-            unit_coef[len(counts) :, 0] = global_mean
-        if not np.all(np.isfinite(unit_coef)) or not np.isfinite(self.intercept_):
-            raise ValueError(
-                "The fitted coefficients overflow float64: `y` (or `table_weights`) is too "
-                "large in magnitude. Rescale y, e.g. to unit variance."
-            )
-        self._tree = None  # the nearest-point tree is built when first needed
-        self.unit_coef_ = unit_coef
-        self.unit_values_ = np.ascontiguousarray(self.unit_coef_[:, 0])
-        self.sparsity_ = s  # one bucket per table
-        self.n_params_ = int(self.populated_.sum()) * p  # stored per-bucket coefficients
-
-    def _affine_coefficients(self, coef, counts):
-        d = self.n_features_in_
-        need = self.min_bucket_size if self.min_bucket_size is not None else 2 * (d + 1)
-        fit = np.flatnonzero(counts >= need)
-        if fit.size == 0:
-            return coef
-        p = d + 1
-        gram = _full_gram(self.bucket_gram_[fit], p)
-        ridge = 1e-10 * np.trace(gram, axis1=1, axis2=2) / p
-        gram += ridge[:, None, None] * np.eye(p)
-        coef[fit] = np.linalg.solve(gram, self.bucket_xty_[fit][..., None])[..., 0]
-        return coef
-
     # --------------------------------------------------------------- prediction
-    def _units(self, X: np.ndarray) -> np.ndarray:
-        """Unit id of each (row, table): ``(n, n_tables)``."""
-        out = np.empty((len(X), self.family_.n_tables), dtype=np.int64)
-        with single_blas_thread():
-            for start in range(0, len(X), _PREDICT_CHUNK):
-                stop = start + _PREDICT_CHUNK
-                out[start:stop] = self._chunk_units(X[start:stop])
-        return out
-
-    def _chunk_units(self, X: np.ndarray) -> np.ndarray:
-        s = self.family_.n_tables
-        n_slots = self.index_.n_slots
-        f = self.family_
-        slots = self.index_.lookup_batch(f.index_keys, X, f.block_rows())
-        seen = slots >= 0
-        if self.fallback == "global":  # an empty stored slot already holds the mean
-            return slots if seen.all() else np.where(seen, slots, n_slots + np.arange(s))
-        seen[seen] = self.populated_[slots[seen]]
-        units = np.where(seen, slots, n_slots + np.arange(s))
-        rows = np.flatnonzero(~seen.all(axis=1))
-        if rows.size and self.fallback == "probe":
-            units[rows] = self._probe_units(X[rows], units[rows], seen[rows])
-        elif rows.size and self.fallback == "nearest":
-            j = self._nearest_tree().query(X[rows], k=1)[1]
-            nearest = n_slots + s + np.arange(s) * len(self.y_seen_) + j[:, None]
-            units[rows] = np.where(seen[rows], units[rows], nearest)
-        return units
-
-    def _probe_units(self, X, units, seen):
-        probes = self.family_.probes(X, self.n_probes)  # (r, s, P, D)
-        r, s, P, D = probes.shape
-        slots = self.index_.lookup(probes.transpose(0, 2, 1, 3).reshape(r * P, s, D))
-        slots = slots.reshape(r, P, s)
-        ok = slots >= 0
-        ok[ok] = self.populated_[slots[ok]]
-        first = ok.argmax(axis=1)  # first populated probe per (row, table)
-        found = ok.any(axis=1) & ~seen
-        probed = np.take_along_axis(slots, first[:, None, :], axis=1)[:, 0, :]
-        return np.where(found, probed, units)
-
-    def bucket_values(self, keys: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-        """The stored value of each table's bucket ``keys`` and whether training data fell in it.
-
-        Parameters
-        ----------
-        keys : array_like of int, shape (n, n_tables, key_width)
-            Key vectors, as :meth:`~dsn_model.lsh.families.LSHFamily.keys` returns them.
-
-        Returns
-        -------
-        values : ndarray (n, n_tables)
-            The bucket's coefficient (``degree=0``): its mean label under
-            ``solver="mean"``, its trained contribution over the table's weight
-            under ``"ridge"`` / ``"adam"``; the fallback unit's value where the bucket
-            is not stored or held no data.
-        trained : ndarray of bool (n, n_tables)
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> X = np.random.default_rng(0).uniform(-1, 1, (500, 2))
-        >>> model = LSHRegressor(n_tables=2, n_hashes=6, random_state=0).fit(X, X[:, 0])
-        >>> values, trained = model.bucket_values(model.family_.keys(X[:3]))
-        >>> bool(np.allclose(values.mean(axis=1), model.predict(X[:3]))), bool(trained.all())
-        (True, True)
-        """
-        check_is_fitted(self, "unit_coef_")
-        if self.degree != 0:
-            raise ValueError("`bucket_values` describes degree-0 models (one value per bucket).")
-        s, width = self.family_.n_tables, self.family_.key_width
-        keys = np.asarray(keys, dtype=np.int64)
-        if keys.ndim != 3 or keys.shape[1:] != (s, width):
-            raise ValueError(f"`keys` must have shape (n, {s}, {width}). Got {keys.shape}.")
-        slots = self.index_.lookup(keys)
-        trained = slots >= 0
-        trained[trained] = self.populated_[slots[trained]]
-        global_units = self.index_.n_slots + np.arange(s)
-        units = np.where(trained, slots, global_units)
-        return self.unit_values_.take(units), trained
-
-    def in_trained_bucket(self, X: ArrayLike) -> np.ndarray:
-        """Whether each row's bucket in each table held training data: bool ``(n, n_tables)``.
-
-        Where it is False, :meth:`predict` answers that table by the fallback.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> X = np.random.default_rng(0).uniform(-1, 1, (500, 2))
-        >>> model = LSHRegressor(n_tables=2, n_hashes=6, random_state=0).fit(X, X[:, 0])
-        >>> bool(model.in_trained_bucket(X).all())
-        True
-        """
-        check_is_fitted(self, "unit_coef_")
-        X, top = self._validate(X, reset=False)
-        self._check_hash_range(top)
-        slots = self.index_.lookup(self.family_.keys(X))
-        seen = slots >= 0
-        seen[seen] = self.populated_[slots[seen]]
-        return seen
-
-    def _append_seen(self, X, y):
-        """Keep the training points for the nearest fallback: amortised O(1) per row."""
-        n, d = len(self.y_seen_), X.shape[1]
-        buffers = getattr(self, "_seen_buffers", None)  # absent on a loaded model
-        if buffers is None or len(buffers[1]) < n + len(X):
-            capacity = max(2 * (n + len(X)), 1024)
-            X_buf, y_buf = np.empty((capacity, d)), np.empty(capacity)
-            X_buf[:n], y_buf[:n] = self.X_seen_, self.y_seen_
-            self._seen_buffers = (X_buf, y_buf)
-        X_buf, y_buf = self._seen_buffers
-        X_buf[n : n + len(X)], y_buf[n : n + len(X)] = X, y
-        self.X_seen_, self.y_seen_ = X_buf[: n + len(X)], y_buf[: n + len(X)]
-
-    def _nearest_tree(self):
-        if self._tree is None:
-            self._tree = cKDTree(self.X_seen_)  # builds 5x faster than sklearn's here
-        return self._tree
-
-    def _unit_rows(self, units):
-        """Coefficient rows of unit ids; nearest-fallback ids read the training label."""
-        base = len(self.unit_coef_)
-        if self.fallback != "nearest" or not (units >= base).any():
-            return self.unit_coef_[units]
-        near = units >= base
-        rows = self.unit_coef_[np.where(near, 0, units)]
-        rows[near] = 0.0
-        rows[near, 0] = self.y_seen_[(units[near] - base) % len(self.y_seen_)]
-        return rows
-
-    def predict(self, X: ArrayLike) -> np.ndarray:
-        """``g(x) = sum_i alpha_i g^i_{z^i(x)}(x)`` for every row."""
-        check_is_fitted(self, "unit_coef_")
-        X, top = self._validate(X, reset=False)
-        self._check_hash_range(top)
-        out = np.empty(len(X))
-        with single_blas_thread():
-            for start in range(0, len(X), _PREDICT_CHUNK):  # cache-sized chunks
-                Xc = X[start : start + _PREDICT_CHUNK]
-                units = self._chunk_units(Xc)
-                if self.degree == 0 and self.fallback != "nearest":
-                    values = self.unit_values_.take(units)
-                elif self.degree == 0:
-                    values = self._unit_rows(units)[..., 0]
-                else:
-                    coef = self._unit_rows(units)  # (rows, s, d + 1)
-                    values = coef[:, :, 0] + np.einsum("nsd,nd->ns", coef[:, :, 1:], Xc)
-                out[start : start + _PREDICT_CHUNK] = values @ self.table_weights_
-        return out
 
     # ------------------------------------------------------------- the DSM view
     def to_dsm(self) -> DSM:
@@ -904,12 +539,3 @@ class LSHRegressor(FittedDSMMixin, RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         return tags
-
-
-def _full_gram(packed: np.ndarray, p: int) -> np.ndarray:
-    """Per-slot symmetric ``(p, p)`` matrices from their packed upper triangles."""
-    rows, cols = np.triu_indices(p)
-    gram = np.zeros((len(packed), p, p))
-    gram[:, rows, cols] = packed
-    gram[:, cols, rows] = packed
-    return gram
