@@ -14,20 +14,24 @@ from .experiment import Experiment
 from .plots import pyplot
 
 
-def _section(records, out: Path, quick: bool) -> str:
-    plt = pyplot()
+def _fits(quick: bool):
+    """The target, a grid of [-1, 1], and per panel (tables, title) the fit's predictions
+    on the grid and the bucket of each grid point in the first table."""
     rng = np.random.default_rng(0)
     f = RandomPolynomial(1, 4, random_state=3)
     X = uniform_cube(2000 if quick else 20000, 1, random_state=rng)
     grid = np.linspace(-1, 1, 1000)[:, None]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for ax, tables, title in [
-        (axes[0], 1, "(a) one table, 2^6 buckets"),
-        (axes[1], 8, "(b) eight tables averaged"),
-    ]:
+    panels = []
+    for tables, title in [(1, "(a) one table, 2^6 buckets"), (8, "(b) eight tables averaged")]:
         model = LSHRegressor(n_tables=tables, n_hashes=6, random_state=1).fit(X, f(X))
-        keys = model.family_.keys(grid)[:, 0, 0]
-        pred = model.predict(grid)
+        panels.append((title, model.predict(grid), model.family_.keys(grid)[:, 0, 0]))
+    return f, grid, panels
+
+
+def _figure(f, grid, panels, out: Path) -> None:
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, (title, pred, keys) in zip(axes, panels, strict=True):
         ax.plot(grid[:, 0], f(grid), color="black", lw=1.5, label="target")
         colours = plt.cm.tab20(np.searchsorted(np.unique(keys), keys) % 20)
         ax.scatter(grid[:, 0], pred, c=colours, s=4)
@@ -40,6 +44,10 @@ def _section(records, out: Path, quick: bool) -> str:
     fig.tight_layout()
     save_figure(fig, out / "fig1.png", dpi=120)
     plt.close(fig)
+
+
+def _section(records, out: Path, quick: bool) -> str:
+    _figure(*_fits(quick), out)
     return (
         "## Fig. 1 -- 1-D LSH fit\n\n![fig1](fig1.png)\n\nOffset hyperplanes in one "
         "dimension are thresholds, so one table of 6 hashes splits [-1, 1] into at most 7 "

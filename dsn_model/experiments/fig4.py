@@ -56,7 +56,8 @@ def _tasks(size, seeds):
     return tasks
 
 
-def _section(records, out: Path, quick: bool = False) -> str:
+def _figure(records, out: Path) -> None:
+    """Error against activated units, per target: ``out/fig4.png``."""
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     for ax, target in zip(axes, ("polynomial", "hypercube"), strict=True):
@@ -78,6 +79,10 @@ def _section(records, out: Path, quick: bool = False) -> str:
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     save_figure(fig, out / "fig4.png", dpi=120)
     plt.close(fig)
+
+
+def _section(records, out: Path, quick: bool = False) -> str:
+    _figure(records, out)
     lines = ["## Fig. 4 -- routing matters\n", "![fig4](fig4.png)\n"]
     for better, worse in FIG4_COMPARISONS:
         lines.append(
