@@ -35,6 +35,19 @@ SECTIONS = {
 }
 
 
+def test_the_version_comparison_runs_against_a_checkout(capsys, monkeypatch):
+    """``versions.py`` with this checkout as its own baseline: one workload, one round,
+    a finite ratio printed beside both times."""
+    load("versions", monkeypatch).main(
+        ["--baseline", str(ROOT), "--rounds", "1", "--only", "hash predict"]
+    )
+    row = capsys.readouterr().out.splitlines()[-1]
+    before, after, ratio = re.fullmatch(
+        r"hash predict\s+([\d.]+)s\s+([\d.]+)s\s+([\d.]+)x", row
+    ).groups()
+    assert float(before) > 0 and float(after) > 0 and np.isfinite(float(ratio))
+
+
 @pytest.mark.parametrize(
     ("name", "kwargs"),
     [
