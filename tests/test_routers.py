@@ -151,13 +151,14 @@ def test_uniform_hash_draws_units_in_range_at_any_width():
 @pytest.mark.parametrize(
     ("build", "param"),
     [
-        (lambda: TopKRouter(4, 0), "k"),
-        (lambda: TopKRouter(4, 5), "k"),
-        (lambda: KNNRouter(np.eye(3), 4), "k"),
+        (lambda: TopKRouter(4, 0), "sparsity"),
+        (lambda: TopKRouter(4, 5), "sparsity"),
+        (lambda: KNNRouter(np.eye(3), 4), "sparsity"),
         (lambda: KNNRouter([[np.nan, 1.0]], 1), "centers"),
         (lambda: SwitchRouter(np.eye(2), 0), "expert_size"),
         (lambda: SwitchRouter(np.eye(2), 1, top_k=3), "top_k"),
-        (lambda: BlockRouter(5, np.ones((12, 2))), "n_blocks"),
+        (lambda: BlockRouter(5, np.ones((12, 2))), "sparsity"),
+        (lambda: BlockRouter(2), "down"),
         (lambda: UniformHashRouter(2, 4, 5), "sparsity"),
         (lambda: UniformHashRouter(0, 4, 1), "input_dim"),
         (lambda: UniformHashRouter(2, 4, 1.5), "sparsity"),
@@ -268,3 +269,17 @@ def test_former_keyword_names_still_work_with_a_deprecation_warning():
         assert BlockRouter.random(4, 8, n_blocks=2, random_state=0).sparsity == 2
     with pytest.raises(ValueError, match="give `sparsity` only"):
         KNNRouter.random(4, 8, 3, k=3)
+    # the constructors too: TopKRouter's and KNNRouter's k, BlockRouter's n_blocks,
+    # UniformHashRouter's seed (now key)
+    from dsn_model.model.routers import TopKRouter, UniformHashRouter
+
+    with pytest.warns(DeprecationWarning, match="`k` is now called `sparsity`"):
+        assert TopKRouter(8, k=3).sparsity == 3
+    with pytest.warns(DeprecationWarning, match="`k` is now called `sparsity`"):
+        assert KNNRouter(np.eye(3), k=2).sparsity == 2
+    with pytest.warns(DeprecationWarning, match="`n_blocks` is now called `sparsity`"):
+        assert BlockRouter(n_blocks=2, down=np.ones((4, 1))).sparsity == 2
+    with pytest.warns(DeprecationWarning, match="`seed` is now called `key`"):
+        old = UniformHashRouter(2, 16, 3, seed=5)
+    X = np.random.default_rng(0).uniform(-1, 1, (20, 2))
+    np.testing.assert_array_equal(old.route(X).units, UniformHashRouter(2, 16, 3, 5).route(X).units)

@@ -184,19 +184,21 @@ class SwitchRouter(Router):
 class BlockRouter(Router):
     """Scaling Transformer block sparsity: one active unit in each of s blocks.
 
-    The ``t`` units form ``n_blocks = s`` consecutive blocks of ``t / s``. A
+    The ``t`` units form ``s`` consecutive blocks of ``t / s``. A
     controller scores every unit, ``(x @ down.T) @ up.T`` (low rank ``r``) or
     ``x @ down.T`` (full), and each block keeps its best-scoring unit (ties to
     the lower index). The mask is block one-hot (docs/theory.md).
 
     Parameters
     ----------
-    n_blocks : int
-        ``s``; must divide the number of units.
+    sparsity : int
+        ``s``, the number of blocks; must divide the number of units.
     down : array_like, shape (r, d) or (t, d)
         First controller matrix.
     up : array_like of shape (t, r), optional
         Second controller matrix; omit for a full-rank controller.
+    n_blocks : int, optional
+        The former name of ``sparsity`` (deprecated: a ``DeprecationWarning``).
 
     Examples
     --------
@@ -206,7 +208,17 @@ class BlockRouter(Router):
     [[0, 2]]
     """
 
-    def __init__(self, n_blocks: int, down: ArrayLike, up: ArrayLike | None = None):
+    def __init__(
+        self,
+        sparsity: int | None = None,
+        down: ArrayLike | None = None,
+        up: ArrayLike | None = None,
+        *,
+        n_blocks: int | None = None,
+    ):
+        sparsity = _renamed(sparsity, n_blocks, "n_blocks")
+        if down is None:
+            raise ValueError("`down` (the controller matrix) is required.")
         self.down = _check_matrix(down, "down")
         self.input_dim = self.down.shape[1]
         if up is None:
@@ -215,10 +227,11 @@ class BlockRouter(Router):
         else:
             self.up = _check_matrix(up, "up", cols=self.down.shape[0])
             self.n_units = self.up.shape[0]
-        self.sparsity = check_positive_int(n_blocks, "n_blocks")
+        self.sparsity = check_positive_int(sparsity, "sparsity")
         if self.n_units % self.sparsity:
             raise ValueError(
-                f"`n_blocks` must divide the number of units ({self.n_units}). Got {n_blocks}."
+                f"`sparsity` (the number of blocks) must divide the number of units "
+                f"({self.n_units}). Got {sparsity}."
             )
         self.block_size = self.n_units // self.sparsity
 

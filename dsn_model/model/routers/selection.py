@@ -32,8 +32,10 @@ class TopKRouter(Router):
     ----------
     n_units : int
         ``t``, the number of features.
-    k : int
-        Active units per input, ``1 <= k <= t``.
+    sparsity : int
+        ``s``, active units per input (the paper's ``K``), ``1 <= s <= t``.
+    k : int, optional
+        The former name of ``sparsity`` (deprecated: a ``DeprecationWarning``).
 
     Examples
     --------
@@ -50,11 +52,12 @@ class TopKRouter(Router):
         """The Top-K router of ``t`` features (nothing is drawn; the signature is shared)."""
         return cls(n_units, sparsity)
 
-    def __init__(self, n_units: int, k: int):
+    def __init__(self, n_units: int, sparsity: int | None = None, *, k: int | None = None):
+        sparsity = _renamed(sparsity, k, "k")
         self.n_units = check_positive_int(n_units, "n_units")
-        self.sparsity = check_positive_int(k, "k")
+        self.sparsity = check_positive_int(sparsity, "sparsity")
         if self.sparsity > self.n_units:
-            raise ValueError(f"`k` must be <= n_units={self.n_units}. Got {k}.")
+            raise ValueError(f"`sparsity` must be <= n_units={self.n_units}. Got {sparsity}.")
         self.input_dim = None
 
     def _route(self, X, features):
@@ -80,25 +83,30 @@ class KNNRouter(Router):
     ----------
     centers : array_like, shape (n_centers, d)
         The points ``b_i``; one unit each.
-    k : int
-        Neighbours per input.
+    sparsity : int
+        ``s``, neighbours per input.
+    k : int, optional
+        The former name of ``sparsity`` (deprecated: a ``DeprecationWarning``).
 
     Examples
     --------
     >>> import numpy as np
-    >>> router = KNNRouter([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]], k=2)
+    >>> router = KNNRouter([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]], sparsity=2)
     >>> router.route([[0.9, 0.2]]).units.tolist()
     [[0, 1]]
     """
 
     constant_features = True
 
-    def __init__(self, centers: ArrayLike, k: int):
+    def __init__(self, centers: ArrayLike, sparsity: int | None = None, *, k: int | None = None):
+        sparsity = _renamed(sparsity, k, "k")
         self.centers = _check_matrix(centers, "centers")
         self.n_units, self.input_dim = self.centers.shape
-        self.sparsity = check_positive_int(k, "k")
+        self.sparsity = check_positive_int(sparsity, "sparsity")
         if self.sparsity > self.n_units:
-            raise ValueError(f"`k` must be <= the number of centers ({self.n_units}). Got {k}.")
+            raise ValueError(
+                f"`sparsity` must be <= the number of centers ({self.n_units}). Got {sparsity}."
+            )
 
     @classmethod
     def random(
