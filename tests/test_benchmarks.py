@@ -32,6 +32,7 @@ SECTIONS = {
     "certify": ["planar sweep + certificate", "Theorem 4.1 end to end"],
     "fit": ["1. fits of n = 2000", "2. predict, batch 500", "3. LSHRegressor"],
     "switch_torch": [],
+    "experts": ["Switch DSM predict (top-1)"],
 }
 
 
@@ -60,6 +61,7 @@ def test_the_version_comparison_runs_against_a_checkout(capsys, monkeypatch):
             | {"baseline": str(ROOT)},  # this checkout as its own baseline
         ),
         ("switch_torch", {"batch": 300, "log_ts": (8,)}),
+        ("experts", {"batch": 300, "rounds": 1, "configs": ((8, 4, 4), (8, 4, 64))}),
     ],
 )
 def test_benchmark_runs(name, kwargs, capsys, monkeypatch):

@@ -18,6 +18,7 @@ from dsn_model import (
     TopKRouter,
     UniformHashRouter,
 )
+from dsn_model.model import features as features_module
 
 
 def relu(z):
@@ -172,3 +173,86 @@ def test_bad_batches_raise_value_error_naming_x(X, method):
     net = DSM.random(4, 8, 2, router="topk", random_state=0)
     with pytest.raises(ValueError, match="X"):
         getattr(net, method)(X)
+
+
+@pytest.mark.parametrize(
+    ("router", "kwargs"),
+    [
+        ("switch-top1", {"top_k": 1}),
+        ("switch-top2-dropping", {"top_k": 2, "capacity_factor": 0.5}),
+        ("expert-choice", {}),
+    ],
+)
+def test_expert_features_grouped_by_expert_equal_the_row_by_row_ones(router, kwargs):
+    """The expert-by-expert evaluation (one product per expert used) gives the row-by-row
+    features to rounding, zeros in dropped blocks, for top-1, top-2 with capacity drops and
+    expert choice; the routing is the same either way."""
+    from dsn_model.model.routers import ExpertChoiceRouter, SwitchRouter
+
+    rng = np.random.default_rng(5)
+    d, experts, size, n = 24, 8, 16, 3000
+    phi = RandomFeatures.random(d, experts * size, random_state=1)
+    gate = rng.standard_normal((experts, d))
+    if router == "expert-choice":
+        routing_rule = ExpertChoiceRouter(gate, expert_size=size, capacity=n // 4)
+    else:
+        routing_rule = SwitchRouter(gate, size, **kwargs)
+    X = rng.uniform(-1, 1, (n, d))
+    units = routing_rule.route(X).units
+    assert (units < 0).any() == (router != "switch-top1")  # drops where the rule has them
+    assert features_module.grouped_pays(n, units.shape[1] // size, size, d, experts)
+    grouped = phi._transform_blocks(X, units, size)
+    np.testing.assert_allclose(grouped, phi._transform_units(X, units), rtol=1e-12, atol=1e-13)
+    assert np.all(grouped[units < 0] == 0.0)
+    routed, values = SparseLayer(phi, routing_rule).forward(X)
+    np.testing.assert_array_equal(routed.units, units)
+    np.testing.assert_allclose(values, grouped * routed.weights, rtol=1e-12, atol=1e-13)
+
+
+def test_the_expert_cost_model_keeps_tiny_experts_row_by_row(monkeypatch):
+    """Few tiny experts of few inputs: gathering wins and the row-by-row path runs (bit for
+    bit its values); large experts: the grouped path runs."""
+    calls = []
+    original = RandomFeatures._transform_units
+    monkeypatch.setattr(
+        RandomFeatures,
+        "_transform_units",
+        lambda self, X, units: calls.append(units.shape) or original(self, X, units),
+    )
+    small = DSM.random(4, 8 * 2, 2, router="switch", random_state=0)
+    X = np.random.default_rng(0).uniform(-1, 1, (50, 4))
+    small.predict(X)
+    assert calls  # row by row
+    calls.clear()
+    large = DSM.random(64, 16 * 64, 64, router="switch", random_state=0)
+    large.predict(np.random.default_rng(0).uniform(-1, 1, (2000, 64)))
+    assert not calls  # expert by expert
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"top_k": 1}, {"top_k": 2, "capacity_factor": 0.5}, {"top_k": 2, "weighted": True}],
+)
+def test_an_expert_routed_dsm_predicts_expert_by_expert_as_unit_by_unit(kwargs, monkeypatch):
+    """The read-out by expert (no unit written out) equals the network's generic forward
+    pass to rounding: top-1, top-2 with capacity drops, gate-weighted; it is the path
+    taken."""
+    from dsn_model.model.dsm import SparseNetwork
+
+    rng = np.random.default_rng(8)
+    d, experts, size, n = 32, 16, 32, 4000
+    phi = RandomFeatures.random(d, experts * size, random_state=2)
+    router = SwitchRouter(rng.standard_normal((experts, d)), size, **kwargs)
+    net = DSM(phi, router, rng.standard_normal(experts * size), output_bias=0.25)
+    X = rng.uniform(-1, 1, (n, d))
+    read_outs = []
+    original = RandomFeatures._expert_read_out
+    monkeypatch.setattr(
+        RandomFeatures,
+        "_expert_read_out",
+        lambda self, *a: read_outs.append(1) or original(self, *a),
+    )
+    fast = net.predict(X)
+    assert read_outs
+    generic = SparseNetwork.predict(net, X)
+    np.testing.assert_allclose(fast, generic, rtol=1e-12, atol=1e-12)

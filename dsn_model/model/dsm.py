@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike
 from .._kernels import take_rows
 from .._validation import as_rng, check_batch, check_positive_int
 from .exact_top_k import rounding_band, screened_top_k
-from .features import ConstantFeatures, FeatureMap, RandomFeatures
+from .features import ConstantFeatures, FeatureMap, RandomFeatures, grouped_pays
 from .routers import ROUTERS, Router, TopKRouter
 from .routing_result import Routing
 
@@ -119,7 +119,11 @@ class SparseLayer:
             values = np.concatenate(values)
         else:
             routing = self.router._route(H, None)
-            values = self.features._transform_units(H, routing.units)
+            size = getattr(self.router, "expert_size", None)  # units in whole expert blocks
+            if size is None:
+                values = self.features._transform_units(H, routing.units)
+            else:
+                values = self.features._transform_blocks(H, routing.units, size)
         return routing, values * routing.weights
 
     def _exact_top_k(self, H, F, chain, band):
@@ -381,6 +385,26 @@ features=RandomFeatures(input_dim=4, n_units=12, activation='relu'))
         output_bias: float = 0.0,
     ):
         super().__init__([SparseLayer(features, router)], top_weights, output_bias)
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """``g(x)`` for every row; an expert-routed DSM on random features is read out
+        expert by expert where the cost model says it pays (one BLAS product per expert
+        used, no unit written out): the same values up to rounding."""
+        route_experts = getattr(self.router, "_route_experts", None)
+        if route_experts is None or not isinstance(self.features, RandomFeatures):
+            return super().predict(X)
+        X = check_batch(X, self.input_dim)
+        size = self.router.expert_size
+        experts, weights = route_experts(X)
+        n, k = experts.shape
+        if grouped_pays(n, k, size, self.input_dim, self.router.n_experts):
+            out = self.features._expert_read_out(X, experts, weights, size, self.top_weights)
+            return out + self.output_bias
+        units = np.where(experts[:, :, None] >= 0, experts[:, :, None] * size, -1)
+        units = np.where(units >= 0, units + np.arange(size), -1).reshape(n, -1)
+        values = self.features._transform_units(X, units) * np.repeat(weights, size, axis=1)
+        A = self.top_weights[np.maximum(units, 0)]
+        return np.einsum("ns,ns->n", A, values) + self.output_bias
 
     def __repr__(self) -> str:
         return (

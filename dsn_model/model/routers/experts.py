@@ -124,16 +124,20 @@ class SwitchRouter(Router):
         return int(np.ceil(self.capacity_factor * n * self.top_k / self.n_experts))
 
     def _route(self, X, features):
+        experts, weights = self._route_experts(X)
+        offsets = np.arange(self.expert_size)
+        blocks = np.where(experts[:, :, None] >= 0, experts[:, :, None] * self.expert_size, -1)
+        units = np.where(blocks >= 0, blocks + offsets, -1).reshape(len(X), -1)
+        return Routing(units, np.repeat(weights, self.expert_size, axis=1), self.n_units)
+
+    def _route_experts(self, X):
+        """Each row's experts ``(n, top_k)`` (``-1`` where dropped) and their weights (the
+        gate probabilities if ``weighted``, else 1; 0 where dropped): the routing by
+        expert, before it is written unit by unit."""
         experts, probs = self._experts_and_probabilities(X)
         kept = self._within_capacity(experts, probs)
-        offsets = np.arange(self.expert_size)
-        blocks = np.where(kept[:, :, None], experts[:, :, None] * self.expert_size + offsets, -1)
-        units = blocks.reshape(len(X), -1)
-        weights = (
-            np.repeat(probs, self.expert_size, axis=1) if self.weighted else np.ones(units.shape)
-        )
-        weights = np.where(units >= 0, weights, 0.0)
-        return Routing(units, weights, self.n_units)
+        weights = probs if self.weighted else np.ones(experts.shape)
+        return np.where(kept, experts, -1), np.where(kept, weights, 0.0)
 
     def _experts_and_probabilities(self, X):
         """The chosen experts ``(n, top_k)`` and, where the weights or the drop policy use
