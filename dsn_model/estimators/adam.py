@@ -96,10 +96,19 @@ class _AdamTopLayer:
         return _kept.kept(self, X, self._features_of)
 
     def _features_of(self, X):
+        """:meth:`_active_features` of ``X`` block by block, written into one array each."""
         step = self._block_rows()
-        parts = [self._active_features(X[i : i + step]) for i in range(0, len(X), step)]
-        units = None if parts[0][0] is None else np.concatenate([u for u, _ in parts])
-        return units, np.concatenate([v for _, v in parts])
+        units = values = None
+        for start in range(0, len(X), step):
+            block_units, block_values = self._active_features(X[start : start + step])
+            if values is None:
+                values = np.empty((len(X), block_values.shape[1]))
+                if block_units is not None:
+                    units = np.empty((len(X), block_units.shape[1]), dtype=block_units.dtype)
+            values[start : start + step] = block_values
+            if units is not None:
+                units[start : start + step] = block_units
+        return (units, values) if values is not None else self._active_features(X)
 
     def _chunk_routing(self, X) -> np.ndarray | None:
         """The active units of every row of ``X`` for a feature-routed (Top-K) model, kept
