@@ -12,6 +12,7 @@ import hashlib
 import warnings
 
 import numpy as np
+from scipy.sparse import csr_matrix
 from sklearn import config_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
@@ -21,6 +22,13 @@ from .._kernels import dense_rows
 
 #: Largest routing (active units of every row of a chunk) kept across Adam epochs.
 _ROUTING_CACHE_BYTES = 1 << 28
+
+
+def _sparse_rows(units: np.ndarray, values: np.ndarray, t: int) -> csr_matrix:
+    """Rows of ``t`` features as a CSR matrix: ``values[r]`` at ``units[r]`` (an empty slot,
+    unit 0 with value 0, adds nothing). scikit-learn's MLP multiplies it as it stands."""
+    n, s = units.shape
+    return csr_matrix((values.ravel(), units.ravel(), np.arange(0, n * s + 1, s)), shape=(n, t))
 
 
 class _AdamTopLayer:
@@ -68,8 +76,12 @@ class _AdamTopLayer:
                     ]
                 )
                 values[routed[rows] < 0] = 0.0  # ... with value 0, as forward gives them
-            if units is not None:
-                values = dense_rows(units, values, t)
+            if units is not None:  # rows of t features: sparse ones where most are zero
+                values = (
+                    _sparse_rows(units, values, t)
+                    if 4 * units.shape[1] <= t
+                    else (dense_rows(units, values, t))
+                )
             target = Y[rows]
             # features computed here are finite (inputs were checked): no second scan
             with warnings.catch_warnings(), config_context(assume_finite=True):
