@@ -3,7 +3,8 @@
 One module per consumer: :mod:`.topk` (selection and gather), :mod:`.sampling` (the
 uniform hash and Floyd's sampling), :mod:`.gram` (the sparse Gram matrix),
 :mod:`.hashing` (LSH codes), :mod:`.buckets` (LSH bucket sums), :mod:`.design` (products
-with the LSH model's one-hot design) and :mod:`.checks` (input checks). Every name is
+with the LSH model's one-hot design), :mod:`.units` (the features of selected units) and
+:mod:`.checks` (input checks). Every name is
 re-exported here.
 
 * :func:`top_k_rows` -- each row's ``k`` largest entries, ties to the lower
@@ -23,6 +24,8 @@ re-exported here.
   band recomputed in a fixed order, so that a bit never depends on the batch;
   :func:`slab_floors` and :func:`cross_polytope_codes` the same for the Euclidean
   family's floors and the cross-polytope family's signed argmax;
+* :func:`unit_preactivations` -- the pre-activations of each row's selected units, in a
+  fixed order, reading weight rows in place (no gather);
 * :func:`abs_max` -- ``max |x|`` and finiteness of an input in one pass;
 * :func:`add_bucket_sums` and :func:`add_affine_sums` -- the LSH model's
   per-bucket sums (counts and targets; affine normal equations), one pass over
@@ -50,6 +53,7 @@ from .hashing import (
 )
 from .sampling import floyd_samples, hash_float_rows
 from .topk import count_at_or_above, take_rows, top_k_at, top_k_rows
+from .units import unit_preactivations
 
 __all__ = [
     "GRAM_TILE",
@@ -73,4 +77,5 @@ __all__ = [
     "take_rows",
     "top_k_at",
     "top_k_rows",
+    "unit_preactivations",
 ]

@@ -26,6 +26,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._kernels import unit_preactivations
 from .._validation import as_rng, check_batch, check_memory, check_positive_int
 
 __all__ = [
@@ -45,20 +46,18 @@ ACTIVATIONS = {
     "tanh": np.tanh,
 }
 
-# Rows of a gathered (n, s, d) block per chunk: bounds the temporary to ~32 MiB.
-_GATHER_ELEMENTS = 1 << 22
 
 #: Cost model of an expert router's features, in ns, fitted to predictions measured on one
-#: core (n = 1e4; d 16-512, 16-4096 experts of 4-64 units): the row-by-row path gathers
-#: each row's weight rows (memory-bound, per weight read); the grouped path pays a BLAS
+#: core (n = 1e4; d 16-512, 16-4096 experts of 4-64 units): the row-by-row path reads each
+#: row's weight rows in a compiled loop (per weight read); the grouped path pays a BLAS
 #: call per expert used, a sort and scatter per (row, block), and per weight read a BLAS
-#: rate that falls for narrow experts.
-_GATHER_NS, _CALL_NS, _PAIR_NS, _BLAS_NS, _NARROW_NS = 2.0, 3000.0, 100.0, 0.05, 3.0
+#: rate that falls for narrow experts. It picked the faster path at all eight points.
+_ROW_NS, _CALL_NS, _PAIR_NS, _BLAS_NS, _NARROW_NS = 0.6, 3000.0, 100.0, 0.05, 3.0
 
 
 def grouped_pays(n: int, blocks: int, size: int, d: int, experts: int) -> bool:
     """Whether evaluating ``n`` rows of ``blocks`` expert blocks of ``size`` units expert
-    by expert (one BLAS product each) beats gathering every row's weights.
+    by expert (one BLAS product each) beats the row-by-row compiled loop.
 
     Examples
     --------
@@ -68,7 +67,7 @@ def grouped_pays(n: int, blocks: int, size: int, d: int, experts: int) -> bool:
     reads = n * blocks * size * d
     used = min(experts, n * blocks)
     grouped = used * _CALL_NS + n * blocks * _PAIR_NS + reads * (_BLAS_NS + _NARROW_NS / size)
-    return grouped < reads * _GATHER_NS
+    return grouped < reads * _ROW_NS
 
 
 def _check_activation(activation: str) -> str:
@@ -329,18 +328,10 @@ class RandomFeatures(FeatureMap):
             yield order[a:b], activate(Z)
 
     def _transform_units(self, X, units):
-        n, s = units.shape
-        out = np.empty((n, s))
-        safe = np.maximum(units, 0)
-        step = max(1, _GATHER_ELEMENTS // max(1, s * self.input_dim))
-        for start in range(0, n, step):  # chunks of rows, not a loop per sample
-            stop = min(n, start + step)
-            rows = safe[start:stop]
-            Z = np.einsum("nsd,nd->ns", self.weights[rows], X[start:stop])
-            if self.bias is not None:
-                Z += self.bias[rows]
-            out[start:stop] = ACTIVATIONS[self.activation](Z)
-        return np.where(units >= 0, out, 0.0)
+        """Each selected unit's features from its weight row in place (a compiled loop, a
+        fixed summation order: :func:`~dsn_model._kernels.unit_preactivations`)."""
+        Z = unit_preactivations(X, self.weights, self.bias, units)
+        return np.where(units >= 0, ACTIVATIONS[self.activation](Z), 0.0)
 
     def edges_per_unit(self) -> int:
         return self.input_dim + (self.bias is not None)
