@@ -103,10 +103,13 @@ def interpolation_dsm(points: ArrayLike, values: ArrayLike, directions: ArrayLik
             f"`directions` must have shape {X.shape} and `values` ({len(X)},). "
             f"Got {B.shape} and {f.shape}."
         )
-    p = np.einsum("td,td->t", B, X)  # <b_i, x_i>, computed once
+    phi = RandomFeatures(B, activation="identity")
+    # <b_i, x_i> as the network computes phi_i(x_i): then g(x_i) = (f_i / p_i) p_i, one
+    # rounding from f_i
+    p = phi._transform_units(X, np.arange(len(X))[:, None])[:, 0]
     if np.any(p == 0):
         raise ValueError("`directions`: every <b_i, x_i> must be non-zero.")
-    return DSM(RandomFeatures(B, activation="identity"), NearestPointRouter(X), f / p)
+    return DSM(phi, NearestPointRouter(X), f / p)
 
 
 def knn_dsm(centers: ArrayLike, values: ArrayLike, k: int) -> DSM:
