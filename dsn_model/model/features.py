@@ -313,6 +313,8 @@ class RandomFeatures(FeatureMap):
         its rows. A loop over experts, not rows."""
         k = experts.shape[1]
         flat = experts.ravel()
+        if not flat.size:
+            return
         order = np.argsort(flat, kind="stable")
         ranked = flat[order]
         bounds = np.flatnonzero(np.diff(ranked)) + 1
