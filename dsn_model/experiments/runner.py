@@ -266,7 +266,7 @@ def reproduce(
         ordered=False,
     )
     names_of = {id(task): name for name, task in todo}
-    ran, remaining = {name for name, _ in todo}, Counter(name for name, _ in todo)
+    remaining = Counter(name for name, _ in todo)  # keys stay when counts reach 0: ran
     # Sections are drawn while the workers run: an experiment's once its last task is
     # in, those without records once the first task is.
     drawn = {}
@@ -283,7 +283,7 @@ def reproduce(
             drawn[other] = get_experiment(other).section(None, out, quick)
         plain = []
     for name in folders:
-        if name in ran or not (out / f"{name}.json").exists():
+        if name in remaining or not (out / f"{name}.json").exists():
             changed = True
             if name not in drawn:
                 _finish(out, name, folders[name], seconds[name], quick, draw=False)

@@ -390,21 +390,17 @@ features=RandomFeatures(input_dim=4, n_units=12, activation='relu'))
         """``g(x)`` for every row; an expert-routed DSM on random features is read out
         expert by expert where the cost model says it pays (one BLAS product per expert
         used, no unit written out): the same values up to rounding."""
+        X = check_batch(X, self.input_dim)
         route_experts = getattr(self.router, "_route_experts", None)
         if route_experts is None or not isinstance(self.features, RandomFeatures):
             return super().predict(X)
-        X = check_batch(X, self.input_dim)
         size = self.router.expert_size
+        per_input = self.router.sparsity // size
+        if not grouped_pays(len(X), per_input, size, self.input_dim, self.router.n_experts):
+            return super().predict(X)
         experts, weights = route_experts(X)
-        n, k = experts.shape
-        if grouped_pays(n, k, size, self.input_dim, self.router.n_experts):
-            out = self.features._expert_read_out(X, experts, weights, size, self.top_weights)
-            return out + self.output_bias
-        units = np.where(experts[:, :, None] >= 0, experts[:, :, None] * size, -1)
-        units = np.where(units >= 0, units + np.arange(size), -1).reshape(n, -1)
-        values = self.features._transform_units(X, units) * np.repeat(weights, size, axis=1)
-        A = self.top_weights[np.maximum(units, 0)]
-        return np.einsum("ns,ns->n", A, values) + self.output_bias
+        out = self.features._expert_read_out(X, experts, weights, size, self.top_weights)
+        return out + self.output_bias
 
     def __repr__(self) -> str:
         return (

@@ -412,8 +412,8 @@ def _forward_cost(
         if miss.any():
             tree.query(Xt[miss], k=1)
         evaluations = tree.get_n_calls() / max(1, int(miss.sum()))
-        key_words = D * (math.ceil(math.log2(int(key_cap.max()) + 1)) + 1) / 64
-        total = float(hit.mean()) + key_words + miss.mean() * 3 * d * evaluations
+        key_bits = D * (math.ceil(math.log2(int(key_cap.max()) + 1)) + 1)
+        total = float(hit.mean()) + key_bits / 64 + miss.mean() * 3 * d * evaluations
         rows.append(
             {
                 "d": d,
@@ -423,7 +423,7 @@ def _forward_cost(
                 "hit_flops": float(hit.max()),
                 "hit_formula": 2 * D * d + 4,
                 "keys_within_cap": bool((key_max <= key_cap).all()),
-                "key_bits": D * (math.ceil(math.log2(int(key_cap.max()) + 1)) + 1),
+                "key_bits": key_bits,
                 "miss_share": float(miss.mean()),
                 "fallback_evaluations": evaluations,
                 "n": len(X),

@@ -18,6 +18,19 @@ from ..routing_result import Routing
 from .base import Router, _check_matrix, _renamed
 
 
+def expert_units(experts: np.ndarray, size: int) -> np.ndarray:
+    """The units of each row's experts: ``(n, k)`` expert ids (``-1`` where dropped) to
+    ``(n, k * size)`` units, expert ``e`` being units ``e * size + [0, size)``.
+
+    Examples
+    --------
+    >>> expert_units(np.array([[2, -1]]), 2).tolist()
+    [[4, 5, -1, -1]]
+    """
+    units = experts[:, :, None] * size + np.arange(size)
+    return np.where(experts[:, :, None] >= 0, units, -1).reshape(len(experts), -1)
+
+
 class SwitchRouter(Router):
     """Switch Transformer routing: a gate picks experts, each a block of units.
 
@@ -125,9 +138,7 @@ class SwitchRouter(Router):
 
     def _route(self, X, features):
         experts, weights = self._route_experts(X)
-        offsets = np.arange(self.expert_size)
-        blocks = np.where(experts[:, :, None] >= 0, experts[:, :, None] * self.expert_size, -1)
-        units = np.where(blocks >= 0, blocks + offsets, -1).reshape(len(X), -1)
+        units = expert_units(experts, self.expert_size)
         return Routing(units, np.repeat(weights, self.expert_size, axis=1), self.n_units)
 
     def _route_experts(self, X):
@@ -314,11 +325,7 @@ class ExpertChoiceRouter(Router):
         picks = top_k_indices(scores.T, c)  # (L, c): each expert's inputs
         chosen[picks, np.arange(self.n_experts)[:, None]] = True
         experts = np.where(chosen, np.arange(self.n_experts), -1)
-        offsets = np.arange(self.expert_size)
-        blocks = np.where(
-            experts[:, :, None] >= 0, experts[:, :, None] * self.expert_size + offsets, -1
-        )
-        units = blocks.reshape(len(X), -1)
+        units = expert_units(experts, self.expert_size)
         return Routing(units, np.ones(units.shape), self.n_units)
 
     def routing_stages(self):
