@@ -100,9 +100,11 @@ def _drop(key: bytes) -> None:
         _ENTRIES.pop(key, None)
 
 
-def kept(model, X: np.ndarray, compute):
+def kept(model, X: np.ndarray, compute, *, defer: bool = False):
     """``compute(X)``, kept for the models sharing ``model``'s fingerprint; computed
-    afresh if ``model`` holds none.
+    afresh if ``model`` holds none. With ``defer``, an input seen for the first time is
+    only noted and ``None`` returned (the caller has a cheaper way to read it once); it
+    is computed and kept when it comes again.
 
     Examples
     --------
@@ -119,15 +121,24 @@ def kept(model, X: np.ndarray, compute):
     >>> _ = kept(a, X, double); _ = kept(b, X, double)   # b draws what a computed
     >>> len(calls)
     1
+    >>> kept(a, np.zeros(2), double, defer=True) is None, len(calls)   # noted only
+    (True, 1)
+    >>> _ = kept(a, np.zeros(2), double, defer=True); len(calls)       # seen again: kept
+    2
     """
     held = _HELD.get(model)
     if held is None:
-        return compute(X)
+        return None if defer else compute(X)
     entries = _ENTRIES.setdefault(held[0], {})
     X = np.ascontiguousarray(X)
     key = (X.shape, X.dtype.str, hashlib.blake2b(X.data, digest_size=16).digest())
-    if key not in entries:
+    if entries.get(key) is None:
+        if defer and key not in entries:
+            value = None  # noted: computed if it comes again
+        else:
+            value = compute(X)
+        entries.pop(key, None)
         while len(entries) >= MAX_ENTRIES:
             entries.pop(next(iter(entries)))
-        entries[key] = compute(X)
+        entries[key] = value
     return entries[key]

@@ -155,17 +155,20 @@ def test_adam_routes_a_chunk_once_and_equals_routing_every_epoch(monkeypatch):
     ``partial_fit`` calls on the same data) and train bit for bit as re-routing each
     epoch does; new data, or the same array changed in place, is routed anew."""
     import dsn_model.estimators.adam as adam
-    import dsn_model.model.exact_top_k as selection
+    import dsn_model.model.dsm as selection
 
     rng = np.random.default_rng(6)
     X, y = rng.uniform(-1, 1, (900, 3)), rng.normal(size=900)
     kw = {"n_units": 96, "sparsity": 8, "solver": "adam", "batch_size": 64, "random_state": 2}
     calls = []
-    select = selection.top_k_rows  # the selection of every Top-K route at k = t / 12
-    monkeypatch.setattr(selection, "top_k_rows", lambda *a, **k: calls.append(1) or select(*a, **k))
+    select = selection.screened_top_k  # the selection of a block of every Top-K route
+    monkeypatch.setattr(
+        selection, "screened_top_k", lambda *a, **k: calls.append(1) or select(*a, **k)
+    )
     cached = DSMRegressor(epochs=3, **kw).fit(X, y).partial_fit(X, y)
     routed_once = len(calls)
-    assert 0 < routed_once <= 900 // cached._block_rows() + 1  # one pass over the rows
+    blocks = -(-900 // max(16, selection._BLOCK_BYTES // (8 * 96)))
+    assert 0 < routed_once <= blocks  # one pass over the rows
     monkeypatch.setattr(adam, "_ROUTING_CACHE_BYTES", 0)  # nothing fits: route each time
     fresh = DSMRegressor(epochs=3, **kw).fit(X, y).partial_fit(X, y)
     assert len(calls) > 4 * routed_once

@@ -98,15 +98,16 @@ def test_rounding_band_bounds_the_error_of_blas_and_fixed_order_sums():
 
 
 class PerturbedFeatures(RandomFeatures):
-    """Features as a fast product might round them: the fixed-order pre-activations moved
-    within the rounding band, by a fixed function of the row (so the same row always gets
-    the same features, as from one BLAS call)."""
+    """Features as a fast product might round them: the fixed-order product moved within
+    the rounding band, by a fixed function of the row (so the same row always gets the
+    same features, as from one BLAS call). The layer reads the product alone (its
+    selection adds the bias) and ``features_at`` the features: both see the shift."""
 
-    def _transform(self, X):
-        Z = fixed_order_scores(X, [self.weights], self.bias)
+    def _linear(self, X):
+        Z = fixed_order_scores(X, [self.weights])
         band = rounding_band(X, [self.weights], self.bias)
         shift = np.sin(7.0 * X.sum(axis=1)[:, None] + 3.0 * np.arange(self.n_units))
-        return ACTIVATIONS[self.activation](Z + shift * band[:, None])
+        return Z + shift * band[:, None]
 
 
 @pytest.mark.parametrize("activation", ["relu", "identity", "tanh", "sign"])

@@ -110,3 +110,57 @@ def test_take_rows_equals_take_along_axis(n, t, s, seed):
     if n and s:
         with pytest.raises(ValueError, match="`index`"):
             take_rows(M, index + t)
+
+
+def _stable_top_k(scores, k):
+    return np.sort(np.argsort(-scores, axis=1, kind="stable")[:, :k], axis=1)
+
+
+@pytest.mark.parametrize("t", [64, 300, 1024])
+@pytest.mark.parametrize("kind", ["tied", "exotic"])
+def test_top_k_rows_on_wide_rows_with_ties_and_non_finite_entries(t, kind):
+    """Rows where the count cannot settle on exactly k entries: many entries tie at the
+    k-th value (one decimal: the tie is found by the count, or by the stuck low end), or a
+    row holds NaN or infinities (the quickselect above the stripe floor decides)."""
+    rng = np.random.default_rng(t)
+    scores = np.round(rng.standard_normal((300, t)), 1)
+    if kind == "exotic":
+        scores[::3, 5] = -np.inf
+        scores[1::3, 7] = np.inf
+        scores[2::3, 9] = np.nan
+    expected_order = np.where(np.isnan(scores), -np.inf, scores)  # a NaN is never selected
+    for k in (t // 8, t // 4, t // 2, t - 3):
+        index, values = top_k_rows(scores, k, return_values=True)
+        assert np.array_equal(index, _stable_top_k(expected_order, k)), k
+        assert np.array_equal(values, np.take_along_axis(scores, index, axis=1)), k
+
+
+@given(
+    hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=80),
+        elements=st.one_of(st.sampled_from([-1.0, 0.0, 0.5]), st.floats(-4, 4)),
+    ),
+    st.booleans(),
+    st.data(),
+)
+def test_top_k_rows_of_shifted_scores_equals_selecting_the_features(Z, relu, data):
+    """``offset`` and ``relu`` select from ``relu(Z + offset)`` computed in the loop: the
+    same indices, values and screen, bit for bit, as from numpy's features."""
+    t = Z.shape[1]
+    k = data.draw(st.integers(1, t))
+    offset = data.draw(hnp.arrays(np.float64, t, elements=st.floats(-1, 1)))
+    tolerance = np.full(len(Z), data.draw(st.sampled_from([0.0, 1e-12, 0.3])))
+    F = Z + offset
+    if relu:
+        F = np.maximum(F, 0.0)
+    fused = top_k_rows(Z, k, tolerance=tolerance, offset=offset, relu=relu)
+    plain = top_k_rows(F, k, tolerance=tolerance)
+    for a, b in zip(fused, plain, strict=True):
+        assert np.array_equal(a, b)
+    assert np.array_equal(fused[0], _stable_top_k(F, k))
+
+
+def test_top_k_rows_checks_the_offset():
+    with pytest.raises(ValueError, match="`offset`"):
+        top_k_rows(np.zeros((2, 4)), 2, offset=np.zeros(3))

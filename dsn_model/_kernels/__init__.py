@@ -1,6 +1,7 @@
 """Compiled loops (numba) for the hot paths numpy cannot vectorise well, by domain.
 
-One module per consumer: :mod:`.topk` (selection and gather), :mod:`.sampling` (the
+One module per consumer: :mod:`.topk` (selection and gather), :mod:`.readout` (a Top-K
+layer's selection and read-out in one pass), :mod:`.sampling` (the
 uniform hash and Floyd's sampling), :mod:`.gram` (the sparse Gram matrix),
 :mod:`.hashing` (LSH codes), :mod:`.buckets` (LSH bucket sums), :mod:`.design` (products
 with the LSH model's one-hot design), :mod:`.units` (the features of selected units) and
@@ -8,8 +9,12 @@ with the LSH model's one-hot design), :mod:`.units` (the features of selected un
 re-exported here.
 
 * :func:`top_k_rows` -- each row's ``k`` largest entries, ties to the lower
-  index, from the few entries above a cheap lower bound; :func:`top_k_at` the
-  same given each row's k-th largest value;
+  index, at a threshold found by counting (or, for small ``k``, among the few
+  entries above a cheap lower bound), optionally of ``relu(scores + offset)``
+  computed in the loop; :func:`top_k_at` the same given each row's k-th largest
+  value; :func:`top_k_read_out` the weighted sum of each row's top ``k``
+  features in the same pass, no unit written out, and :func:`sparse_rows_read_out`
+  the same sum of rows given by their active units (:mod:`.readout`);
 * :func:`count_at_or_above` -- entries of each row at or above its floor (the
   near-tie screen of the exact top-k);
 * :func:`take_rows` -- ``M[r, index[r, j]]``, row by row (numpy's
@@ -51,6 +56,7 @@ from .hashing import (
     slab_floors,
     slab_screen,
 )
+from .readout import sparse_rows_read_out, top_k_read_out
 from .sampling import floyd_samples, hash_float_rows
 from .topk import count_at_or_above, take_rows, top_k_at, top_k_rows
 from .units import unit_preactivations
@@ -74,8 +80,10 @@ __all__ = [
     "slab_floors",
     "slab_screen",
     "sparse_gram_upper",
+    "sparse_rows_read_out",
     "take_rows",
     "top_k_at",
+    "top_k_read_out",
     "top_k_rows",
     "unit_preactivations",
 ]

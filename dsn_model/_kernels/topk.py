@@ -14,22 +14,35 @@ from .checks import _check_indices, _check_scores
 __all__ = ["count_at_or_above", "take_rows", "top_k_at", "top_k_rows"]
 
 
+def _check_offset(offset: np.ndarray | None, t: int) -> np.ndarray:
+    """``offset`` as a float64 vector of the row's length (zeros if absent)."""
+    if offset is None:
+        return np.zeros(t)
+    offset = np.ascontiguousarray(offset, dtype=np.float64)
+    if offset.shape != (t,):
+        raise ValueError(f"`offset` must hold one value per column, {t}. Got {offset.shape}.")
+    return offset
+
+
 def top_k_rows(
     scores: np.ndarray,
     k: int,
     *,
     return_values: bool = False,
     tolerance: np.ndarray | None = None,
+    offset: np.ndarray | None = None,
+    relu: bool = False,
 ):
     """Column indices of each row's ``k`` largest entries, ties to the lower index, ascending.
 
-    The maxima of ``k`` stripes of columns (columns equal modulo ``k``) are ``k`` distinct
-    entries, so the smallest of them is at most the row's k-th largest value; a larger one,
-    the ``k / 4``-th smallest (at most the 8th), has ``k`` entries at or above it in most
-    rows and is tried first (checked by counting). The stripe maxima come from halving the
-    row by elementwise maxima, which vectorises. The entries at or above the floor, about
-    ``1.5 k`` for scores in random order, are collected in one branch-free pass, and the
-    k-th value is found among those alone. ``O(t)`` per row, with no ``n x t`` temporary.
+    A threshold with exactly ``k`` entries at or above it is found by counting, which
+    vectorises (about 0.1 ns an entry): two quantiles of a strided sample of the row
+    bracket the k-th largest value, and interpolation on the counts (the Illinois rule)
+    narrows the bracket, about six counts per row of random scores. One branch-free pass
+    then writes the entries at or above it. Where entries tie at the k-th value, or the row
+    holds a NaN or an infinity, or the counts do not settle, the k-th value is found from
+    the entries above a floor (the smallest maximum of ``k`` stripes of columns, which ``k``
+    distinct entries reach) by a quickselect. ``O(t)`` per row, with no ``n x t`` temporary.
 
     Parameters
     ----------
@@ -45,6 +58,14 @@ def top_k_rows(
         largest minus ``tolerance`` (and ``tolerance > 0``): the near-tie screen of
         :mod:`~dsn_model.model.exact_top_k`, read from the candidates above the floor
         when it lies below ``kth - tolerance`` (almost always), else from the row.
+
+    offset : ndarray of shape (t,), optional
+        Select from ``scores + offset`` (and ``relu`` of it) computed row by row inside
+        the loop, bit for bit as numpy computes them: the features ``relu(X B^T + c)``
+        of a Top-K layer from the product ``X B^T`` alone, without a second ``n x t``
+        pass. ``values`` are the features.
+    relu : bool, default=False
+        Select from ``max(scores + offset, 0)`` (``offset`` 0 if not given).
 
     Returns
     -------
@@ -72,7 +93,9 @@ def top_k_rows(
     if tolerance.shape != (n,):
         raise ValueError(f"`tolerance` must hold one value per row, {n}.")
     unsure = np.zeros(n, dtype=np.bool_)
-    _top_k_rows(scores, k, out, out_values, tolerance, unsure)
+    shifted = offset is not None or relu
+    offset = _check_offset(offset, scores.shape[1])
+    _top_k_rows(scores, k, out, out_values, tolerance, unsure, offset, shifted, relu)
     if screen:
         return out, out_values, unsure
     return (out, out_values) if return_values else out
@@ -147,8 +170,8 @@ def _smallest_two(values, count, q):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _stripe_floors(scores, r, k, maxima, q):  # pragma: no cover - compiled
-    """The smallest and the ``q``-th smallest of the maxima of row ``r``'s ``k`` stripes.
+def _stripe_floors(v, k, maxima, q):  # pragma: no cover - compiled
+    """The smallest and the ``q``-th smallest of the maxima of the row ``v``'s ``k`` stripes.
 
     ``maxima`` has length ``w = k 2^L <= t < 2 w``. Columns ``w .. t-1`` are folded onto
     ``0 .. t-w-1`` (same stripe: ``w`` is a multiple of ``k``), then the row is halved by
@@ -156,19 +179,19 @@ def _stripe_floors(scores, r, k, maxima, q):  # pragma: no cover - compiled
     first value is at most the row's k-th largest (the maxima are ``k`` distinct entries);
     so is the second in most rows. Elementwise maxima vectorise; a running maximum does not.
     """
-    t, w = scores.shape[1], len(maxima)
+    t, w = len(v), len(maxima)
     rest = t - w
     if rest == 0 and w >= 2 * k:  # fold straight from the row
         h = w // 2
         for i in range(h):
-            a, b = scores[r, i], scores[r, i + h]
+            a, b = v[i], v[i + h]
             maxima[i] = a if a > b else b
     else:
         for i in range(rest):
-            a, b = scores[r, i], scores[r, w + i]
+            a, b = v[i], v[w + i]
             maxima[i] = a if a > b else b
         for i in range(rest, w):
-            maxima[i] = scores[r, i]
+            maxima[i] = v[i]
         h = w
     h //= 2
     while h >= k:
@@ -180,62 +203,267 @@ def _stripe_floors(scores, r, k, maxima, q):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _columns_at_or_above(scores, r, floor, index):  # pragma: no cover - compiled
-    """Write the columns of row ``r`` at or above ``floor`` to ``index``; return how many.
+def _columns_at_or_above(v, floor, index):  # pragma: no cover - compiled
+    """Write the columns of the row ``v`` at or above ``floor`` to ``index``; return how many.
     Branch-free: every column is written and kept by advancing past it."""
     c = 0
-    for j in range(scores.shape[1]):
+    for j in range(len(v)):
         index[c] = j
-        c += scores[r, j] >= floor
+        c += v[j] >= floor
     return c
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _count_at_or_above_row(v, tau):  # pragma: no cover - compiled
+    c = 0
+    for j in range(len(v)):  # an integer sum: the loop vectorises
+        c += v[j] >= tau
+    return c
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _sample_quantiles(sample, low_rank, high_rank):  # pragma: no cover - compiled
+    """The ``low_rank``-th and ``high_rank``-th largest of ``sample`` (0-based): the largest
+    entries with more than that many entries at or above them. Each entry's count is one
+    vectorised pass over the sample (``m^2`` comparisons, cheaper for ``m = 64`` than a
+    quickselect's data-dependent swaps)."""
+    m = len(sample)
+    lo, hi = -np.inf, -np.inf
+    for i in range(m):
+        x = sample[i]
+        c = 0
+        for j in range(m):
+            c += sample[j] >= x
+        lo = x if (c > low_rank) & (x > lo) else lo
+        hi = x if (c > high_rank) & (x > hi) else hi
+    return lo, hi
+
+
+#: ``k / t`` from which counting finds a row's threshold faster than the quickselect above
+#: the stripe floor (measured at t = 1024; the floor leaves few candidates for small k).
+_COUNTING_FROM = 1 / 16
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _counting_pays(t, k):  # pragma: no cover - compiled
+    return k > _COUNTING_FROM * t
+
+
+#: Counts a row's threshold search may take before it leaves the row to the quickselect.
+_MAX_COUNTS = 48
+
+#: Entries a row's threshold search samples (every ``t / 64``-th).
+_SAMPLE = 64
+
+
 @numba.njit(cache=True, nogil=True)
-def _top_k_rows(scores, k, out, out_values, tolerance, unsure):  # pragma: no cover - compiled
-    n, t = scores.shape
-    w = k
-    while 2 * w <= t:
-        w *= 2
-    maxima = np.empty(w)
-    index = np.empty(t, np.int64)
-    value = np.empty(t)
-    work = np.empty(t)
-    scratch = np.empty(t + 1, np.int64)
-    # The q-th smallest stripe maximum, q = k / 4 (at most 8), has k entries at or above it
-    # in about 98% of rows of random scores and leaves about half as many candidates as the
-    # smallest one; when it has fewer, the smallest one is the floor.
-    q = max(1, min(8, k // 4))
-    for r in range(n):
-        # Every entry of the top k is at or above a floor whenever k entries are (only a
-        # NaN, which fails every comparison, can leave fewer under the smallest maximum).
-        lowest, floor = _stripe_floors(scores, r, k, maxima, q)
-        c_floor = floor
-        c = _columns_at_or_above(scores, r, floor, index)
+def _threshold(v, k, sample):  # pragma: no cover - compiled
+    """A value with exactly ``k`` entries of the row ``v`` at or above it, for ``1 <= k <
+    len(v)``: ``(tau, True)``; ``(kth, False)`` when more than ``k`` entries tie at the k-th
+    largest value ``kth``; ``(nan, False)`` when undecided (a NaN or an infinity in the
+    bracket, or no exact count within :data:`_MAX_COUNTS`).
+
+    The ``m = len(sample)`` strided entries' quantiles ``k m / t`` plus and minus twice
+    their standard deviation bracket the k-th largest value in most rows (else the row's
+    minimum or maximum closes the bracket); then each count at a point interpolated between
+    the bracket's counts (the weight of the end that stayed halved, after the Illinois
+    rule) moves one end, until an end has exactly ``k`` entries at or above it or no double lies
+    between the two (a tie). Two kinds of tie are caught early: a low end that stays
+    through two counts is tried one double higher (if fewer than ``k`` entries are then
+    left, the low end is an entry that ties at the k-th place), and a bracket that no count
+    has narrowed twice in a row is checked for holding one value only.
+    """
+    t, m = len(v), len(sample)
+    stride = t // m
+    for i in range(m):
+        x = v[i * stride]
+        if not np.isfinite(x):
+            return np.nan, False
+        sample[i] = x
+    p = k / t
+    spread = 1 + int(2.0 * np.sqrt(m * p * (1.0 - p)))
+    rank = int(k * m / t)  # of the k-th largest in the sample, from the top, 0-based
+    lo, hi = _sample_quantiles(sample, min(m - 1, rank + spread), max(0, rank - spread))
+    c_lo = _count_at_or_above_row(v, lo)
+    counts = 1
+    if c_lo < k:  # the bracket's low end is too high: the row's minimum replaces it
+        hi, c_hi = lo, c_lo
+        lo = np.inf
+        for j in range(t):
+            lo = v[j] if v[j] < lo else lo
+        c_lo = _count_at_or_above_row(v, lo)
+        counts += 1
+        if c_lo < k or not np.isfinite(lo):  # NaN entries, or -inf
+            return np.nan, False
+    else:
+        c_hi = _count_at_or_above_row(v, hi)
+        counts += 1
+        if c_hi >= k:  # the bracket's high end is too low: the row's maximum replaces it
+            lo, c_lo = hi, c_hi
+            hi = -np.inf
+            for j in range(t):
+                hi = v[j] if v[j] > hi else hi
+            c_hi = _count_at_or_above_row(v, hi)
+            counts += 1
+            if not np.isfinite(hi):
+                return np.nan, False
+            if c_hi >= k:  # more than k entries tie at the maximum
+                return hi, False
+    target = k + 0.5  # between the counts of the (k+1)-th and the k-th largest
+    moved = 0  # the end the last count moved: -1 low, 1 high
+    stayed = 0  # counts in a row that left the low end where it was
+    still = 0  # counts in a row that left the bracket's count where it was
+    while counts < _MAX_COUNTS:
+        if c_lo == k:
+            return lo, True
+        if still >= 2:  # no entry crossed lately: is the bracket one tied value?
+            a, b = np.inf, -np.inf
+            for j in range(t):
+                x = v[j]
+                a = x if (x >= lo) & (x < a) else a
+                b = x if (x < hi) & (x > b) else b
+            if a == b:  # more than k entries reach it, fewer than k pass it
+                return a, False
+            lo, hi, still = a, np.nextafter(b, np.inf), 0
+        if stayed >= 2:  # the low end stuck: step past it (a tie there is found at once)
+            above = np.nextafter(lo, np.inf)
+            c = _count_at_or_above_row(v, above)
+            counts += 1
+            if c < k:  # lo is an entry more than k reach and fewer than k pass
+                return lo, False
+            lo, c_lo, stayed = above, c, 0
+            continue
+        below, above = c_lo - target, target - c_hi
+        if moved == 1:  # the low end stayed: the next point moves towards it
+            below *= 0.5
+        elif moved == -1:
+            above *= 0.5
+        tau = lo + (hi - lo) * (below / (below + above))
+        if not lo < tau < hi:
+            tau = lo + 0.5 * (hi - lo)
+            if not lo < tau < hi:  # no double between: the k-th largest ties at lo's entry
+                kth = np.inf
+                for j in range(t):
+                    x = v[j]
+                    kth = x if (x >= lo) & (x < kth) else kth
+                return kth, False
+        c = _count_at_or_above_row(v, tau)
+        counts += 1
+        still = still + 1 if c == c_lo or c == c_hi else 0
+        if c >= k:
+            lo, c_lo, moved, stayed = tau, c, -1, 0
+        else:
+            hi, c_hi, moved, stayed = tau, c, 1, stayed + 1
+    return np.nan, False
+
+
+@numba.njit(cache=True, nogil=True)
+def _exact_unsure(v, tau, k, tol):  # pragma: no cover - compiled
+    """The near-tie screen of a row with exactly ``k`` entries at or above ``tau``: whether
+    more than ``k`` entries reach ``kth - tol`` (``kth`` the k-th largest).
+
+    Only entries at or above ``tau`` can, unless ``kth - tol < tau``; as ``x - tol`` grows
+    with ``x``, that is whether some entry has ``x >= tau > x - tol``: a vectorised count
+    settles it in almost every row, and only then is ``kth`` found and the row counted.
+    """
+    if not tol > 0:
+        return False
+    c = 0
+    for j in range(len(v)):
+        c += v[j] - tol >= tau
+    if c == k:  # every entry at or above tau stays there after subtracting tol
+        return False
+    kth = np.inf
+    for j in range(len(v)):
+        x = v[j]
+        if x >= tau and x < kth:
+            kth = x
+    return _count_at_or_above_row(v, kth - tol) > k
+
+
+@numba.njit(cache=True, nogil=True)
+def _select_row(v, k, tol, out, out_values, r, work):  # pragma: no cover - compiled
+    """``out[r]``, ``out_values[r]``: the row ``v``'s top ``k`` (``1 <= k < len(v)``),
+    ties to the lower index; returns whether it is unsure (:func:`top_k_rows`)."""
+    t = len(v)
+    index, value, spare, scratch, maxima, sample, columns = work
+    tau, exact = _threshold(v, k, sample) if _counting_pays(t, k) else (np.nan, False)
+    if exact:  # exactly k entries at or above tau: one branch-free pass writes them
+        c = 0
+        for j in range(t):
+            scratch[c] = j
+            c += v[j] >= tau
+        for i in range(k):
+            out[r, i] = scratch[i]
+            out_values[r, i] = v[scratch[i]]
+        return _exact_unsure(v, tau, k, tol)
+    if np.isnan(tau):
+        lowest, floor = _stripe_floors(v, k, maxima, max(1, min(8, k // 4)))
+        c = _columns_at_or_above(v, floor, index)
         if c < k:
-            c_floor = lowest
-            c = _columns_at_or_above(scores, r, lowest, index)
+            c = _columns_at_or_above(v, lowest, index)
         if c < k:
             raise ValueError("`scores` must not contain NaN.")
         for i in range(c):
-            value[i] = scores[r, index[i]]
+            value[i] = v[index[i]]
         if c - k < 8:  # the k-th largest is the (c - k + 1)-th smallest
-            kth = _smallest_two(value, c, c - k + 1)[1]
+            tau = _smallest_two(value, c, c - k + 1)[1]
         else:
-            work[:c] = value[:c]
-            kth = _kth_smallest(work, 0, c, c - k)
-        _emit_top(value, index, c, kth, k, out, r, scratch)
-        for i in range(k):
-            out_values[r, i] = scores[r, out[r, i]]
-        if tolerance[r] > 0:  # the near-tie screen: entries at or above kth - tolerance
-            near = kth - tolerance[r]
-            count = 0
-            if c_floor <= near:  # the candidates hold every such entry
-                for i in range(c):
-                    count += value[i] >= near
-            else:
-                for j in range(t):
-                    count += scores[r, j] >= near
-            unsure[r] = count > k
+            spare[:c] = value[:c]
+            tau = _kth_smallest(spare, 0, c, c - k)
+        _emit_top(value, index, c, tau, k, out, r, scratch)
+    else:  # entries tie at the k-th largest value: the lower indices first
+        _emit_top(v, columns, t, tau, k, out, r, scratch)
+    for i in range(k):
+        out_values[r, i] = v[out[r, i]]
+    return tol > 0 and _count_at_or_above_row(v, tau - tol) > k
+
+
+@numba.njit(cache=True, nogil=True)
+def _selection_buffers(t, k):  # pragma: no cover - compiled
+    """Work arrays of :func:`_select_row` for rows of ``t`` entries."""
+    w = k
+    while 2 * w <= t:
+        w *= 2
+    return (
+        np.empty(t, np.int64),
+        np.empty(t),
+        np.empty(t),
+        np.empty(t + 1, np.int64),
+        np.empty(w),
+        np.empty(min(t, _SAMPLE)),
+        np.arange(t),
+    )
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _shifted_row(scores, r, offset, relu, row):  # pragma: no cover - compiled
+    """``row = scores[r] + offset`` (then ``max(., 0)``), as numpy's ``Z += c``
+    and ``np.maximum(Z, 0)`` compute it (a NaN stays a NaN)."""
+    for j in range(len(row)):
+        z = scores[r, j] + offset[j]
+        row[j] = z if (z >= 0.0) | (not relu) | np.isnan(z) else 0.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _top_k_rows(
+    scores, k, out, out_values, tolerance, unsure, offset, shift, relu
+):  # pragma: no cover - compiled
+    n, t = scores.shape
+    work = _selection_buffers(t, k)
+    row = np.empty(t)
+    for r in range(n):
+        if shift:
+            _shifted_row(scores, r, offset, relu, row)
+            v = row
+        else:
+            v = scores[r]
+        if k == t:
+            for i in range(t):
+                out[r, i] = i
+                out_values[r, i] = v[i]
+            continue
+        unsure[r] = _select_row(v, k, tolerance[r], out, out_values, r, work)
 
 
 @numba.njit(cache=True, nogil=True)

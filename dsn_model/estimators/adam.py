@@ -90,7 +90,7 @@ class _AdamTopLayer:
                 warnings.filterwarnings("ignore", message="Got `batch_size`", category=UserWarning)
                 self._adam.partial_fit(values, target[:, 0] if target.shape[1] == 1 else target)
 
-    def _kept_features(self, X):
+    def _kept_features(self, X, *, defer: bool = False):
         """``(units, values)`` of ``X``'s active features, computed once and kept while the
         model's features stay the same (Adam's epochs, its checkpoint predictions and a
         grid of step sizes read the same rows again and again); ``None`` beyond
@@ -98,14 +98,15 @@ class _AdamTopLayer:
 
         Kept by :mod:`dsn_model._kept`: shared by models whose features and router are
         the same byte for byte, outside the model's ``__dict__``; the values are those
-        :meth:`_active_features` gives, so predictions are unchanged.
+        :meth:`_active_features` gives, so predictions are unchanged. With ``defer``, an
+        array is kept from its second reading on (``None`` the first time).
         """
         width = self.features_.n_units if self.router_ is None else self.sparsity_
         if len(X) * width * 12 > _ROUTING_CACHE_BYTES // 8:
             return None
         if not _kept.holds(self):  # e.g. a model loaded or copied after its fit
             _kept.hold(self, _kept.fingerprint(type(self).__name__, self.features_, self.router_))
-        return _kept.kept(self, X, self._features_of)
+        return _kept.kept(self, X, self._features_of, defer=defer)
 
     def _features_of(self, X):
         """:meth:`_active_features` of ``X`` block by block, written into one array each."""

@@ -14,6 +14,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _kept
+from .._kernels import sparse_rows_read_out
 from .._validation import as_rng, check_memory, check_numeric_targets
 from ..model.dsm import DSM, SparseLayer
 from ..model.features import RandomFeatures
@@ -71,15 +72,25 @@ class _RandomFeatureModel(_RidgeTopLayer, _AdamTopLayer, FittedDSMMixin, BaseEst
         return np.maximum(units, 0), values  # empty slots hold value 0
 
     def _scores(self, X):
-        """``Phi(X) @ coef_ + intercept_`` block by block, from the active features only."""
+        """``Phi(X) @ coef_ + intercept_`` block by block, from the active features only.
+
+        A one-output Top-K model reads an array out by the layer's fused read-out
+        (:meth:`~dsn_model.model.dsm.SparseLayer.read_out`) until the array comes again:
+        from then on its active features are kept (:meth:`_kept_features`)."""
         coef = self.coef_.reshape(self.features_.n_units, -1)
+        fused = coef.shape[1] == 1 and self.router_ is not None and self._layer.reads_out
+        kept = self._kept_features(X, defer=fused)  # an array read once: no units kept
+        if kept is None and fused:
+            out = self._layer.read_out(X, coef[:, 0])
+            return out[:, None] + np.reshape(self.intercept_, (1, -1))
         out = np.empty((len(X), coef.shape[1]))
-        kept = self._kept_features(X)
         step = len(X) if kept is not None else self._block_rows()
         for start in range(0, len(X), max(1, step)):
             units, values = kept or self._active_features(X[start : start + step])
             if units is None:
                 out[start : start + step] = values @ coef
+            elif fused:  # summed as the fused read-out sums: the same value either way
+                out[start : start + step, 0] = sparse_rows_read_out(units, values, coef[:, 0])
             else:
                 out[start : start + step] = np.einsum("ns,nso->no", values, coef[units])
         return out + np.reshape(self.intercept_, (1, -1))

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._kernels import take_rows
+from .._kernels import sparse_rows_read_out, take_rows, top_k_read_out
 from .._validation import as_rng, check_batch, check_positive_int
-from .exact_top_k import rounding_band, screened_top_k
+from .exact_top_k import rounding_band, screened_top_k, selection_tolerance
 from .features import ConstantFeatures, FeatureMap, RandomFeatures, grouped_pays
 from .routers import ROUTERS, Router, TopKRouter
 from .routing_result import Routing
@@ -61,9 +61,11 @@ class FlopCount:
         return self.paper + self.routing
 
 
-#: Features a feature-routed layer computes, routes and gathers at a time (in bytes):
-#: measured fastest from 2 to 8 MiB at t = 256 .. 4096.
-_BLOCK_BYTES = 1 << 22
+#: Features a feature-routed layer computes, routes and gathers at a time (in bytes): a
+#: block small enough to stay in cache and to be reused by the allocator (a fresh array of
+#: megabytes is mapped page by page). Measured at t = 256 .. 4096 (DSM forward and
+#: predict): 256 KiB to 1 MiB within 5% of each other, 4 MiB up to 9% slower.
+_BLOCK_BYTES = 1 << 19
 
 
 @dataclass(frozen=True)
@@ -101,17 +103,12 @@ class SparseLayer:
         ``values[i, j]`` is ``w_ij * phi_{units[i, j]}(H_i)`` (0 in empty slots).
         """
         if self.router.uses_features:
-            units, weights, values = [], [], []
             chain = self.features.score_chain() if isinstance(self.router, TopKRouter) else None
-            band = rounding_band(H, chain[0], chain[1]) if chain is not None else None
-            start = 0
+            if chain is not None:  # every weight is 1: the values are the features
+                return self._exact_top_k(H, chain)
+            units, weights, values = [], [], []
             for block, F in self._feature_blocks(H):
-                if chain is None:
-                    routing, active_values = self.router._route_with_values(block, F)
-                else:
-                    rows = slice(start, start + len(block))
-                    routing, active_values = self._exact_top_k(block, F, chain, band[rows])
-                start += len(block)
+                routing, active_values = self.router._route_with_values(block, F)
                 units.append(routing.units)
                 weights.append(routing.weights)
                 values.append(active_values)
@@ -126,30 +123,106 @@ class SparseLayer:
                 values = self.features._transform_blocks(H, routing.units, size)
         return routing, values * routing.weights
 
-    def _exact_top_k(self, H, F, chain, band):
+    def _exact_top_k(self, H, chain):
         """Top-K as the features summed in a fixed order select it
-        (:func:`~.exact_top_k.screened_top_k` on the features ``F``). Returns the routing
-        and the (fast) features at its units, which is what :meth:`features_at` reads."""
+        (:func:`~.exact_top_k.screened_top_k` on each block's product of the features'
+        one stage, bias and activation applied inside the selection), written into
+        one array. Returns the routing and the (fast) features at its units, which is
+        what :meth:`features_at` reads."""
         stages, bias, activation = chain
-        units, values = screened_top_k(
-            H,
-            stages,
-            self.router.sparsity,
-            scores=F,
-            band=band,
-            bias=bias,
-            activation=activation,
-            return_values=True,
-        )
+        k = self.router.sparsity
+        band = rounding_band(H, stages, bias)
+        units = np.empty((len(H), k), dtype=np.int64)
+        values = np.empty((len(H), k))
+        linear = len(stages) == 1
+        start = 0
+        for block, scores in self._feature_blocks(H, linear=linear):
+            rows = slice(start, start + len(block))
+            units[rows], values[rows] = screened_top_k(
+                block,
+                stages,
+                k,
+                scores=scores,
+                band=band[rows],
+                bias=bias,
+                activation=activation,
+                return_values=True,
+                linear_scores=linear,
+            )
+            start += len(block)
         return Routing(units, np.ones(units.shape), self.router.n_units), values
 
-    def _feature_blocks(self, H: np.ndarray):
+    def _feature_blocks(self, H: np.ndarray, *, linear: bool = False):
         """``(H block, its features)`` in blocks of features that stay in cache (a
-        feature-routed router reads each row alone)."""
+        feature-routed router reads each row alone); with ``linear``, the product of
+        the features' one stage instead (``H @ B.T``, no bias or activation)."""
         step = max(16, _BLOCK_BYTES // (8 * self.features.n_units))
         for start in range(0, len(H), step):
             block = H[start : start + step]
-            yield block, self.features._transform(block)
+            if linear:
+                yield block, self.features._linear(block)
+            else:
+                yield block, self.features._transform(block)
+
+    @property
+    def reads_out(self) -> bool:
+        """Whether :meth:`read_out` has a fused path for this layer (a Top-K router on
+        one-stage ``relu`` or ``identity`` features)."""
+        if not isinstance(self.router, TopKRouter):
+            return False
+        chain = self.features.score_chain()
+        return chain is not None and len(chain[0]) == 1 and chain[2] in ("relu", "identity")
+
+    def read_out(self, H: np.ndarray, top_weights: np.ndarray) -> np.ndarray | None:
+        """``top_weights . (mask(h) o phi(h))`` for every row, or ``None`` where this
+        layer has no fused read-out.
+
+        A Top-K layer on one-stage features with a ``relu`` or ``identity`` activation
+        selects and sums in one compiled pass per row
+        (:func:`~dsn_model._kernels.top_k_read_out`): no unit is written out. Its
+        selection is :meth:`forward`'s (rows the near-tie screen flags are routed
+        again by :meth:`forward`), and its sum is
+        :func:`~dsn_model._kernels.sparse_rows_read_out` of ``forward``'s units and
+        values, bit for bit.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dsn_model.model.features import RandomFeatures
+        >>> from dsn_model.model.routers import TopKRouter
+        >>> layer = SparseLayer(RandomFeatures.random(3, 64, random_state=0), TopKRouter(64, 8))
+        >>> H = np.random.default_rng(0).uniform(-1, 1, (5, 3))
+        >>> routing, values = layer.forward(H)
+        >>> A = np.linspace(-1, 1, 64)
+        >>> from dsn_model._kernels import sparse_rows_read_out
+        >>> kept = sparse_rows_read_out(routing.units, values, A)
+        >>> bool(np.array_equal(layer.read_out(H, A), kept))
+        True
+        """
+        if not self.reads_out:
+            return None
+        stages, bias, activation = self.features.score_chain()
+        k = self.router.sparsity
+        top_weights = np.ascontiguousarray(top_weights, dtype=np.float64)
+        tolerance = selection_tolerance(H, stages, bias, activation)
+        out = np.empty(len(H))
+        start = 0
+        for block, Z in self._feature_blocks(H, linear=True):
+            rows = slice(start, start + len(block))
+            out[rows], unsure = top_k_read_out(
+                Z,
+                k,
+                top_weights,
+                offset=bias,
+                relu=activation == "relu",
+                tolerance=tolerance[rows],
+            )
+            again = np.flatnonzero(unsure)
+            if again.size:  # near ties: the fixed-order selection decides these rows
+                routing, values = self.forward(block[again])
+                out[start + again] = sparse_rows_read_out(routing.units, values, top_weights)
+            start += len(block)
+        return out
 
     def features_at(self, H: np.ndarray, units: np.ndarray) -> np.ndarray:
         """The features ``units`` (each in ``[0, t)``) of the rows of ``H``.
@@ -387,10 +460,15 @@ features=RandomFeatures(input_dim=4, n_units=12, activation='relu'))
         super().__init__([SparseLayer(features, router)], top_weights, output_bias)
 
     def predict(self, X: ArrayLike) -> np.ndarray:
-        """``g(x)`` for every row; an expert-routed DSM on random features is read out
-        expert by expert where the cost model says it pays (one BLAS product per expert
-        used, no unit written out): the same values up to rounding."""
+        """``g(x)`` for every row. A Top-K DSM on ReLU or linear random features selects
+        and sums in one compiled pass per row (:meth:`SparseLayer.read_out`); an
+        expert-routed DSM on random features is read out expert by expert where the cost
+        model says it pays (one BLAS product per expert used). Neither writes a unit
+        out; both give the same values as the generic path up to rounding."""
         X = check_batch(X, self.input_dim)
+        fused = self.layers[0].read_out(X, self.top_weights)
+        if fused is not None:
+            return fused + self.output_bias
         route_experts = getattr(self.router, "_route_experts", None)
         if route_experts is None or not isinstance(self.features, RandomFeatures):
             return super().predict(X)

@@ -35,6 +35,7 @@ __all__ = [
     "fixed_order_scores",
     "rounding_band",
     "screened_top_k",
+    "selection_tolerance",
     "top_k_indices",
     "top_k_with_screen",
     "unsure_rows",
@@ -77,11 +78,11 @@ def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
 def _compiled_selection_wins(t: int, k: int) -> bool:
     """Whether :func:`~dsn_model._kernels.top_k_rows` beats numpy's selection for ``1 < k < t``.
 
-    Measured at t = 256 .. 4096: it wins at k <= t / 8, and from t = 1024 up to k = t / 2 on
-    ReLU features (2-3x: their zeros tie, which slows numpy's selection) while losing at most
-    1.3x on tie-free scores.
+    Measured at t = 64 .. 4096 on normal scores and on ReLU features (whose zeros tie, which
+    slows numpy's selection): it wins at k <= t / 16, from t = 256 up to k = t / 2 (1.1-3.4x),
+    and from t = 1024 at every k (up to 11x; within 7% of numpy at k = t - 2).
     """
-    return 1 < k < t and (t >= 8 * k or (t >= 1024 and t >= 2 * k))
+    return 1 < k < t and (t >= 16 * k or (t >= 256 and t >= 2 * k) or t >= 1024)
 
 
 def rounding_band(
@@ -172,10 +173,19 @@ def unsure_rows(scores: np.ndarray, kth: np.ndarray, tolerance: np.ndarray, k: i
 
 
 def top_k_with_screen(
-    scores: np.ndarray, k: int, tolerance: np.ndarray
+    scores: np.ndarray,
+    k: int,
+    tolerance: np.ndarray,
+    *,
+    offset: np.ndarray | None = None,
+    relu: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`top_k_indices`, the scores at them and :func:`unsure_rows`, in as few passes
     as the selection allows: ``(index, values, unsure)``.
+
+    With ``offset`` or ``relu``, the scores selected from are ``scores + offset`` (then
+    ``max(., 0)``), computed row by row inside the compiled selection where it runs, bit
+    for bit as numpy computes them; ``values`` are those.
 
     Examples
     --------
@@ -188,12 +198,45 @@ def top_k_with_screen(
     """
     t = scores.shape[1]
     if _compiled_selection_wins(t, k):  # the screen reads the selection's candidates
-        return top_k_rows(scores, k, tolerance=tolerance)
+        return top_k_rows(scores, k, tolerance=tolerance, offset=offset, relu=relu)
+    if offset is not None:
+        scores = scores + offset
+    if relu:
+        scores = np.maximum(scores, 0.0)
     index = np.array(top_k_indices(scores, k), dtype=np.int64)
     values = take_rows(scores, index)
     if k >= t:
         return index, values, np.zeros(len(scores), dtype=bool)
     return index, values, unsure_rows(scores, values.min(axis=1), tolerance, k)
+
+
+def selection_tolerance(
+    X: np.ndarray,
+    stages: Sequence[np.ndarray],
+    bias: np.ndarray | None = None,
+    activation: str | None = None,
+    band: np.ndarray | None = None,
+) -> np.ndarray:
+    """Per row, how close to the k-th largest fast score another must come for the
+    selection to be redone from the reference scores (:func:`screened_top_k`'s screen).
+
+    Four rounding bands (:func:`rounding_band`: the fast and the reference scores each
+    lie within one of the exact ones); ``tanh`` adds its own rounding; ``sign`` features
+    are exact unless a pre-activation lies within two bands of 0 (then ``inf``: redo).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> tolerance = selection_tolerance(np.array([[1.0, -2.0]]), [np.array([[1.0, 1.0]])])
+    >>> bool(0 < tolerance[0] < 1e-13)
+    True
+    """
+    band = rounding_band(X, stages, bias) if band is None else band
+    if activation == "sign":  # exact +-1 unless a pre-activation is near 0
+        Z = X @ stages[0].T + (bias if bias is not None else 0.0)
+        return np.where(np.abs(Z).min(axis=1) <= 2 * band, np.inf, 0.0)
+    # relu and identity keep the band, tanh adds its own rounding
+    return 4 * (band + (4 * UNIT_ROUNDOFF if activation == "tanh" else 0.0))
 
 
 def screened_top_k(
@@ -207,6 +250,7 @@ def screened_top_k(
     bias: np.ndarray | None = None,
     activation: str | None = None,
     return_values: bool = False,
+    linear_scores: bool = False,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """The indices of each row's ``k`` largest reference scores, in each of ``groups``
     consecutive column groups, ties to the lower index: ``(n, groups * k)``.
@@ -239,6 +283,10 @@ def screened_top_k(
         rounding to the tolerance.
     return_values : bool, default=False
         Also return the (fast) scores at the selected indices.
+    linear_scores : bool, default=False
+        ``scores`` hold the product ``X @ M.T`` alone (one stage): ``bias`` and a
+        ``relu`` or ``identity`` activation are applied row by row inside the selection
+        (one pass over the features fewer), any other activation first.
 
     Returns
     -------
@@ -253,6 +301,11 @@ def screened_top_k(
     [[0], [1]]
     """
     activate = ACTIVATIONS[activation] if activation is not None else None
+    fused = linear_scores and scores is not None and groups == 1
+    fused = fused and activation in (None, "identity", "relu")
+    if linear_scores and scores is not None and not fused:
+        scores = scores + bias if bias is not None else scores
+        scores = activate(scores) if activate is not None else scores
     if scores is None:
         scores = X
         for M in stages:
@@ -272,14 +325,11 @@ def screened_top_k(
     def whole_rows(local):  # (rows * groups, k) indices in a group -> (rows, groups * k)
         return (local.reshape(-1, groups, k) + offsets).reshape(-1, groups * k)
 
-    band = rounding_band(X, stages) if band is None else band
-    if activation == "sign":  # exact +-1 unless a pre-activation is near 0
-        Z = X @ stages[0].T + (bias if bias is not None else 0.0)
-        tolerance = np.where(np.abs(Z).min(axis=1) <= 2 * band, np.inf, 0.0)
-    else:  # relu and identity keep the band, tanh adds its own rounding
-        tolerance = 4 * (band + (4 * UNIT_ROUNDOFF if activation == "tanh" else 0.0))
-    tolerance = np.repeat(tolerance, groups)
-    local, values, unsure = top_k_with_screen(scores.reshape(n * groups, size), k, tolerance)
+    tolerance = np.repeat(selection_tolerance(X, stages, bias, activation, band), groups)
+    shift = {"offset": bias, "relu": activation == "relu"} if fused else {}
+    local, values, unsure = top_k_with_screen(
+        scores.reshape(n * groups, size), k, tolerance, **shift
+    )
     units, values = whole_rows(local), values.reshape(n, groups * k)
     rows = np.flatnonzero(unsure.reshape(n, groups).any(axis=1))
     if rows.size:
@@ -287,5 +337,9 @@ def screened_top_k(
         if activate is not None:
             reference = activate(reference)
         units[rows] = whole_rows(top_k_indices(reference.reshape(rows.size * groups, size), k))
-        values[rows] = take_rows(scores[rows], units[rows])
+        fast = scores[rows]
+        if fused:  # the fast features of these rows, as the selection computed them
+            fast = fast + bias if bias is not None else fast
+            fast = activate(fast) if activate is not None else fast
+        values[rows] = take_rows(fast, units[rows])
     return (units, values) if return_values else units

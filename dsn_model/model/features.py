@@ -133,6 +133,12 @@ class FeatureMap(ABC):
         are computed exactly (or are not of that form)."""
         return None
 
+    def _linear(self, X: np.ndarray) -> np.ndarray:
+        """The fast product of a one-stage :meth:`score_chain`, ``X @ M_1.T`` (before its
+        bias and activation): what :meth:`_transform` computes first, and what a Top-K
+        layer selects from with the bias and activation applied in its selection."""
+        return X @ self.score_chain()[0][0].T
+
     @abstractmethod
     def edges_per_unit(self) -> int:
         """Multiply-adds (edges of the DAG) needed to compute one unit."""
@@ -270,7 +276,7 @@ class RandomFeatures(FeatureMap):
         return cls(B, c, activation=activation)
 
     def _transform(self, X):
-        Z = X @ self.weights.T
+        Z = self._linear(X)
         if self.bias is not None:
             Z += self.bias
         if self.activation == "relu":  # Z is ours: no second n x t array

@@ -1,0 +1,60 @@
+"""The fused read-out of a Top-K layer: each row's top k features and their weighted sum.
+
+It selects what :func:`top_k_rows` selects and sums what :func:`sparse_rows_read_out`
+sums, bit for bit, on the rows that break the counting (ties, small k, NaN-free extremes).
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from dsn_model._kernels import sparse_rows_read_out, top_k_read_out, top_k_rows
+
+
+def _check(Z, k, weights, offset, relu, tolerance):
+    out, unsure = top_k_read_out(Z, k, weights, offset=offset, relu=relu, tolerance=tolerance)
+    index, values, expected_unsure = top_k_rows(Z, k, tolerance=tolerance, offset=offset, relu=relu)
+    assert np.array_equal(unsure, expected_unsure)
+    assert np.array_equal(out, sparse_rows_read_out(index, values, weights))
+    plain = (weights[index] * values).sum(axis=1)  # column order: equal up to rounding
+    np.testing.assert_allclose(out, plain, rtol=1e-12, atol=1e-12 * np.abs(weights).sum())
+
+
+@given(
+    hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=70),
+        elements=st.one_of(st.sampled_from([-1.0, 0.0, 0.5]), st.floats(-4, 4)),
+    ),
+    st.booleans(),
+    st.data(),
+)
+def test_read_out_sums_the_selection_of_top_k_rows(Z, relu, data):
+    t = Z.shape[1]
+    k = data.draw(st.integers(1, t))
+    weights = data.draw(hnp.arrays(np.float64, t, elements=st.floats(-2, 2)))
+    offset = data.draw(hnp.arrays(np.float64, t, elements=st.floats(-1, 1)))
+    tolerance = np.full(len(Z), data.draw(st.sampled_from([0.0, 1e-12, 0.3, np.inf])))
+    _check(Z, k, weights, offset, relu, tolerance)
+
+
+@pytest.mark.parametrize("t", [256, 1024])
+def test_read_out_on_wide_relu_features_at_every_kind_of_k(t):
+    """ReLU features of random units: about half tie at 0, so k = t / 2 and beyond tie at
+    the k-th value; k <= t / 16 selects above the stripe floor; between, the count."""
+    rng = np.random.default_rng(t)
+    Z = rng.standard_normal((200, 8)) @ rng.standard_normal((8, t)) / np.sqrt(8)
+    offset, weights = rng.uniform(-1, 1, t), rng.standard_normal(t)
+    for k in (1, t // 32, t // 4, t // 2, 3 * t // 4, t):
+        _check(Z, k, weights, offset, True, np.full(200, 1e-13))
+
+
+def test_read_out_checks_its_inputs():
+    with pytest.raises(ValueError, match="`weights`"):
+        top_k_read_out(np.zeros((2, 4)), 2, np.zeros(3))
+    with pytest.raises(ValueError, match="`k`"):
+        top_k_read_out(np.zeros((2, 4)), 5, np.zeros(4))
+    with pytest.raises(ValueError, match="`units`"):
+        sparse_rows_read_out(np.array([[4]]), np.ones((1, 1)), np.zeros(4))
