@@ -259,3 +259,20 @@ def test_unknown_solver_is_a_value_error_naming_it():
     X = np.zeros((10, 2))
     with pytest.raises(ValueError, match="solver"):
         DenseRegressor(solver="sgd").fit(X, X[:, 0])
+
+
+@pytest.mark.parametrize("model", [DSMRegressor, RandomHashRegressor])
+def test_a_prediction_does_not_depend_on_the_path_that_computed_it(model):
+    """An array predicted once goes through the layer's fused read-out, and from its second
+    reading on through the active features kept for it: the same values, bit for bit, and
+    the same as the DSM the model is and as a batch of one row."""
+    rng = np.random.default_rng(3)
+    X, y = rng.uniform(-1, 1, (400, 4)), rng.normal(size=400)
+    fitted = model(n_units=256, sparsity=64, random_state=0).fit(X, y)
+    Xt = rng.uniform(-1, 1, (500, 4))
+    first = fitted.predict(Xt)  # fused
+    again = fitted.predict(Xt)  # kept from now on
+    assert np.array_equal(first, fitted.predict(Xt))
+    assert np.array_equal(first, again)
+    assert np.array_equal(first, fitted.to_dsm().predict(Xt))
+    np.testing.assert_allclose(first[:5], [fitted.predict(row[None])[0] for row in Xt[:5]])

@@ -58,3 +58,32 @@ def test_read_out_checks_its_inputs():
         top_k_read_out(np.zeros((2, 4)), 5, np.zeros(4))
     with pytest.raises(ValueError, match="`units`"):
         sparse_rows_read_out(np.array([[4]]), np.ones((1, 1)), np.zeros(4))
+
+
+@pytest.mark.parametrize(("t", "s", "relu"), [(1024, 256, True), (64, 64, False), (5, 1, True)])
+def test_hash_read_out_sums_what_the_router_picks(t, s, relu):
+    """The fused uniform-hash read-out: Floyd's picks of the row's hash, their features in
+    the fixed order and the slot-order sum, bit for bit as the separate kernels give them."""
+    from dsn_model._kernels import hash_read_out, slot_read_out, unit_preactivations
+    from dsn_model.model.uniform_hash import hash_rows, mix64, sample_distinct
+
+    rng = np.random.default_rng(t)
+    X = rng.uniform(-1, 1, (300, 6))
+    X[0] = -0.0  # hashes as +0.0
+    W, b, A = rng.standard_normal((t, 6)), rng.uniform(-1, 1, t), rng.standard_normal(t)
+    units = sample_distinct(hash_rows(X, 11), t, s)
+    Z = unit_preactivations(X, W, b, units)
+    values = np.maximum(Z, 0.0) if relu else Z
+    seed = mix64(np.array([11], dtype=np.uint64))[0]
+    out = hash_read_out(X, seed, s, W, b, A, relu=relu)
+    assert np.array_equal(out, slot_read_out(units, values, A))
+    np.testing.assert_allclose(out, (A[units] * values).sum(axis=1), rtol=1e-12, atol=1e-12)
+
+
+def test_slot_read_out_skips_empty_slots_and_checks_units():
+    from dsn_model._kernels import slot_read_out
+
+    out = slot_read_out(np.array([[1, -1, 0]]), np.array([[2.0, 5.0, 3.0]]), np.array([1.0, 10.0]))
+    assert out.tolist() == [23.0]
+    with pytest.raises(ValueError, match="`units`"):
+        slot_read_out(np.array([[2]]), np.ones((1, 1)), np.zeros(2))

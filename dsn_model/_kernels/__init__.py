@@ -1,12 +1,11 @@
 """Compiled loops (numba) for the hot paths numpy cannot vectorise well, by domain.
 
 One module per consumer: :mod:`.topk` (selection and gather), :mod:`.readout` (a Top-K
-layer's selection and read-out in one pass), :mod:`.sampling` (the
-uniform hash and Floyd's sampling), :mod:`.gram` (the sparse Gram matrix),
-:mod:`.hashing` (LSH codes), :mod:`.buckets` (LSH bucket sums), :mod:`.design` (products
-with the LSH model's one-hot design), :mod:`.units` (the features of selected units) and
-:mod:`.checks` (input checks). Every name is
-re-exported here.
+layer's selection and read-out in one pass), :mod:`.hash_read_out` (a uniform-hash layer's),
+:mod:`.sampling` (the uniform hash and Floyd's sampling), :mod:`.gram` (the sparse Gram
+matrix), :mod:`.hashing` (LSH codes), :mod:`.buckets` (LSH bucket sums), :mod:`.design`
+(products with the LSH model's one-hot design), :mod:`.units` (the features of selected
+units) and :mod:`.checks` (input checks). Every name is re-exported here.
 
 * :func:`top_k_rows` -- each row's ``k`` largest entries, ties to the lower
   index, at a threshold found by counting (or, for small ``k``, among the few
@@ -21,6 +20,8 @@ re-exported here.
   ``take_along_axis`` takes 2.4x as long for 16 of 256 columns a row);
 * :func:`floyd_samples` -- distinct indices per 64-bit hash (the uniform-hash router),
   and :func:`hash_float_rows` the hash of a row (a SplitMix64 chain over its bits);
+  :func:`hash_read_out` a uniform-hash layer's units, features and read-out in one pass
+  (:mod:`.hash_read_out`), summed as :func:`slot_read_out` sums given units;
 * :func:`sparse_gram_upper` -- the upper triangle of ``sum_r f_r f_r^T`` for
   rows with ``s`` active units, tiled so the accumulator stays in cache, and
   :func:`dense_rows` those rows written out with zeros;
@@ -47,6 +48,7 @@ from .buckets import add_affine_sums, add_bucket_sums
 from .checks import abs_max
 from .design import design_product, design_transpose_product
 from .gram import GRAM_TILE, dense_rows, sparse_gram_upper
+from .hash_read_out import hash_read_out
 from .hashing import (
     HyperplaneScreen,
     SlabScreen,
@@ -56,7 +58,7 @@ from .hashing import (
     slab_floors,
     slab_screen,
 )
-from .readout import sparse_rows_read_out, top_k_read_out
+from .readout import slot_read_out, sparse_rows_read_out, top_k_read_out
 from .sampling import floyd_samples, hash_float_rows
 from .topk import count_at_or_above, take_rows, top_k_at, top_k_rows
 from .units import unit_preactivations
@@ -75,10 +77,12 @@ __all__ = [
     "design_transpose_product",
     "floyd_samples",
     "hash_float_rows",
+    "hash_read_out",
     "hyperplane_bits",
     "hyperplane_screen",
     "slab_floors",
     "slab_screen",
+    "slot_read_out",
     "sparse_gram_upper",
     "sparse_rows_read_out",
     "take_rows",

@@ -20,7 +20,7 @@ from .topk import (
     _threshold,
 )
 
-__all__ = ["sparse_rows_read_out", "top_k_read_out"]
+__all__ = ["slot_read_out", "sparse_rows_read_out", "top_k_read_out"]
 
 
 def top_k_read_out(
@@ -163,3 +163,35 @@ def _top_k_read_out(Z, k, weights, offset, relu, tolerance, out, unsure):  # pra
             continue
         unsure[r] = _select_row(row, k, tolerance[r], index, values, 0, work)
         out[r] = _sparse_row_dot(index, values, 0, weights, dense)
+
+
+def slot_read_out(units: np.ndarray, values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``sum_i weights[units[r, i]] values[r, i]`` for each row, summed slot by slot in
+    order (``i = 0, 1, ...``; unit ``-1`` is an empty slot): the read-out of a layer whose
+    units come in a fixed order, as :func:`~dsn_model._kernels.hash_read_out` sums them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> slot_read_out(np.array([[2, 0], [1, -1]]), np.array([[1.0, 2.0], [3.0, 9.0]]),
+    ...               np.array([1.0, 10.0, 100.0])).tolist()
+    [102.0, 30.0]
+    """
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    if weights.ndim != 1 or values.ndim != 2 or np.shape(units) != values.shape:
+        raise ValueError("`units` and `values` must be (n, s) matrices and `weights` a vector.")
+    checked = _check_indices(np.asarray(units) + 1, len(weights) + 1, "units") - 1
+    out = np.empty(len(values))
+    _slot_read_out(checked, values, weights, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _slot_read_out(units, values, weights, out):  # pragma: no cover - compiled
+    for r in range(len(out)):
+        total = 0.0
+        for i in range(units.shape[1]):
+            if units[r, i] >= 0:
+                total += weights[units[r, i]] * values[r, i]
+        out[r] = total

@@ -14,7 +14,6 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _kept
-from .._kernels import sparse_rows_read_out
 from .._validation import as_rng, check_memory, check_numeric_targets
 from ..model.dsm import DSM, SparseLayer
 from ..model.features import RandomFeatures
@@ -74,7 +73,7 @@ class _RandomFeatureModel(_RidgeTopLayer, _AdamTopLayer, FittedDSMMixin, BaseEst
     def _scores(self, X):
         """``Phi(X) @ coef_ + intercept_`` block by block, from the active features only.
 
-        A one-output Top-K model reads an array out by the layer's fused read-out
+        A one-output Top-K or uniform-hash model reads an array out by the layer's fused read-out
         (:meth:`~dsn_model.model.dsm.SparseLayer.read_out`) until the array comes again:
         from then on its active features are kept (:meth:`_kept_features`)."""
         coef = self.coef_.reshape(self.features_.n_units, -1)
@@ -90,7 +89,7 @@ class _RandomFeatureModel(_RidgeTopLayer, _AdamTopLayer, FittedDSMMixin, BaseEst
             if units is None:
                 out[start : start + step] = values @ coef
             elif fused:  # summed as the fused read-out sums: the same value either way
-                out[start : start + step, 0] = sparse_rows_read_out(units, values, coef[:, 0])
+                out[start : start + step, 0] = self._layer.read_out_rows(units, values, coef[:, 0])
             else:
                 out[start : start + step] = np.einsum("ns,nso->no", values, coef[units])
         return out + np.reshape(self.intercept_, (1, -1))

@@ -29,12 +29,20 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._kernels import sparse_rows_read_out, take_rows, top_k_read_out
+from .._kernels import (
+    hash_read_out,
+    slot_read_out,
+    sparse_rows_read_out,
+    take_rows,
+    top_k_read_out,
+)
+from .._kernels.sampling import _BITMAP_ITEMS
 from .._validation import as_rng, check_batch, check_positive_int
 from .exact_top_k import rounding_band, screened_top_k, selection_tolerance
 from .features import ConstantFeatures, FeatureMap, RandomFeatures, grouped_pays
-from .routers import ROUTERS, Router, TopKRouter
+from .routers import ROUTERS, Router, TopKRouter, UniformHashRouter
 from .routing_result import Routing
+from .uniform_hash import mix64
 
 __all__ = ["DSM", "FlopCount", "SparseLayer", "SparseNetwork"]
 
@@ -164,26 +172,34 @@ class SparseLayer:
             else:
                 yield block, self.features._transform(block)
 
+    def _read_out_kind(self) -> str | None:
+        """``"topk"`` or ``"hash"`` where :meth:`read_out` has a fused path, else ``None``:
+        one-stage ``relu`` or ``identity`` features under a Top-K or uniform-hash router."""
+        chain = self.features.score_chain()
+        if chain is None or len(chain[0]) != 1 or chain[2] not in ("relu", "identity"):
+            return None
+        if isinstance(self.router, TopKRouter):
+            return "topk"
+        if isinstance(self.router, UniformHashRouter) and self.router.n_units <= _BITMAP_ITEMS:
+            return "hash"
+        return None
+
     @property
     def reads_out(self) -> bool:
-        """Whether :meth:`read_out` has a fused path for this layer (a Top-K router on
-        one-stage ``relu`` or ``identity`` features)."""
-        if not isinstance(self.router, TopKRouter):
-            return False
-        chain = self.features.score_chain()
-        return chain is not None and len(chain[0]) == 1 and chain[2] in ("relu", "identity")
+        """Whether :meth:`read_out` has a fused path for this layer."""
+        return self._read_out_kind() is not None
 
     def read_out(self, H: np.ndarray, top_weights: np.ndarray) -> np.ndarray | None:
         """``top_weights . (mask(h) o phi(h))`` for every row, or ``None`` where this
-        layer has no fused read-out.
+        layer has no fused read-out (:attr:`reads_out`).
 
-        A Top-K layer on one-stage features with a ``relu`` or ``identity`` activation
-        selects and sums in one compiled pass per row
-        (:func:`~dsn_model._kernels.top_k_read_out`): no unit is written out. Its
-        selection is :meth:`forward`'s (rows the near-tie screen flags are routed
-        again by :meth:`forward`), and its sum is
-        :func:`~dsn_model._kernels.sparse_rows_read_out` of ``forward``'s units and
-        values, bit for bit.
+        On one-stage ``relu`` or ``identity`` features, a Top-K layer selects and sums
+        in one compiled pass per row (:func:`~dsn_model._kernels.top_k_read_out`; rows
+        the near-tie screen flags are routed again by :meth:`forward`), and a
+        uniform-hash layer hashes, picks, evaluates and sums
+        (:func:`~dsn_model._kernels.hash_read_out`): no unit is written out. The
+        selection is :meth:`forward`'s, and the sum is :meth:`read_out_rows` of
+        ``forward``'s units and values, bit for bit.
 
         Examples
         --------
@@ -194,28 +210,31 @@ class SparseLayer:
         >>> H = np.random.default_rng(0).uniform(-1, 1, (5, 3))
         >>> routing, values = layer.forward(H)
         >>> A = np.linspace(-1, 1, 64)
-        >>> from dsn_model._kernels import sparse_rows_read_out
-        >>> kept = sparse_rows_read_out(routing.units, values, A)
+        >>> kept = layer.read_out_rows(routing.units, values, A)
         >>> bool(np.array_equal(layer.read_out(H, A), kept))
         True
         """
-        if not self.reads_out:
+        kind = self._read_out_kind()
+        if kind is None:
             return None
         stages, bias, activation = self.features.score_chain()
         k = self.router.sparsity
         top_weights = np.ascontiguousarray(top_weights, dtype=np.float64)
+        if top_weights.shape != (self.features.n_units,):
+            raise ValueError(
+                f"`top_weights` must hold one value per unit, {self.features.n_units}."
+            )
+        relu = activation == "relu"
+        if kind == "hash":
+            seed = mix64(np.array([self.router.key], dtype=np.uint64))[0]
+            return hash_read_out(H, seed, k, stages[0], bias, top_weights, relu=relu)
         tolerance = selection_tolerance(H, stages, bias, activation)
         out = np.empty(len(H))
         start = 0
         for block, Z in self._feature_blocks(H, linear=True):
             rows = slice(start, start + len(block))
             out[rows], unsure = top_k_read_out(
-                Z,
-                k,
-                top_weights,
-                offset=bias,
-                relu=activation == "relu",
-                tolerance=tolerance[rows],
+                Z, k, top_weights, offset=bias, relu=relu, tolerance=tolerance[rows]
             )
             again = np.flatnonzero(unsure)
             if again.size:  # near ties: the fixed-order selection decides these rows
@@ -223,6 +242,18 @@ class SparseLayer:
                 out[start + again] = sparse_rows_read_out(routing.units, values, top_weights)
             start += len(block)
         return out
+
+    def read_out_rows(
+        self, units: np.ndarray, values: np.ndarray, top_weights: np.ndarray
+    ) -> np.ndarray:
+        """``sum_i top_weights[units[r, i]] values[r, i]`` for each row, summed as
+        :meth:`read_out` sums that layer's rows (a Top-K layer by column,
+        :func:`~dsn_model._kernels.sparse_rows_read_out`; others slot by slot,
+        :func:`~dsn_model._kernels.slot_read_out`): a row read out from kept units and
+        values equals its fused read-out bit for bit."""
+        if self._read_out_kind() == "topk":
+            return sparse_rows_read_out(units, values, top_weights)
+        return slot_read_out(units, values, top_weights)
 
     def features_at(self, H: np.ndarray, units: np.ndarray) -> np.ndarray:
         """The features ``units`` (each in ``[0, t)``) of the rows of ``H``.
@@ -460,8 +491,9 @@ features=RandomFeatures(input_dim=4, n_units=12, activation='relu'))
         super().__init__([SparseLayer(features, router)], top_weights, output_bias)
 
     def predict(self, X: ArrayLike) -> np.ndarray:
-        """``g(x)`` for every row. A Top-K DSM on ReLU or linear random features selects
-        and sums in one compiled pass per row (:meth:`SparseLayer.read_out`); an
+        """``g(x)`` for every row. A Top-K or uniform-hash DSM on ReLU or linear random
+        features selects and sums in one compiled pass per row
+        (:meth:`SparseLayer.read_out`); an
         expert-routed DSM on random features is read out expert by expert where the cost
         model says it pays (one BLAS product per expert used). Neither writes a unit
         out; both give the same values as the generic path up to rounding."""
