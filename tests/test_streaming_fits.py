@@ -37,8 +37,25 @@ MODELS = [
     DenseRegressor(n_units=64, random_state=1),
     DSMRegressor(n_units=1024, sparsity=64, random_state=1),  # scattered pairs
     DSMRegressor(n_units=64, sparsity=32, random_state=1),  # masked dense rank-k update
+    DSMRegressor(n_units=1024, sparsity=256, random_state=1),  # on the columns a block uses
     RandomHashRegressor(n_units=256, sparsity=16, random_state=1),
 ]
+
+
+def test_blocks_sorted_by_locality_use_fewer_columns(monkeypatch):
+    """The (1024, 256) model's blocks of rows in locality order are summed over fewer than
+    85% of the columns (the narrow rank-k update), as the direct solution checks above."""
+    import dsn_model.estimators.local_gram as local_gram
+
+    widths = []
+    add = local_gram.add_upper_block
+    monkeypatch.setattr(
+        local_gram,
+        "add_upper_block",
+        lambda G, cols, b: widths.append(len(cols)) or add(G, cols, b),
+    )
+    DSMRegressor(n_units=1024, sparsity=256, random_state=1).fit(X, y)
+    assert widths and max(widths) <= 0.85 * 1024
 
 
 @pytest.mark.parametrize("model", MODELS, ids=repr)

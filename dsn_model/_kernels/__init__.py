@@ -23,8 +23,9 @@ units) and :mod:`.checks` (input checks). Every name is re-exported here.
   :func:`hash_read_out` a uniform-hash layer's units, features and read-out in one pass
   (:mod:`.hash_read_out`), summed as :func:`slot_read_out` sums given units;
 * :func:`sparse_gram_upper` -- the upper triangle of ``sum_r f_r f_r^T`` for
-  rows with ``s`` active units, tiled so the accumulator stays in cache, and
-  :func:`dense_rows` those rows written out with zeros;
+  rows with ``s`` active units, tiled so the accumulator stays in cache,
+  :func:`dense_rows` those rows written out with zeros, and :func:`add_upper_block`
+  a Gram matrix over some columns added into the whole one;
 * :func:`hyperplane_bits` -- the hyperplane LSH bits ``<a, x> + b >= 0`` from a
   fast (float32 or BLAS) product, with the few projections inside its rounding
   band recomputed in a fixed order, so that a bit never depends on the batch;
@@ -47,7 +48,7 @@ from __future__ import annotations
 from .buckets import add_affine_sums, add_bucket_sums
 from .checks import abs_max
 from .design import design_product, design_transpose_product
-from .gram import GRAM_TILE, dense_rows, sparse_gram_upper
+from .gram import GRAM_TILE, add_upper_block, dense_rows, sparse_gram_upper
 from .hash_read_out import hash_read_out
 from .hashing import (
     HyperplaneScreen,
@@ -70,6 +71,7 @@ __all__ = [
     "abs_max",
     "add_affine_sums",
     "add_bucket_sums",
+    "add_upper_block",
     "count_at_or_above",
     "cross_polytope_codes",
     "dense_rows",

@@ -12,7 +12,7 @@ import numpy as np
 
 from .checks import _check_indices
 
-__all__ = ["GRAM_TILE", "dense_rows", "sparse_gram_upper"]
+__all__ = ["GRAM_TILE", "add_upper_block", "dense_rows", "sparse_gram_upper"]
 
 
 #: Side of the square tile of the Gram matrix one pass accumulates: 256 x 256 float64 is
@@ -132,3 +132,30 @@ def _dense_rows(units, values, n_units):  # pragma: no cover - compiled
         for j in range(s):
             out[i, units[i, j]] += values[i, j]
     return out
+
+
+def add_upper_block(G: np.ndarray, cols: np.ndarray, block: np.ndarray) -> None:
+    """``G[cols[i], cols[j]] += block[i, j]`` for ``i <= j``: the upper triangle of a Gram
+    matrix over the columns ``cols`` (increasing) added into the upper triangle of ``G``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> G = np.zeros((3, 3))
+    >>> add_upper_block(G, np.array([0, 2]), np.array([[1.0, 2.0], [9.0, 4.0]]))
+    >>> G.tolist()
+    [[1.0, 0.0, 2.0], [0.0, 0.0, 0.0], [0.0, 0.0, 4.0]]
+    """
+    cols = _check_indices(cols, len(G), "cols")
+    if block.shape != (len(cols), len(cols)) or (len(cols) > 1 and np.any(np.diff(cols) <= 0)):
+        raise ValueError("`cols` must increase and `block` be square over them.")
+    _add_upper_block(G, cols, np.asarray(block, dtype=np.float64))
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_upper_block(G, cols, block):  # pragma: no cover - compiled
+    u = len(cols)
+    for i in range(u):
+        gi = cols[i]
+        for j in range(i, u):
+            G[gi, cols[j]] += block[i, j]

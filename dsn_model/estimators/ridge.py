@@ -3,7 +3,8 @@
 ``(Phi^T Phi + alpha n I) a = Phi^T y``, centred for the intercept. The sums are
 accumulated block by block -- a symmetric rank-k update (BLAS ``dsyrk``) for dense
 features, the ``s^2 / 2`` products of each row's active units (a compiled, cache-tiled
-loop) for sparse ones when a measured cost model says they are cheaper -- so memory
+loop) for sparse ones when a measured cost model says they are cheaper, else a rank-k
+update of each block of rows sorted by locality over the columns it uses -- so memory
 stays ``O(t^2 + block)`` at any number of samples and chunks merge exactly; the system
 is solved by Cholesky, once per penalty (a path walked back reuses its solution).
 """
@@ -14,7 +15,8 @@ import numpy as np
 from scipy.linalg import blas, cho_factor, cho_solve
 from sklearn.utils.validation import check_is_fitted
 
-from .._kernels import dense_rows, sparse_gram_upper
+from .._kernels import sparse_gram_upper
+from .local_gram import add_block_sums, locality_order
 
 __all__ = ["sparse_gram_pays"]
 
@@ -24,6 +26,7 @@ __all__ = ["sparse_gram_pays"]
 #: (4096, 1024)): the path it picks was the faster one at every point.
 _DSYRK_NS, _PAIR_NS, _ADD_NS = 0.05, 1.1, 1.0
 _ENTRIES = 1 << 21  # active entries per sparse batch: 32 MiB of units and values
+_POOL_ROWS = 1 << 16  # rows sorted by locality at a time (only their order is kept)
 
 
 def sparse_gram_pays(t: int, s: int) -> bool:
@@ -52,34 +55,51 @@ class _RidgeTopLayer:
     def _accumulate(self, X, Y):
         """Add a chunk's normal-equation sums to the upper triangle, block by block.
 
-        Memory is ``O(t^2 + block)``: dense blocks of about 4 MiB of features, or sparse
+        Memory is ``O(t^2 + block)``: dense blocks of about 4 MiB of features; sparse
         batches of ``_ENTRIES`` active entries (enough rows that their pairs outweigh the
-        ``t x t`` sums the compiled update adds per batch).
+        ``t x t`` sums the compiled update adds per batch) where the pairs are cheaper;
+        else masked rows by :meth:`_accumulate_by_locality`.
         """
         t = self.features_.n_units
-        step = self._block_rows()
-        if self._pairwise:
-            step = max(step, _ENTRIES // self.sparsity_)
-        for start in range(0, len(X), step):
-            Xc, Yc = X[start : start + step], Y[start : start + step]
-            units, values = self._active_features(Xc)
-            if units is not None and not self._pairwise:  # masked dense rows
-                units, values = None, dense_rows(units, values, t)
-            if units is None:  # a symmetric rank-k update of the upper triangle
-                self._G = blas.dsyrk(
-                    1.0, values, beta=1.0, c=self._G, trans=1, lower=0, overwrite_c=1
-                )
-                self._colsum += values.sum(axis=0)
-                self._FtY += values.T @ Yc
-                continue
-            sparse_gram_upper(self._G, units, values)
-            self._colsum += np.bincount(units.ravel(), values.ravel(), minlength=t)
-            for j in range(Yc.shape[1]):
-                w = (values * Yc[:, j : j + 1]).ravel()
-                self._FtY[:, j] += np.bincount(units.ravel(), w, minlength=t)
+        if self.router_ is not None and not self._pairwise:
+            self._accumulate_by_locality(X, Y)
+        else:
+            step = self._block_rows()
+            if self._pairwise:
+                step = max(step, _ENTRIES // self.sparsity_)
+            for start in range(0, len(X), step):
+                Xc, Yc = X[start : start + step], Y[start : start + step]
+                units, values = self._active_features(Xc)
+                if units is None:  # a symmetric rank-k update of the upper triangle
+                    self._G = blas.dsyrk(
+                        1.0, values, beta=1.0, c=self._G, trans=1, lower=0, overwrite_c=1
+                    )
+                    self._colsum += values.sum(axis=0)
+                    self._FtY += values.T @ Yc
+                    continue
+                sparse_gram_upper(self._G, units, values)
+                self._colsum += np.bincount(units.ravel(), values.ravel(), minlength=t)
+                for j in range(Yc.shape[1]):
+                    w = (values * Yc[:, j : j + 1]).ravel()
+                    self._FtY[:, j] += np.bincount(units.ravel(), w, minlength=t)
         self._ysum += Y.sum(axis=0)
         self._n += len(X)
         self._solved = {}
+
+    def _accumulate_by_locality(self, X, Y):
+        """Masked rows: pools of ``_POOL_ROWS`` rows sorted by
+        :func:`~.local_gram.locality_order`, summed a block of about 4 MiB of features at
+        a time over the columns the block uses (:func:`~.local_gram.add_block_sums`)."""
+        t, step = self.features_.n_units, self._block_rows()
+        pool = max(step, _POOL_ROWS)
+        for start in range(0, len(X), pool):
+            order = start + locality_order(X[start : start + pool])
+            for a in range(0, len(order), step):
+                rows = order[a : a + step]
+                units, values = self._active_features(X[rows])
+                self._G = add_block_sums(
+                    self._G, self._colsum, self._FtY, units, values, Y[rows], t
+                )
 
     def _solve(self):
         """Ridge with intercept from the accumulated sums: centred normal equations, Cholesky.
