@@ -32,7 +32,7 @@ SECTIONS = {
     "certify": ["planar sweep + certificate", "Theorem 4.1 end to end"],
     "fit": ["1. fits of n = 2000", "2. predict, batch 500", "3. LSHRegressor"],
     "switch_torch": [],
-    "experts": ["Switch DSM predict (top-1)"],
+    "experts": ["1. Switch DSM predict", "2. DSM predict against the dense layer"],
 }
 
 

@@ -86,5 +86,7 @@ def test_locality_order_is_a_permutation_that_groups_nearby_rows():
     X = np.repeat(centres, 25, axis=0) + rng.normal(0, 0.01, (100, 3))
     X = X[rng.permutation(100)]
     assert np.array_equal(np.sort(locality_order(X)), np.arange(100))
+    assert locality_order(X[:1]).tolist() == [0]  # one row (fewer directions than columns)
+    assert np.array_equal(np.sort(locality_order(X[:3])), np.arange(3))
     groups = np.argmin(((X[:, None] - centres) ** 2).sum(axis=2), axis=1)[locality_order(X)]
     assert np.count_nonzero(np.diff(groups)) <= 3 * 2  # each cluster in few runs

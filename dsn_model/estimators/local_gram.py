@@ -42,11 +42,12 @@ def locality_order(X: np.ndarray) -> np.ndarray:
     >>> sorted(order[:2]) in ([0, 2], [1, 3])
     True
     """
+    if len(X) < 2:
+        return np.arange(len(X))
     centred = X - X.mean(axis=0)
-    p = min(X.shape[1], _DIRECTIONS)
-    directions = np.linalg.svd(centred[:_SAMPLE], full_matrices=False)[2][:p]
+    directions = np.linalg.svd(centred[:_SAMPLE], full_matrices=False)[2][:_DIRECTIONS]
     signs = (centred @ directions.T) > 0
-    key = signs @ (1 << np.arange(p - 1, -1, -1))
+    key = signs @ (1 << np.arange(len(directions) - 1, -1, -1))
     return np.argsort(key, kind="stable")
 
 
