@@ -167,7 +167,7 @@ def test_adam_routes_a_chunk_once_and_equals_routing_every_epoch(monkeypatch):
     )
     cached = DSMRegressor(epochs=3, **kw).fit(X, y).partial_fit(X, y)
     routed_once = len(calls)
-    blocks = -(-900 // max(16, selection._BLOCK_BYTES // (8 * 96)))
+    blocks = -(-900 // max(selection._BLOCK_ROWS, selection._BLOCK_BYTES // (8 * 96)))
     assert 0 < routed_once <= blocks  # one pass over the rows
     monkeypatch.setattr(adam, "_ROUTING_CACHE_BYTES", 0)  # nothing fits: route each time
     fresh = DSMRegressor(epochs=3, **kw).fit(X, y).partial_fit(X, y)

@@ -69,11 +69,13 @@ class FlopCount:
         return self.paper + self.routing
 
 
-#: Features a feature-routed layer computes, routes and gathers at a time (in bytes): a
-#: block small enough to stay in cache and to be reused by the allocator (a fresh array of
-#: megabytes is mapped page by page). Measured at t = 256 .. 4096 (DSM forward and
-#: predict): 256 KiB to 1 MiB within 5% of each other, 4 MiB up to 9% slower.
-_BLOCK_BYTES = 1 << 19
+#: Features a feature-routed layer computes, routes and gathers at a time (in bytes), and
+#: the fewest rows a block holds: blocks small enough to stay in cache and to be reused by
+#: the allocator (a fresh array of megabytes is mapped page by page), large enough that the
+#: per-block work in Python stays small. Measured on DSM forward, predict and fit at
+#: t = 1024 and 4096 (s = 256): 512 KiB with 128 rows at least was the fastest of 16, 64
+#: and 128 rows at least; 4 MiB blocks were up to 9% slower at t = 1024.
+_BLOCK_BYTES, _BLOCK_ROWS = 1 << 19, 128
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,7 @@ class SparseLayer:
         """``(H block, its features)`` in blocks of features that stay in cache (a
         feature-routed router reads each row alone); with ``linear``, the product of
         the features' one stage instead (``H @ B.T``, no bias or activation)."""
-        step = max(16, _BLOCK_BYTES // (8 * self.features.n_units))
+        step = max(_BLOCK_ROWS, _BLOCK_BYTES // (8 * self.features.n_units))
         for start in range(0, len(H), step):
             block = H[start : start + step]
             if linear:
