@@ -11,9 +11,11 @@ import numpy as np
 
 from .checks import _check_indices, _check_scores
 from .topk import (
+    _bracket_of_earlier_rows,
     _check_offset,
     _counting_pays,
     _exact_unsure,
+    _remember,
     _select_row,
     _selection_buffers,
     _shifted_row,
@@ -144,17 +146,20 @@ def _sparse_rows_read_out(units, values, weights, out):  # pragma: no cover - co
 def _top_k_read_out(Z, k, weights, offset, relu, tolerance, out, unsure):  # pragma: no cover
     n, t = Z.shape
     work = _selection_buffers(t, k)
-    sample = work[5]
+    sample, history = work[5], work[7]
     row = np.empty(t)
     dense = np.zeros(t)
     index = np.empty((1, k), np.int64)
     values = np.empty((1, k))
     for r in range(n):
-        _shifted_row(Z, r, offset, relu, row)
+        lo, hi = _bracket_of_earlier_rows(history)
+        c_lo, c_hi = _shifted_row(Z, r, offset, relu, row, lo, hi)
         if k == t:
             tau, exact = -np.inf, True
         elif _counting_pays(t, k):
-            tau, exact = _threshold(row, k, sample)
+            tau, exact = _threshold(row, k, sample, history, c_lo, c_hi)
+            if not np.isnan(tau):
+                _remember(history, tau, exact)
         else:
             tau, exact = np.nan, False
         if exact:  # exactly k features at or above tau: one masked pass
