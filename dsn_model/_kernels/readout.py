@@ -113,6 +113,17 @@ def _sparse_row_dot(units, values, r, weights, dense):  # pragma: no cover - com
     return total
 
 
+def _rows_to_read(units, values, weights):
+    """``units`` (int64, each in ``[-1, len(weights))``), ``values`` and ``weights`` as the
+    read-out kernels take them, or a ``ValueError`` naming what is wrong."""
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    if weights.ndim != 1 or values.ndim != 2 or np.shape(units) != values.shape:
+        raise ValueError("`units` and `values` must be (n, s) matrices and `weights` a vector.")
+    units = _check_indices(np.asarray(units) + 1, len(weights) + 1, "units") - 1
+    return units, values, weights
+
+
 def sparse_rows_read_out(units: np.ndarray, values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """``sum_i weights[units[r, i]] values[r, i]`` for each row, summed as
     :func:`top_k_read_out` sums a row (the row written out over ``len(weights)`` columns):
@@ -125,13 +136,9 @@ def sparse_rows_read_out(units: np.ndarray, values: np.ndarray, weights: np.ndar
     ...                      np.array([1.0, 10.0, 100.0])).tolist()
     [102.0, 30.0]
     """
-    weights = np.ascontiguousarray(weights, dtype=np.float64)
-    values = np.ascontiguousarray(values, dtype=np.float64)
-    if weights.ndim != 1 or values.ndim != 2 or np.shape(units) != values.shape:
-        raise ValueError("`units` and `values` must be (n, s) matrices and `weights` a vector.")
-    checked = _check_indices(np.asarray(units) + 1, len(weights) + 1, "units") - 1
+    units, values, weights = _rows_to_read(units, values, weights)
     out = np.empty(len(values))
-    _sparse_rows_read_out(checked, values, weights, out)
+    _sparse_rows_read_out(units, values, weights, out)
     return out
 
 
@@ -182,13 +189,9 @@ def slot_read_out(units: np.ndarray, values: np.ndarray, weights: np.ndarray) ->
     ...               np.array([1.0, 10.0, 100.0])).tolist()
     [102.0, 30.0]
     """
-    weights = np.ascontiguousarray(weights, dtype=np.float64)
-    values = np.ascontiguousarray(values, dtype=np.float64)
-    if weights.ndim != 1 or values.ndim != 2 or np.shape(units) != values.shape:
-        raise ValueError("`units` and `values` must be (n, s) matrices and `weights` a vector.")
-    checked = _check_indices(np.asarray(units) + 1, len(weights) + 1, "units") - 1
+    units, values, weights = _rows_to_read(units, values, weights)
     out = np.empty(len(values))
-    _slot_read_out(checked, values, weights, out)
+    _slot_read_out(units, values, weights, out)
     return out
 
 

@@ -473,7 +473,9 @@ def _select_row(v, k, tol, out, out_values, r, work, c_lo=-1, c_hi=-1):  # pragm
 
 @numba.njit(cache=True, nogil=True)
 def _selection_buffers(t, k):  # pragma: no cover - compiled
-    """Work arrays of :func:`_select_row` for rows of ``t`` entries."""
+    """Work arrays of :func:`_select_row` for rows of ``t`` entries: index, value, spare,
+    scratch (``t + 1``), stripe maxima, sample, the columns ``0 .. t-1``, and the history
+    of thresholds (:func:`_bracket_of_earlier_rows`), in that order."""
     w = k
     while 2 * w <= t:
         w *= 2

@@ -42,7 +42,7 @@ from .exact_top_k import rounding_band, screened_top_k, selection_tolerance
 from .features import ConstantFeatures, FeatureMap, RandomFeatures, grouped_pays
 from .routers import ROUTERS, Router, TopKRouter, UniformHashRouter
 from .routing_result import Routing
-from .uniform_hash import mix64
+from .uniform_hash import chain_start
 
 __all__ = ["DSM", "FlopCount", "SparseLayer", "SparseNetwork"]
 
@@ -228,8 +228,8 @@ class SparseLayer:
             )
         relu = activation == "relu"
         if kind == "hash":
-            seed = mix64(np.array([self.router.key], dtype=np.uint64))[0]
-            return hash_read_out(H, seed, k, stages[0], bias, top_weights, relu=relu)
+            start = chain_start(self.router.key)
+            return hash_read_out(H, start, k, stages[0], bias, top_weights, relu=relu)
         tolerance = selection_tolerance(H, stages, bias, activation)
         out = np.empty(len(H))
         start = 0

@@ -12,7 +12,7 @@ import numpy as np
 
 from .._kernels import floyd_samples, hash_float_rows
 
-__all__ = ["hash_rows", "mix64", "sample_distinct"]
+__all__ = ["chain_start", "hash_rows", "mix64", "sample_distinct"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -52,7 +52,18 @@ def hash_rows(X: np.ndarray, seed: int) -> np.ndarray:
     """
     bits = np.ascontiguousarray(X, dtype=np.float64) + 0.0  # -0.0 -> 0.0
     bits = bits.view(np.uint64)
-    return hash_float_rows(bits, mix64(np.array([seed], dtype=np.uint64))[0])
+    return hash_float_rows(bits, chain_start(seed))
+
+
+def chain_start(seed: int) -> np.uint64:
+    """Where :func:`hash_rows`' chain starts for ``seed``: ``mix64(seed)``.
+
+    Examples
+    --------
+    >>> hex(int(chain_start(1)))
+    '0x5692161d100b05e5'
+    """
+    return mix64(np.array([seed], dtype=np.uint64))[0]
 
 
 def sample_distinct(h: np.ndarray, n_items: int, size: int) -> np.ndarray:
