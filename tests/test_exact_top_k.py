@@ -8,11 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dsn_model import DSM
+from dsn_model._kernels import top_k_rows
 from dsn_model.model.dsm import SparseLayer
 from dsn_model.model.exact_top_k import (
     fixed_order_scores,
     rounding_band,
     screened_top_k,
+    selection_tolerance,
     top_k_indices,
     unsure_rows,
 )
@@ -124,6 +126,28 @@ def test_top_k_layer_routes_as_the_fixed_order_features(activation):
     assert np.array_equal(routing.units, top_k_indices(reference, k))
     # the values are the layer's own features at those units, as features_at reads them
     assert np.array_equal(layer.features_at(X, routing.units), values)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_relu_top_k_with_zero_kth_features_routes_as_the_fixed_order_features(seed):
+    """Wide ReLU rows with fewer than k features above 0: the zeros tie, and the fast
+    screen keeps a row only when no pre-activation lies within the tolerance of 0. Fast
+    features moved within the band must still select as the fixed-order ones; the test
+    checks both kinds of rows occur (kept, and redone from the reference)."""
+    rng = np.random.default_rng(seed)
+    d, t, k = 3, 256, 128
+    B = near_tied_matrix(rng, t, d)
+    c = np.round(rng.uniform(-1.5, 0.5, t), 1)  # most features 0: k-th value 0 in most rows
+    X = rng.choice([-1.0, -0.5, 0.0, 0.5, 1.0], (400, d))
+    X[::7] = 0.0  # pre-activations equal to the bias: exactly 0 where c is
+    phi = PerturbedFeatures(B, c, activation="relu")
+    routing, _ = SparseLayer(phi, TopKRouter(t, k)).forward(X)
+    reference = ACTIVATIONS["relu"](fixed_order_scores(X, [B], c))
+    assert np.array_equal(routing.units, top_k_indices(reference, k))
+    tolerance = selection_tolerance(X, [B], c, "relu")
+    _, values, unsure = top_k_rows(phi._linear(X), k, tolerance=tolerance, offset=c, relu=True)
+    zero_kth = values.min(axis=1) == 0.0
+    assert (zero_kth & ~unsure).sum() > 50 and (zero_kth & unsure).sum() > 10
 
 
 @settings(max_examples=15, deadline=None)

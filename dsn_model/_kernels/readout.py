@@ -20,6 +20,7 @@ from .topk import (
     _selection_buffers,
     _shifted_row,
     _threshold,
+    _zero_kth_unsure,
 )
 
 __all__ = ["slot_read_out", "sparse_rows_read_out", "top_k_read_out"]
@@ -63,7 +64,9 @@ def top_k_read_out(
     -------
     out : ndarray of shape (n,)
     unsure : ndarray of shape (n,), bool
-        Whether more than ``k`` features reach the k-th largest minus ``tolerance``.
+        Whether more than ``k`` features reach the k-th largest minus ``tolerance``
+        (with ``relu`` and a k-th feature of 0: whether a pre-activation lies within
+        ``tolerance`` of 0, as in :func:`top_k_rows`).
 
     Examples
     --------
@@ -174,6 +177,8 @@ def _top_k_read_out(Z, k, weights, offset, relu, tolerance, out, unsure):  # pra
             unsure[r] = _exact_unsure(row, tau, k, tolerance[r])
             continue
         unsure[r] = _select_row(row, k, tolerance[r], index, values, 0, work)
+        if unsure[r] and relu and values[0].min() == 0.0:  # zeros tie exactly
+            unsure[r] = _zero_kth_unsure(Z, r, offset, tolerance[r])
         out[r] = _sparse_row_dot(index, values, 0, weights, dense)
 
 

@@ -59,7 +59,10 @@ def top_k_rows(
         Also return, per row, whether more than ``k`` entries are at least the k-th
         largest minus ``tolerance`` (and ``tolerance > 0``): the near-tie screen of
         :mod:`~dsn_model.model.exact_top_k`, read from the candidates above the floor
-        when it lies below ``kth - tolerance`` (almost always), else from the row.
+        when it lies below ``kth - tolerance`` (almost always), else from the row. With
+        ``relu`` and a k-th largest feature of 0, the zeros tie exactly: the row is unsure
+        only if a pre-activation lies within ``tolerance`` of 0 (the fast and the reference
+        features then have the same positive entries, all selected, and the same zeros).
 
     offset : ndarray of shape (t,), optional
         Select from ``scores + offset`` (and ``relu`` of it) computed row by row inside
@@ -429,6 +432,23 @@ def _exact_unsure(v, tau, k, tol):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
+def _zero_kth_unsure(scores, r, offset, tol):  # pragma: no cover - compiled
+    """The near-tie screen of a ``relu`` row whose k-th largest feature is 0: whether some
+    pre-activation ``scores[r, j] + offset[j]`` lies within ``tol`` of 0 (or is a NaN).
+
+    The features above 0 are then all selected and the rest tie at exactly 0, ties to the
+    lower index; pre-activations farther than ``tol`` (more than the fast and the reference
+    scores differ) from 0 have the same sign in both, so both select the same entries.
+    """
+    if not tol > 0:
+        return False
+    near = False
+    for j in range(scores.shape[1]):
+        near |= not abs(scores[r, j] + offset[j]) > tol
+    return near
+
+
+@numba.njit(cache=True, nogil=True)
 def _select_row(v, k, tol, out, out_values, r, work, c_lo=-1, c_hi=-1):  # pragma: no cover
     """``out[r]``, ``out_values[r]``: the row ``v``'s top ``k`` (``1 <= k < len(v)``),
     ties to the lower index; returns whether it is unsure (:func:`top_k_rows`). ``c_lo``,
@@ -527,6 +547,8 @@ def _top_k_rows(
                 out_values[r, i] = v[i]
             continue
         unsure[r] = _select_row(v, k, tolerance[r], out, out_values, r, work, c_lo, c_hi)
+        if unsure[r] and shift and relu and out_values[r].min() == 0.0:  # zeros tie exactly
+            unsure[r] = _zero_kth_unsure(scores, r, offset, tolerance[r])
 
 
 @numba.njit(cache=True, nogil=True)
