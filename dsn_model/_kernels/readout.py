@@ -19,6 +19,7 @@ from .topk import (
     _select_row,
     _selection_buffers,
     _shifted_row,
+    _smallest,
     _threshold,
     _zero_kth_unsure,
 )
@@ -102,7 +103,7 @@ def _dot_at_or_above(row, weights, tau):  # pragma: no cover - compiled
     return total
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True)
 def _sparse_row_dot(units, values, r, weights, dense):  # pragma: no cover - compiled
     """:func:`_dot_at_or_above` of row ``r``'s values scattered into ``dense`` (all zeros,
     left so); slots with unit ``-1`` are empty."""
@@ -176,8 +177,9 @@ def _top_k_read_out(Z, k, weights, offset, relu, tolerance, out, unsure):  # pra
             out[r] = _dot_at_or_above(row, weights, tau)
             unsure[r] = _exact_unsure(row, tau, k, tolerance[r])
             continue
-        unsure[r] = _select_row(row, k, tolerance[r], index, values, 0, work)
-        if unsure[r] and relu and values[0].min() == 0.0:  # zeros tie exactly
+        none = np.int64(-1)  # typed, not a literal: one compiled _select_row for both
+        unsure[r] = _select_row(row, k, tolerance[r], index, values, np.int64(0), work, none, none)
+        if unsure[r] and relu and _smallest(values[0]) == 0.0:  # zeros tie exactly
             unsure[r] = _zero_kth_unsure(Z, r, offset, tolerance[r])
         out[r] = _sparse_row_dot(index, values, 0, weights, dense)
 

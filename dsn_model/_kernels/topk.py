@@ -151,7 +151,7 @@ def _kth_smallest(a, lo, hi, kth):  # pragma: no cover - compiled
     return a[lo]
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True)
 def _sorted_pair(a, b):  # pragma: no cover - compiled
     """``(min, max)`` of ``a`` and ``b`` without a branch (a NaN ``b`` leaves ``a`` the min)."""
     return (b if b < a else a), (a if b < a else b)
@@ -218,7 +218,7 @@ def _columns_at_or_above(v, floor, index):  # pragma: no cover - compiled
     return c
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True)
 def _count_at_or_above_row(v, tau):  # pragma: no cover - compiled
     c = 0
     for j in range(len(v)):  # an integer sum: the loop vectorises
@@ -226,7 +226,7 @@ def _count_at_or_above_row(v, tau):  # pragma: no cover - compiled
     return c
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True)
 def _sample_quantiles(sample, low_rank, high_rank):  # pragma: no cover - compiled
     """The ``low_rank``-th and ``high_rank``-th largest of ``sample`` (0-based): the largest
     entries with more than that many entries at or above them. Each entry's count is one
@@ -249,7 +249,7 @@ def _sample_quantiles(sample, low_rank, high_rank):  # pragma: no cover - compil
 _COUNTING_FROM = 1 / 16
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True)
 def _counting_pays(t, k):  # pragma: no cover - compiled
     return k > _COUNTING_FROM * t
 
@@ -262,7 +262,7 @@ def _counting_pays(t, k):  # pragma: no cover - compiled
 _HISTORY_ROWS, _HISTORY_SPREAD, _TIE_SHARE = 8, 3.0, 0.01
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True)
 def _bracket_of_earlier_rows(history):  # pragma: no cover - compiled
     """``(mean - 3 sd, mean + 3 sd)`` of the thresholds recorded in ``history`` (count,
     mean, sum of squared deviations, running share of ties), or ``(nan, nan)`` before
@@ -279,7 +279,7 @@ def _bracket_of_earlier_rows(history):  # pragma: no cover - compiled
     return history[1] - half, history[1] + half
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True)
 def _remember(history, tau, exact):  # pragma: no cover - compiled
     """Add a row's threshold to ``history`` (Welford's running mean and variance), and
     whether it tied to a running share of ties (weight 1/8 to the newest row)."""
@@ -298,7 +298,7 @@ _SAMPLE = 64
 
 
 @numba.njit(cache=True, nogil=True)
-def _threshold(v, k, sample, history, c_lo=-1, c_hi=-1):  # pragma: no cover - compiled
+def _threshold(v, k, sample, history, c_lo, c_hi):  # pragma: no cover - compiled
     """A value with exactly ``k`` entries of the row ``v`` at or above it, for ``1 <= k <
     len(v)``: ``(tau, True)``; ``(kth, False)`` when more than ``k`` entries tie at the k-th
     largest value ``kth``; ``(nan, False)`` when undecided (a NaN or an infinity in the
@@ -432,6 +432,15 @@ def _exact_unsure(v, tau, k, tol):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
+def _smallest(a):  # pragma: no cover - compiled
+    """The smallest entry of ``a`` (a loop: ``a.min()`` adds a third of a second of compiling)."""
+    low = np.inf
+    for x in a:
+        low = x if x < low else low
+    return low
+
+
+@numba.njit(cache=True, nogil=True)
 def _zero_kth_unsure(scores, r, offset, tol):  # pragma: no cover - compiled
     """The near-tie screen of a ``relu`` row whose k-th largest feature is 0: whether some
     pre-activation ``scores[r, j] + offset[j]`` lies within ``tol`` of 0 (or is a NaN).
@@ -449,10 +458,10 @@ def _zero_kth_unsure(scores, r, offset, tol):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _select_row(v, k, tol, out, out_values, r, work, c_lo=-1, c_hi=-1):  # pragma: no cover
+def _select_row(v, k, tol, out, out_values, r, work, c_lo, c_hi):  # pragma: no cover
     """``out[r]``, ``out_values[r]``: the row ``v``'s top ``k`` (``1 <= k < len(v)``),
     ties to the lower index; returns whether it is unsure (:func:`top_k_rows`). ``c_lo``,
-    ``c_hi``: counts at the history's bracket if taken (:func:`_threshold`)."""
+    ``c_hi``: counts at the history's bracket if taken, else -1 (:func:`_threshold`)."""
     t = len(v)
     index, value, spare, scratch, maxima, sample, columns, history = work
     tau, exact = np.nan, False
@@ -481,7 +490,8 @@ def _select_row(v, k, tol, out, out_values, r, work, c_lo=-1, c_hi=-1):  # pragm
         if c - k < 8:  # the k-th largest is the (c - k + 1)-th smallest
             tau = _smallest_two(value, c, c - k + 1)[1]
         else:
-            spare[:c] = value[:c]
+            for i in range(c):  # a loop: slice assignment compiles for seconds
+                spare[i] = value[i]
             tau = _kth_smallest(spare, 0, c, c - k)
         _emit_top(value, index, c, tau, k, out, r, scratch)
     else:  # entries tie at the k-th largest value: the lower indices first
@@ -511,7 +521,7 @@ def _selection_buffers(t, k):  # pragma: no cover - compiled
     )
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True)
 def _shifted_row(scores, r, offset, relu, row, lo, hi):  # pragma: no cover - compiled
     """``row = scores[r] + offset`` (then ``max(., 0)``), as numpy's ``Z += c``
     and ``np.maximum(Z, 0)`` compute it (a NaN stays a NaN); returns how many of the
@@ -547,7 +557,7 @@ def _top_k_rows(
                 out_values[r, i] = v[i]
             continue
         unsure[r] = _select_row(v, k, tolerance[r], out, out_values, r, work, c_lo, c_hi)
-        if unsure[r] and shift and relu and out_values[r].min() == 0.0:  # zeros tie exactly
+        if unsure[r] and shift and relu and _smallest(out_values[r]) == 0.0:  # zeros tie
             unsure[r] = _zero_kth_unsure(scores, r, offset, tolerance[r])
 
 
