@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from dsn_model._kernels import count_at_or_above, take_rows, top_k_rows
-from dsn_model._kernels.topk import _kth_smallest
+from dsn_model._kernels.topk import _kth_smallest, _nearest_inside
 
 
 @given(
@@ -169,3 +169,24 @@ def test_top_k_rows_of_shifted_scores_equals_selecting_the_features(Z, relu, dat
 def test_top_k_rows_checks_the_offset():
     with pytest.raises(ValueError, match="`offset`"):
         top_k_rows(np.zeros((2, 4)), 2, offset=np.zeros(3))
+
+
+@given(
+    hnp.arrays(
+        np.float64,
+        st.integers(1, 40),
+        elements=st.one_of(
+            st.sampled_from([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan]),
+            st.floats(allow_nan=False),
+        ),
+    ),
+    st.floats(allow_nan=False),
+    st.floats(allow_nan=False),
+)
+def test_nearest_inside_finds_the_entries_next_to_the_bracket(v, lo, hi):
+    """The smallest entry at or above ``lo`` and the largest below ``hi``, as numpy finds
+    them (``inf`` and ``-inf`` when there is none; NaN entries are neither)."""
+    a, b = _nearest_inside(v, lo, hi)
+    above, below = v[v >= lo], v[v < hi]
+    assert a == (above.min() if above.size else np.inf)
+    assert b == (below.max() if below.size else -np.inf)
