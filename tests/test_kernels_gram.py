@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dsn_model._kernels import add_upper_block, dense_rows, sparse_gram_upper
-from dsn_model.estimators.local_gram import add_block_sums, locality_order
+from dsn_model.estimators.local_gram import add_block_sums, add_masked_rows, locality_order
 
 
 @given(st.integers(1, 70), st.integers(1, 9), st.integers(1, 30), st.integers(0, 2**32 - 1))
@@ -78,6 +78,11 @@ def test_add_block_sums_equals_the_dense_sums(t):
     np.testing.assert_allclose(np.triu(G), np.triu(F.T @ F), atol=1e-12)
     np.testing.assert_allclose(colsum, F.sum(axis=0), atol=1e-12)
     np.testing.assert_allclose(FtY, F.T @ Y, atol=1e-12)
+    # the same rows given written out: twice the sums
+    G = add_masked_rows(G, colsum, FtY, F, Y)
+    np.testing.assert_allclose(np.triu(G), 2 * np.triu(F.T @ F), atol=1e-12)
+    np.testing.assert_allclose(colsum, 2 * F.sum(axis=0), atol=1e-12)
+    np.testing.assert_allclose(FtY, 2 * F.T @ Y, atol=1e-12)
 
 
 def test_locality_order_is_a_permutation_that_groups_nearby_rows():

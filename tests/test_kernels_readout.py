@@ -1,4 +1,5 @@
-"""The fused read-out of a Top-K layer: each row's top k features and their weighted sum.
+"""The fused read-out of a Top-K layer: each row's top k features and their weighted sum,
+or those features left in place as masked rows.
 
 It selects what :func:`top_k_rows` selects and sums what :func:`sparse_rows_read_out`
 sums, bit for bit, on the rows that break the counting (ties, small k, NaN-free extremes).
@@ -10,13 +11,24 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from dsn_model._kernels import sparse_rows_read_out, top_k_read_out, top_k_rows
+from dsn_model._kernels import (
+    dense_rows,
+    sparse_rows_read_out,
+    top_k_masked_rows,
+    top_k_read_out,
+    top_k_rows,
+)
 
 
 def _check(Z, k, weights, offset, relu, tolerance):
     out, unsure = top_k_read_out(Z, k, weights, offset=offset, relu=relu, tolerance=tolerance)
     index, values, expected_unsure = top_k_rows(Z, k, tolerance=tolerance, offset=offset, relu=relu)
     assert np.array_equal(unsure, expected_unsure)
+    # the same selection left in place: dense_rows of the indices and values, bit for bit
+    rows, masked_unsure = top_k_masked_rows(Z, k, offset=offset, relu=relu, tolerance=tolerance)
+    assert np.array_equal(masked_unsure, expected_unsure)
+    expected_rows = dense_rows(index, values, Z.shape[1])
+    assert np.array_equal(rows, expected_rows) and not np.signbit(rows[rows == 0]).any()
     assert np.array_equal(out, sparse_rows_read_out(index, values, weights))
     plain = (weights[index] * values).sum(axis=1)  # column order: equal up to rounding
     np.testing.assert_allclose(out, plain, rtol=1e-12, atol=1e-12 * np.abs(weights).sum())
@@ -52,6 +64,14 @@ def test_read_out_on_wide_relu_features_at_every_kind_of_k(t):
 
 
 def test_read_out_checks_its_inputs():
+    with pytest.raises(ValueError, match="`tolerance`"):
+        top_k_masked_rows(np.zeros((2, 4)), 2, tolerance=np.zeros(3))
+    with pytest.raises(ValueError, match="`k`"):
+        top_k_masked_rows(np.zeros((2, 4)), 0)
+    with pytest.raises(ValueError, match="`out`"):
+        top_k_masked_rows(np.zeros((2, 4)), 2, out=np.zeros((4, 2)).T)
+    out = np.full((2, 4), np.nan)
+    assert top_k_masked_rows(np.eye(2, 4), 1, out=out)[0] is out and out.tolist()[1][1] == 1.0
     with pytest.raises(ValueError, match="`weights`"):
         top_k_read_out(np.zeros((2, 4)), 2, np.zeros(3))
     with pytest.raises(ValueError, match="`k`"):

@@ -39,6 +39,7 @@ MODELS = [
     DSMRegressor(n_units=64, sparsity=32, random_state=1),  # masked dense rank-k update
     DSMRegressor(n_units=1024, sparsity=256, random_state=1),  # on the columns a block uses
     RandomHashRegressor(n_units=256, sparsity=16, random_state=1),
+    RandomHashRegressor(n_units=64, sparsity=32, random_state=1),  # rows written from units
 ]
 
 

@@ -1,19 +1,21 @@
 """Compiled loops (numba) for the hot paths numpy cannot vectorise well, by domain.
 
 One module per consumer: :mod:`.topk` (selection and gather), :mod:`.readout` (a Top-K
-layer's selection and read-out in one pass), :mod:`.hash_read_out` (a uniform-hash layer's),
-:mod:`.sampling` (the uniform hash and Floyd's sampling), :mod:`.gram` (the sparse Gram
-matrix), :mod:`.hashing` (LSH codes), :mod:`.buckets` (LSH bucket sums), :mod:`.design`
-(products with the LSH model's one-hot design), :mod:`.units` (the features of selected
-units) and :mod:`.checks` (input checks). Every name is re-exported here.
+layer's selection with its read-out, or its masked rows, in one pass),
+:mod:`.hash_read_out` (a uniform-hash layer's read-out), :mod:`.sampling` (the uniform
+hash and Floyd's sampling), :mod:`.gram` (the sparse Gram matrix), :mod:`.hashing` (LSH
+codes), :mod:`.buckets` (LSH bucket sums), :mod:`.design` (products with the LSH model's
+one-hot design), :mod:`.units` (the features of selected units) and :mod:`.checks` (input
+checks). Every name is re-exported here.
 
 * :func:`top_k_rows` -- each row's ``k`` largest entries, ties to the lower
   index, at a threshold found by counting (or, for small ``k``, among the few
   entries above a cheap lower bound), optionally of ``relu(scores + offset)``
   computed in the loop; :func:`top_k_at` the same given each row's k-th largest
   value; :func:`top_k_read_out` the weighted sum of each row's top ``k``
-  features in the same pass, no unit written out, and :func:`sparse_rows_read_out`
-  the same sum of rows given by their active units (:mod:`.readout`);
+  features in the same pass, no unit written out, :func:`top_k_masked_rows` those
+  features in place with zeros elsewhere, and :func:`sparse_rows_read_out` the same
+  sum of rows given by their active units (:mod:`.readout`);
 * :func:`count_at_or_above` -- entries of each row at or above its floor (the
   near-tie screen of the exact top-k);
 * :func:`take_rows` -- ``M[r, index[r, j]]``, row by row (numpy's
@@ -59,7 +61,7 @@ from .hashing import (
     slab_floors,
     slab_screen,
 )
-from .readout import slot_read_out, sparse_rows_read_out, top_k_read_out
+from .readout import slot_read_out, sparse_rows_read_out, top_k_masked_rows, top_k_read_out
 from .sampling import floyd_samples, hash_float_rows
 from .topk import count_at_or_above, take_rows, top_k_at, top_k_rows
 from .units import unit_preactivations
@@ -89,6 +91,7 @@ __all__ = [
     "sparse_rows_read_out",
     "take_rows",
     "top_k_at",
+    "top_k_masked_rows",
     "top_k_read_out",
     "top_k_rows",
     "unit_preactivations",

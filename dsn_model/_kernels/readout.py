@@ -1,5 +1,6 @@
 """The read-out of a Top-K layer in one pass per row (:func:`top_k_read_out`): each row's
-features, its ``k`` largest and their weighted sum, with no unit written out.
+features, its ``k`` largest and their weighted sum, with no unit written out; and the
+same selection left in place as masked rows (:func:`top_k_masked_rows`).
 
 Part of :mod:`dsn_model._kernels` (its docstring says how these loops are checked and run).
 """
@@ -11,20 +12,14 @@ import numpy as np
 
 from .checks import _check_indices, _check_scores
 from .topk import (
-    _bracket_of_earlier_rows,
     _check_offset,
-    _counting_pays,
     _exact_unsure,
-    _remember,
-    _select_row,
+    _features_and_threshold,
+    _select_in_full,
     _selection_buffers,
-    _shifted_row,
-    _smallest,
-    _threshold,
-    _zero_kth_unsure,
 )
 
-__all__ = ["slot_read_out", "sparse_rows_read_out", "top_k_read_out"]
+__all__ = ["slot_read_out", "sparse_rows_read_out", "top_k_masked_rows", "top_k_read_out"]
 
 
 def top_k_read_out(
@@ -157,31 +152,109 @@ def _sparse_rows_read_out(units, values, weights, out):  # pragma: no cover - co
 def _top_k_read_out(Z, k, weights, offset, relu, tolerance, out, unsure):  # pragma: no cover
     n, t = Z.shape
     work = _selection_buffers(t, k)
-    sample, history = work[5], work[7]
     row = np.empty(t)
     dense = np.zeros(t)
     index = np.empty((1, k), np.int64)
     values = np.empty((1, k))
     for r in range(n):
-        lo, hi = _bracket_of_earlier_rows(history)
-        c_lo, c_hi = _shifted_row(Z, r, offset, relu, row, lo, hi)
-        if k == t:
-            tau, exact = -np.inf, True
-        elif _counting_pays(t, k):
-            tau, exact = _threshold(row, k, sample, history, c_lo, c_hi)
-            if not np.isnan(tau):
-                _remember(history, tau, exact)
-        else:
-            tau, exact = np.nan, False
+        tau, exact = _features_and_threshold(Z, r, k, offset, relu, row, work)
         if exact:  # exactly k features at or above tau: one masked pass
             out[r] = _dot_at_or_above(row, weights, tau)
             unsure[r] = _exact_unsure(row, tau, k, tolerance[r])
             continue
-        none = np.int64(-1)  # typed, not a literal: one compiled _select_row for both
-        unsure[r] = _select_row(row, k, tolerance[r], index, values, np.int64(0), work, none, none)
-        if unsure[r] and relu and _smallest(values[0]) == 0.0:  # zeros tie exactly
-            unsure[r] = _zero_kth_unsure(Z, r, offset, tolerance[r])
+        unsure[r] = _select_in_full(
+            Z, r, k, offset, relu, row, tolerance[r], index, values, work, tau
+        )
         out[r] = _sparse_row_dot(index, values, 0, weights, dense)
+
+
+def top_k_masked_rows(
+    Z: np.ndarray,
+    k: int,
+    *,
+    offset: np.ndarray | None = None,
+    relu: bool = False,
+    tolerance: np.ndarray | None = None,
+    out: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``k`` largest features ``f_r = relu(Z_r + offset)`` (ties to the lower
+    index) in place, zeros elsewhere, and the near-tie screen of :func:`top_k_rows`.
+
+    What :func:`~dsn_model._kernels.dense_rows` makes of :func:`top_k_rows`' indices and
+    values, bit for bit, without writing them out: the row is written once, its threshold
+    counted (as :func:`top_k_read_out` finds it), and the entries below it cleared. The
+    rows of a Top-K model's normal equations where they are summed densely.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n, t)
+        Pre-activations without ``offset`` (``X @ B.T``).
+    k : int
+        ``1 <= k <= t``.
+    offset : ndarray of shape (t,), optional
+        Added to each row before ``relu`` (a layer's biases).
+    relu : bool, default=False
+        Features ``max(Z + offset, 0)``; else ``Z + offset``.
+    tolerance : ndarray of shape (n,), optional
+        Per row, the near-tie screen's tolerance (0 if absent).
+    out : ndarray of shape (n, t), optional
+        A C-contiguous float64 array to write the rows into (a block of a larger one).
+
+    Returns
+    -------
+    rows : ndarray of shape (n, t)
+        ``out`` if given.
+    unsure : ndarray of shape (n,), bool
+        As :func:`top_k_rows` screens (the caller selects these rows again).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows, unsure = top_k_masked_rows(np.array([[3.0, -1.0, 2.0, 0.5]]), 2, relu=True)
+    >>> rows.tolist(), unsure.tolist()
+    ([[3.0, 0.0, 2.0, 0.0]], [False])
+    """
+    Z = _check_scores(Z, k)
+    n, t = Z.shape
+    tolerance = np.zeros(n) if tolerance is None else np.ascontiguousarray(tolerance, float)
+    if tolerance.shape != (n,):
+        raise ValueError(f"`tolerance` must hold one value per row, {n}.")
+    rows = np.empty((n, t)) if out is None else out
+    if not (
+        isinstance(rows, np.ndarray)
+        and rows.shape == (n, t)
+        and rows.dtype == np.float64
+        and rows.flags.c_contiguous
+        and rows.flags.writeable
+    ):
+        raise ValueError(f"`out` must be a writeable C-contiguous float64 array ({n}, {t}).")
+    unsure = np.zeros(n, dtype=np.bool_)
+    _top_k_masked_rows(Z, k, _check_offset(offset, t), relu, tolerance, rows, unsure)
+    return rows, unsure
+
+
+@numba.njit(cache=True, nogil=True)
+def _top_k_masked_rows(Z, k, offset, relu, tolerance, rows, unsure):  # pragma: no cover
+    n, t = Z.shape
+    work = _selection_buffers(t, k)
+    index = np.empty((1, k), np.int64)
+    values = np.empty((1, k))
+    for r in range(n):
+        row = rows[r]
+        tau, exact = _features_and_threshold(Z, r, k, offset, relu, row, work)
+        if exact:
+            unsure[r] = _exact_unsure(row, tau, k, tolerance[r])
+            for j in range(t):  # 0.0 + x: the sum dense_rows forms (-0.0 becomes 0.0)
+                x = row[j]
+                row[j] = 0.0 + x if x >= tau else 0.0
+            continue
+        unsure[r] = _select_in_full(
+            Z, r, k, offset, relu, row, tolerance[r], index, values, work, tau
+        )
+        for j in range(t):
+            row[j] = 0.0
+        for i in range(k):
+            row[index[0, i]] = 0.0 + values[0, i]
 
 
 def slot_read_out(units: np.ndarray, values: np.ndarray, weights: np.ndarray) -> np.ndarray:

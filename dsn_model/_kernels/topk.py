@@ -562,6 +562,46 @@ def _shifted_row(scores, r, offset, relu, row, lo, hi):  # pragma: no cover - co
 
 
 @numba.njit(cache=True, nogil=True)
+def _features_and_threshold(Z, r, k, offset, relu, row, work):  # pragma: no cover - compiled
+    """Write row ``r``'s features ``relu(Z[r] + offset)`` into ``row`` and find a threshold
+    with exactly ``k`` of them at or above it, as :func:`_threshold` does (the history's
+    bracket counted as the row is written): ``(tau, exact)``; ``(-inf, True)`` for ``k =
+    t``, ``(nan, False)`` where counting does not pay (:func:`_select_in_full` then)."""
+    t = len(row)
+    sample, history = work[5], work[7]
+    lo, hi = _bracket_of_earlier_rows(history)
+    c_lo, c_hi = _shifted_row(Z, r, offset, relu, row, lo, hi)
+    if k == t:
+        return -np.inf, True
+    if not _counting_pays(t, k):
+        return np.nan, False
+    tau, exact = _threshold(row, k, sample, history, c_lo, c_hi)
+    if not np.isnan(tau):
+        _remember(history, tau, exact)
+    return tau, exact
+
+
+@numba.njit(cache=True, nogil=True)
+def _select_in_full(Z, r, k, offset, relu, row, tol, index, values, work, tau):  # pragma: no cover
+    """The rows :func:`_features_and_threshold` leaves undecided: ``index[0]``,
+    ``values[0]``; returns whether the row is unsure, with the exact zero ties of ``relu``
+    rows settled. A tie at the k-th value ``tau`` keeps the entries above it and the first
+    ones equal to it (as :func:`_select_row` does, without finding ``tau`` again); a NaN
+    ``tau`` (a NaN in the row, small ``k``) goes to :func:`_select_row`."""
+    if np.isnan(tau):
+        none = np.int64(-1)  # typed, not literals: one compiled _select_row for every caller
+        unsure = _select_row(row, k, tol, index, values, np.int64(0), work, none, none)
+    else:
+        _emit_top(row, work[6], len(row), tau, k, index, 0, work[3])
+        for i in range(k):
+            values[0, i] = row[index[0, i]]
+        unsure = tol > 0 and _count_at_or_above_row(row, tau - tol) > k
+    if unsure and relu and _smallest(values[0]) == 0.0:  # zeros tie exactly
+        unsure = _zero_kth_unsure(Z, r, offset, tol)
+    return unsure
+
+
+@numba.njit(cache=True, nogil=True)
 def _top_k_rows(
     scores, k, out, out_values, tolerance, unsure, offset, shift, relu
 ):  # pragma: no cover - compiled

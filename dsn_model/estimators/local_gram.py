@@ -18,7 +18,7 @@ from scipy.linalg import blas
 
 from .._kernels import add_upper_block, dense_rows
 
-__all__ = ["add_block_sums", "locality_order"]
+__all__ = ["add_block_sums", "add_masked_rows", "locality_order"]
 
 #: Above this share of the ``t`` columns a block is summed over all of them.
 _DENSE_SHARE = 0.85
@@ -71,13 +71,38 @@ def add_block_sums(G, colsum, FtY, units, values, Y, t: int) -> np.ndarray:
     used[units.ravel()] = True
     cols = np.flatnonzero(used)
     if len(cols) > _DENSE_SHARE * t:  # hardly narrower: the whole update
-        F = dense_rows(units, values, t)
+        return _add_columns(G, colsum, FtY, dense_rows(units, values, t), None, Y)
+    local = np.empty(t, dtype=np.int64)
+    local[cols] = np.arange(len(cols))
+    return _add_columns(G, colsum, FtY, dense_rows(local[units], values, len(cols)), cols, Y)
+
+
+def add_masked_rows(G, colsum, FtY, F: np.ndarray, Y) -> np.ndarray:
+    """:func:`add_block_sums` of rows already written out with zeros (``F``, ``(n, t)``):
+    the columns the block uses are those with a nonzero entry. Returns ``G``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> G, colsum, FtY = np.zeros((4, 4)), np.zeros(4), np.zeros((4, 1))
+    >>> F = np.array([[2.0, 0.0, 1.0, 0.0], [1.0, 0.0, 3.0, 0.0]])
+    >>> G = add_masked_rows(G, colsum, FtY, F, np.ones((2, 1)))
+    >>> G[0].tolist(), float(G[2, 2]), colsum.tolist()
+    ([5.0, 0.0, 5.0, 0.0], 10.0, [3.0, 0.0, 4.0, 0.0])
+    """
+    t = F.shape[1]
+    cols = np.flatnonzero(F.any(axis=0))
+    if len(cols) > _DENSE_SHARE * t:  # hardly narrower: the whole update
+        return _add_columns(G, colsum, FtY, F, None, Y)
+    return _add_columns(G, colsum, FtY, F[:, cols], cols, Y)
+
+
+def _add_columns(G, colsum, FtY, F, cols, Y):
+    """Add the sums of the rows ``F`` over the columns ``cols`` (all if ``None``)."""
+    if cols is None:
         colsum += F.sum(axis=0)
         FtY += F.T @ Y
         return blas.dsyrk(1.0, F, beta=1.0, c=G, trans=1, lower=0, overwrite_c=1)
-    local = np.empty(t, dtype=np.int64)
-    local[cols] = np.arange(len(cols))
-    F = dense_rows(local[units], values, len(cols))
     add_upper_block(G, cols, blas.dsyrk(1.0, F, trans=1, lower=0))
     colsum[cols] += F.sum(axis=0)
     FtY[cols] += F.T @ Y

@@ -16,7 +16,7 @@ from scipy.linalg import blas, cho_factor, cho_solve
 from sklearn.utils.validation import check_is_fitted
 
 from .._kernels import sparse_gram_upper
-from .local_gram import add_block_sums, locality_order
+from .local_gram import add_block_sums, add_masked_rows, locality_order
 
 __all__ = ["sparse_gram_pays"]
 
@@ -89,17 +89,23 @@ class _RidgeTopLayer:
     def _accumulate_by_locality(self, X, Y):
         """Masked rows: pools of ``_POOL_ROWS`` rows sorted by
         :func:`~.local_gram.locality_order`, summed a block of about 4 MiB of features at
-        a time over the columns the block uses (:func:`~.local_gram.add_block_sums`)."""
+        a time over the columns the block uses (:func:`~.local_gram.add_block_sums`; a
+        Top-K layer writes its rows out masked in one pass,
+        :meth:`~dsn_model.model.dsm.SparseLayer.masked_features`, and
+        :func:`~.local_gram.add_masked_rows` sums them)."""
         t, step = self.features_.n_units, self._block_rows()
         pool = max(step, _POOL_ROWS)
         for start in range(0, len(X), pool):
             order = start + locality_order(X[start : start + pool])
             for a in range(0, len(order), step):
                 rows = order[a : a + step]
+                sums = (self._G, self._colsum, self._FtY)
+                F = self._layer.masked_features(X[rows])  # Top-K: selected in place
+                if F is not None:
+                    self._G = add_masked_rows(*sums, F, Y[rows])
+                    continue
                 units, values = self._active_features(X[rows])
-                self._G = add_block_sums(
-                    self._G, self._colsum, self._FtY, units, values, Y[rows], t
-                )
+                self._G = add_block_sums(*sums, units, values, Y[rows], t)
 
     def _solve(self):
         """Ridge with intercept from the accumulated sums: centred normal equations, Cholesky.

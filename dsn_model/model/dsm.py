@@ -30,10 +30,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._kernels import (
+    dense_rows,
     hash_read_out,
     slot_read_out,
     sparse_rows_read_out,
     take_rows,
+    top_k_masked_rows,
     top_k_read_out,
 )
 from .._kernels.sampling import _BITMAP_ITEMS
@@ -244,6 +246,50 @@ class SparseLayer:
                 out[start + again] = sparse_rows_read_out(routing.units, values, top_weights)
             start += len(block)
         return out
+
+    def masked_features(self, H: np.ndarray) -> np.ndarray | None:
+        """``mask(h) o phi(h)`` for every row, written out with zeros (``(n, t)``), or
+        ``None`` where this layer has no fused selection (:attr:`reads_out` for a Top-K
+        router): the rows :func:`~dsn_model._kernels.dense_rows` makes of
+        :meth:`forward`'s units and values, selected and cleared in one compiled pass
+        per row (:func:`~dsn_model._kernels.top_k_masked_rows`); rows the near-tie screen
+        flags are routed again by :meth:`forward`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dsn_model._kernels import dense_rows
+        >>> from dsn_model.model.features import RandomFeatures
+        >>> from dsn_model.model.routers import TopKRouter
+        >>> layer = SparseLayer(RandomFeatures.random(3, 64, random_state=0), TopKRouter(64, 8))
+        >>> H = np.random.default_rng(0).uniform(-1, 1, (5, 3))
+        >>> routing, values = layer.forward(H)
+        >>> bool(np.array_equal(layer.masked_features(H), dense_rows(routing.units, values, 64)))
+        True
+        """
+        if self._read_out_kind() != "topk":
+            return None
+        stages, bias, activation = self.features.score_chain()
+        t = self.features.n_units
+        tolerance = selection_tolerance(H, stages, bias, activation)
+        rows = np.empty((len(H), t))
+        start = 0
+        for block, Z in self._feature_blocks(H, linear=True):
+            part = slice(start, start + len(block))
+            _, unsure = top_k_masked_rows(
+                Z,
+                self.router.sparsity,
+                offset=bias,
+                relu=activation == "relu",
+                tolerance=tolerance[part],
+                out=rows[part],
+            )
+            again = np.flatnonzero(unsure)
+            if again.size:  # near ties: the fixed-order selection decides these rows
+                routing, values = self.forward(block[again])
+                rows[start + again] = dense_rows(routing.units, values, t)
+            start += len(block)
+        return rows
 
     def read_out_rows(
         self, units: np.ndarray, values: np.ndarray, top_weights: np.ndarray
