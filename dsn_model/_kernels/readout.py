@@ -17,6 +17,7 @@ from .topk import (
     _features_and_threshold,
     _select_in_full,
     _selection_buffers,
+    _tie_unsure,
 )
 
 __all__ = ["slot_read_out", "sparse_rows_read_out", "top_k_masked_rows", "top_k_read_out"]
@@ -247,6 +248,17 @@ def _top_k_masked_rows(Z, k, offset, relu, tolerance, rows, unsure):  # pragma: 
             for j in range(t):  # 0.0 + x: the sum dense_rows forms (-0.0 becomes 0.0)
                 x = row[j]
                 row[j] = 0.0 + x if x >= tau else 0.0
+            continue
+        if not np.isnan(tau):  # a tie at the k-th value: the first of the tied entries
+            unsure[r] = _tie_unsure(Z, r, offset, relu, row, tau, k, tolerance[r])
+            ties = k
+            for j in range(t):
+                ties -= row[j] > tau
+            for j in range(t):  # in column order, as top_k_rows keeps them
+                x = row[j]
+                tie = (x == tau) & (ties > 0)
+                row[j] = 0.0 + x if (x > tau) | tie else 0.0
+                ties -= tie
             continue
         unsure[r] = _select_in_full(
             Z, r, k, offset, relu, row, tolerance[r], index, values, work, tau

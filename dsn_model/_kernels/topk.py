@@ -562,11 +562,25 @@ def _shifted_row(scores, r, offset, relu, row, lo, hi):  # pragma: no cover - co
 
 
 @numba.njit(cache=True, nogil=True)
+def _positive_and_nonnegative(row):  # pragma: no cover - compiled
+    """How many entries of ``row`` are above 0, and how many at or above it."""
+    positive = nonnegative = 0
+    for j in range(len(row)):  # integer sums: the loop vectorises
+        positive += row[j] > 0.0
+        nonnegative += row[j] >= 0.0
+    return positive, nonnegative
+
+
+@numba.njit(cache=True, nogil=True)
 def _features_and_threshold(Z, r, k, offset, relu, row, work):  # pragma: no cover - compiled
     """Write row ``r``'s features ``relu(Z[r] + offset)`` into ``row`` and find a threshold
     with exactly ``k`` of them at or above it, as :func:`_threshold` does (the history's
     bracket counted as the row is written): ``(tau, exact)``; ``(-inf, True)`` for ``k =
-    t``, ``(nan, False)`` where counting does not pay (:func:`_select_in_full` then)."""
+    t``, ``(nan, False)`` where counting does not pay (:func:`_select_in_full` then). While
+    ties are common, a ReLU row with fewer than ``k`` positive features is a tie at 0,
+    found by one count (a threshold search would end there after several; the other rows
+    keep a sample's bracket: the k-th features of ReLU rows near their zeros spread too
+    widely for the earlier rows' to pay)."""
     t = len(row)
     sample, history = work[5], work[7]
     lo, hi = _bracket_of_earlier_rows(history)
@@ -575,6 +589,11 @@ def _features_and_threshold(Z, r, k, offset, relu, row, work):  # pragma: no cov
         return -np.inf, True
     if not _counting_pays(t, k):
         return np.nan, False
+    if relu and history[3] > _TIE_SHARE:  # ReLU rows often tie at 0: is this one of them?
+        positive, nonnegative = _positive_and_nonnegative(row)
+        if positive < k <= nonnegative:  # the k-th largest is 0 (NaN entries are neither)
+            _remember(history, 0.0, False)
+            return 0.0, False
     tau, exact = _threshold(row, k, sample, history, c_lo, c_hi)
     if not np.isnan(tau):
         _remember(history, tau, exact)
@@ -588,17 +607,26 @@ def _select_in_full(Z, r, k, offset, relu, row, tol, index, values, work, tau): 
     rows settled. A tie at the k-th value ``tau`` keeps the entries above it and the first
     ones equal to it (as :func:`_select_row` does, without finding ``tau`` again); a NaN
     ``tau`` (a NaN in the row, small ``k``) goes to :func:`_select_row`."""
-    if np.isnan(tau):
-        none = np.int64(-1)  # typed, not literals: one compiled _select_row for every caller
-        unsure = _select_row(row, k, tol, index, values, np.int64(0), work, none, none)
-    else:
+    if not np.isnan(tau):
         _emit_top(row, work[6], len(row), tau, k, index, 0, work[3])
         for i in range(k):
             values[0, i] = row[index[0, i]]
-        unsure = tol > 0 and _count_at_or_above_row(row, tau - tol) > k
+        return _tie_unsure(Z, r, offset, relu, row, tau, k, tol)
+    none = np.int64(-1)  # typed, not literals: one compiled _select_row for every caller
+    unsure = _select_row(row, k, tol, index, values, np.int64(0), work, none, none)
     if unsure and relu and _smallest(values[0]) == 0.0:  # zeros tie exactly
         unsure = _zero_kth_unsure(Z, r, offset, tol)
     return unsure
+
+
+@numba.njit(cache=True, nogil=True)
+def _tie_unsure(Z, r, offset, relu, row, kth, k, tol):  # pragma: no cover - compiled
+    """The near-tie screen of a row whose k-th largest value ``kth`` ties: more than ``k``
+    entries reach ``kth - tol``; for ``relu`` features tied at 0, a pre-activation within
+    ``tol`` of 0 (:func:`_zero_kth_unsure`)."""
+    if relu and kth == 0.0:
+        return _zero_kth_unsure(Z, r, offset, tol)
+    return tol > 0 and _count_at_or_above_row(row, kth - tol) > k
 
 
 @numba.njit(cache=True, nogil=True)
