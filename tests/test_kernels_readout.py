@@ -107,3 +107,12 @@ def test_slot_read_out_skips_empty_slots_and_checks_units():
     assert out.tolist() == [23.0]
     with pytest.raises(ValueError, match="`units`"):
         slot_read_out(np.array([[2]]), np.ones((1, 1)), np.zeros(2))
+
+
+def test_masked_rows_keep_every_entry_at_k_equal_t():
+    """k = t selects every feature, a NaN one too, as top_k_rows and dense_rows give it."""
+    Z = np.array([[1.0, np.nan, -2.0], [0.5, -0.0, 3.0]])
+    rows, unsure = top_k_masked_rows(Z, 3)
+    index, values = top_k_rows(Z, 3, return_values=True)
+    np.testing.assert_array_equal(rows, dense_rows(index, values, 3))
+    assert not unsure.any()

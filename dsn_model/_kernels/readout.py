@@ -247,7 +247,7 @@ def _top_k_masked_rows(Z, k, offset, relu, tolerance, rows, unsure):  # pragma: 
             unsure[r] = _exact_unsure(row, tau, k, tolerance[r])
             for j in range(t):  # 0.0 + x: the sum dense_rows forms (-0.0 becomes 0.0)
                 x = row[j]
-                row[j] = 0.0 + x if x >= tau else 0.0
+                row[j] = 0.0 + x if (x >= tau) | (k == t) else 0.0  # k = t keeps a NaN
             continue
         if not np.isnan(tau):  # a tie at the k-th value: the first of the tied entries
             unsure[r] = _tie_unsure(Z, r, offset, relu, row, tau, k, tolerance[r])
