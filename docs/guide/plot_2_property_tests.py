@@ -10,14 +10,15 @@ and the simplest weights -- rather than reporting a random seed.
 
 # %%
 # A true property: a DSM never activates more than ``s`` units, whatever its
-# router and weights.
+# router and weights. (No deadline: the first example of a router kind waits for
+# numba to compile its loops, once per installation.)
 import numpy as np
 from hypothesis import find, given, settings
 
 from dsn_model.strategies import dsm_networks, lipschitz_targets
 
 
-@settings(max_examples=50, database=None)
+@settings(max_examples=50, database=None, deadline=None)
 @given(dsm_networks(input_dim=3, max_units=32))
 def test_at_most_s_active(net):
     X = np.linspace(-1, 1, 12).reshape(4, 3)
@@ -32,7 +33,7 @@ print("50 networks of every router kind: at most s active units")
 # difference quotient.
 
 
-@settings(max_examples=50, database=None)
+@settings(max_examples=50, database=None, deadline=None)
 @given(lipschitz_targets(n=3, L=2.0))
 def test_lipschitz(f):
     X = np.random.default_rng(0).uniform(-1, 1, (400, 3))
