@@ -51,7 +51,7 @@ print("50 targets: difference quotients below their bound")
 net = find(
     dsm_networks(input_dim=2, max_units=8, routers=("topk",)),
     lambda net: abs(net.predict(np.ones((1, 2)))[0]) > 0.5,
-    settings=settings(database=None, max_examples=1000),
+    settings=settings(database=None, max_examples=1000, deadline=None),
 )
 print(net)
 print("weights", net.features.weights.tolist(), "bias", net.features.bias.tolist())
