@@ -13,6 +13,7 @@ import numpy as np
 from .checks import _check_indices, _check_scores
 from .topk import (
     _check_offset,
+    _check_tolerance,
     _exact_unsure,
     _features_and_threshold,
     _select_in_full,
@@ -77,9 +78,7 @@ def top_k_read_out(
     weights = np.ascontiguousarray(weights, dtype=np.float64)
     if weights.shape != (t,):
         raise ValueError(f"`weights` must hold one value per column, {t}. Got {weights.shape}.")
-    tolerance = np.zeros(n) if tolerance is None else np.ascontiguousarray(tolerance, float)
-    if tolerance.shape != (n,):
-        raise ValueError(f"`tolerance` must hold one value per row, {n}.")
+    tolerance = _check_tolerance(tolerance, n)
     out = np.empty(n)
     unsure = np.zeros(n, dtype=np.bool_)
     _top_k_read_out(Z, k, weights, _check_offset(offset, t), relu, tolerance, out, unsure)
@@ -217,9 +216,7 @@ def top_k_masked_rows(
     """
     Z = _check_scores(Z, k)
     n, t = Z.shape
-    tolerance = np.zeros(n) if tolerance is None else np.ascontiguousarray(tolerance, float)
-    if tolerance.shape != (n,):
-        raise ValueError(f"`tolerance` must hold one value per row, {n}.")
+    tolerance = _check_tolerance(tolerance, n)
     rows = np.empty((n, t)) if out is None else out
     if not (
         isinstance(rows, np.ndarray)

@@ -24,6 +24,14 @@ def _check_offset(offset: np.ndarray | None, t: int) -> np.ndarray:
     return offset
 
 
+def _check_tolerance(tolerance: np.ndarray | None, n: int) -> np.ndarray:
+    """``tolerance`` as a float64 vector of one value per row (zeros if absent)."""
+    tolerance = np.zeros(n) if tolerance is None else np.ascontiguousarray(tolerance, float)
+    if tolerance.shape != (n,):
+        raise ValueError(f"`tolerance` must hold one value per row, {n}.")
+    return tolerance
+
+
 def top_k_rows(
     scores: np.ndarray,
     k: int,
@@ -94,9 +102,7 @@ def top_k_rows(
     out = np.empty((n, k), dtype=np.int64)
     out_values = np.empty((n, k))
     screen = tolerance is not None
-    tolerance = np.zeros(n) if not screen else np.ascontiguousarray(tolerance, dtype=np.float64)
-    if tolerance.shape != (n,):
-        raise ValueError(f"`tolerance` must hold one value per row, {n}.")
+    tolerance = _check_tolerance(tolerance, n)
     unsure = np.zeros(n, dtype=np.bool_)
     shifted = offset is not None or relu
     offset = _check_offset(offset, scores.shape[1])

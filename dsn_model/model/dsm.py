@@ -232,20 +232,17 @@ class SparseLayer:
         if kind == "hash":
             start = chain_start(self.router.key)
             return hash_read_out(H, start, k, stages[0], bias, top_weights, relu=relu)
-        tolerance = selection_tolerance(H, stages, bias, activation)
-        out = np.empty(len(H))
-        start = 0
-        for block, Z in self._feature_blocks(H, linear=True):
-            rows = slice(start, start + len(block))
-            out[rows], unsure = top_k_read_out(
-                Z, k, top_weights, offset=bias, relu=relu, tolerance=tolerance[rows]
+
+        def sums(Z, tolerance, part):
+            part[:], unsure = top_k_read_out(
+                Z, k, top_weights, offset=bias, relu=relu, tolerance=tolerance
             )
-            again = np.flatnonzero(unsure)
-            if again.size:  # near ties: the fixed-order selection decides these rows
-                routing, values = self.forward(block[again])
-                out[start + again] = sparse_rows_read_out(routing.units, values, top_weights)
-            start += len(block)
-        return out
+            return unsure
+
+        def again(units, values):
+            return sparse_rows_read_out(units, values, top_weights)
+
+        return self._fused_top_k(H, np.empty(len(H)), sums, again)
 
     def masked_features(self, H: np.ndarray) -> np.ndarray | None:
         """``mask(h) o phi(h)`` for every row, written out with zeros (``(n, t)``), or
@@ -269,27 +266,37 @@ class SparseLayer:
         """
         if self._read_out_kind() != "topk":
             return None
+        _, bias, activation = self.features.score_chain()
+        t, k, relu = self.features.n_units, self.router.sparsity, activation == "relu"
+
+        def masked(Z, tolerance, part):
+            _, unsure = top_k_masked_rows(
+                Z, k, offset=bias, relu=relu, tolerance=tolerance, out=part
+            )
+            return unsure
+
+        def again(units, values):
+            return dense_rows(units, values, t)
+
+        return self._fused_top_k(H, np.empty((len(H), t)), masked, again)
+
+    def _fused_top_k(self, H, out, select, again):
+        """Run a fused Top-K kernel on each block of :meth:`_feature_blocks`' products:
+        ``select(Z, tolerance, part)`` fills the block's ``part`` of ``out`` and returns the
+        rows the near-tie screen flags; those are routed again by :meth:`forward`, the
+        fixed-order selection, and ``again(units, values)`` gives their part. Returns
+        ``out``."""
         stages, bias, activation = self.features.score_chain()
-        t = self.features.n_units
         tolerance = selection_tolerance(H, stages, bias, activation)
-        rows = np.empty((len(H), t))
         start = 0
         for block, Z in self._feature_blocks(H, linear=True):
-            part = slice(start, start + len(block))
-            _, unsure = top_k_masked_rows(
-                Z,
-                self.router.sparsity,
-                offset=bias,
-                relu=activation == "relu",
-                tolerance=tolerance[part],
-                out=rows[part],
-            )
-            again = np.flatnonzero(unsure)
-            if again.size:  # near ties: the fixed-order selection decides these rows
-                routing, values = self.forward(block[again])
-                rows[start + again] = dense_rows(routing.units, values, t)
+            rows = slice(start, start + len(block))
+            redo = np.flatnonzero(select(Z, tolerance[rows], out[rows]))
+            if redo.size:  # near ties: the fixed-order selection decides these rows
+                routing, values = self.forward(block[redo])
+                out[start + redo] = again(routing.units, values)
             start += len(block)
-        return rows
+        return out
 
     def read_out_rows(
         self, units: np.ndarray, values: np.ndarray, top_weights: np.ndarray
